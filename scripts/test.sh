@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every Loadline test on a fresh machine of this kind: installs what the tests need that is
+# missing (ngspice from Debian; a Python venv with pip packages for the host-level tests), then
+# runs the Rust suite and the host tests. CI (.ci/run) calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v ngspice >/dev/null 2>&1 || need_apt+=(ngspice)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# Host-level test dependencies (pedalboard loads the VST3), in a venv beside the repo.
+if [ -f tests/host/requirements.txt ]; then
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+  fi
+  .venv/bin/pip install -q -r tests/host/requirements.txt
+fi
+
+cargo build --release --locked --bins
+cargo test --release --locked --workspace
+
+if [ -f tests/host/test_vst3.py ]; then
+  cargo xtask bundle loadline --release
+  .venv/bin/python -m pytest -q tests/host
+fi

@@ -1,0 +1,16 @@
+//! The DSP core: plain Rust, no plugin-framework imports. Everything here is tested offline
+//! against analytic answers and ngspice (see `tests/`).
+
+pub mod engine;
+pub mod network;
+pub mod noise;
+pub mod nonlinear;
+pub mod resample;
+pub mod smoother;
+pub mod stage;
+pub mod wdf;
+
+pub use engine::{Engine, PreparedLoad};
+pub use network::Network;
+pub use resample::Quality;
+pub use stage::StageParams;
