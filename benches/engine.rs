@@ -37,6 +37,7 @@ fn bench(name: &str, load: &str, p: StageParams, q: Quality) {
 }
 
 fn main() {
+    bench_oversampler();
     let lib_stage = |id: &str| library::find_stage(id).expect("stage").params;
     for q in [Quality::Default, Quality::High] {
         println!("quality {q:?}");
@@ -45,5 +46,23 @@ fn main() {
         bench("full nonlinear (laptop jack)", "closed-dynamic-32", lib_stage("laptop-jack"), q);
         bench("full nonlinear (laptop jack)", "multi-ba-dip5", lib_stage("laptop-jack"), q);
         bench("full nonlinear (NE5532 line out)", "closed-dynamic-32", lib_stage("opamp-line-ne5532"), q);
+    }
+}
+
+#[allow(dead_code)]
+pub fn bench_oversampler() {
+    use loadline::dsp::resample::{Oversampler, MAX_FACTOR};
+    for q in [Quality::Default, Quality::High] {
+        let mut os = Oversampler::new(48_000.0, q);
+        let n = 192_000;
+        let mut buf = [0.0; MAX_FACTOR];
+        let t0 = Instant::now();
+        let mut acc = 0.0;
+        for k in 0..n {
+            os.up((k as f64 * 0.01).sin(), &mut buf);
+            acc += os.down(&mut buf);
+        }
+        let ns = t0.elapsed().as_secs_f64() / n as f64 * 1e9;
+        println!("oversampler alone {q:?} {}x: {ns:.1} ns/sample (latency {} samples) {}", os.factor(), os.latency(), acc > 1e300);
     }
 }

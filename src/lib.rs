@@ -4,4 +4,10 @@
 //! library in [`library`].
 
 pub mod dsp;
+pub mod import;
 pub mod library;
+pub mod plugin;
+pub mod processor;
+
+nice_plug::nice_export_clap!(plugin::Loadline);
+nice_plug::nice_export_vst3!(plugin::Loadline);

@@ -1,36 +1,12 @@
-//! `loadline`: the offline renderer and library tool.
+//! `loadline`: the offline renderer and library tool. See `loadline --help`.
 //!
-//! Until the full renderer lands, `loadline demo OUT.wav` renders a built-in test signal through
-//! the engine (a reference amp and a laptop jack into the library's loads) as a smoke test.
+//! Errors print as one line on standard error and exit with status 1.
 
-use anyhow::{Context, Result};
-use loadline::dsp::{Engine, Quality};
-use loadline::library;
+mod cli;
 
-fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let out = args.get(2).cloned().unwrap_or_else(|| "demo.wav".into());
-    let fs = 48_000.0;
-    let spec = hound::WavSpec { channels: 1, sample_rate: 48_000, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
-    let mut w = hound::WavWriter::create(&out, spec).with_context(|| format!("cannot create {out}"))?;
-    for load in library::loads() {
-        for stage in library::stages() {
-            let mut e = Engine::new(fs, Quality::Default, &load.network, &stage.params, 1)?;
-            // A 100 Hz + 3 kHz two-tone at −6 dBFS, 0.25 s per combination.
-            let n = (fs * 0.25) as usize;
-            let t0 = std::time::Instant::now();
-            let mut peak: f64 = 0.0;
-            for k in 0..n {
-                let t = k as f64 / fs;
-                let x = 0.25 * ((2.0 * std::f64::consts::PI * 100.0 * t).sin() + (2.0 * std::f64::consts::PI * 3000.0 * t).sin());
-                let y = e.process_sample(x);
-                peak = peak.max(y.abs());
-                w.write_sample(y as f32)?;
-            }
-            println!("{:<48} {:<36} peak {:6.3} dBFS  {:>6.0}x real time", load.name, stage.name, 20.0 * peak.log10(), n as f64 / fs / t0.elapsed().as_secs_f64());
-        }
+fn main() {
+    if let Err(e) = cli::run() {
+        eprintln!("loadline: error: {}", cli::one_line(&e));
+        std::process::exit(1);
     }
-    w.finalize()?;
-    println!("wrote {out}");
-    Ok(())
 }

@@ -38,6 +38,9 @@ const R_LOG_OFFSET_OHM: f64 = 0.01;
 /// headphone output stage is a few milliamperes (D. Self, *Audio Power Amplifier Design*, 6th ed.,
 /// ch. 9, optimal class-B bias), so the dead band acts within about ±1 mA.
 const XO_CURRENT_A: f64 = 1.0e-3;
+/// Frequency at which the bilinear transform is exact, hertz. With the default internal rate
+/// (≥ 352.8 kHz) the residual warping is below ±0.5 % in frequency from 0 to 20 kHz.
+pub const PREWARP_HZ: f64 = 16_000.0;
 /// Audio band over which the load's minimum impedance is taken (for the limiter knee), hertz.
 const BAND_HZ: (f64, f64) = (20.0, 20_000.0);
 
@@ -383,7 +386,7 @@ fn build_load_at(net: &Network, fs_internal_hz: f64) -> Result<PreparedLoad, Net
     net.validate()?;
     // Placeholder values; the engine sets the real ones (including "absent") at once.
     let top = build::series(vec![build::r(1.0), build::l(1e-6), build::c(1e-3), net.clone()]);
-    let (wdf, idx) = Wdf::build(&top, fs_internal_hz)?;
+    let (wdf, idx) = Wdf::build_prewarped(&top, fs_internal_hz, Some(PREWARP_HZ))?;
     Ok(PreparedLoad {
         wdf,
         idx: [idx[0], idx[1], idx[2], idx[3]],

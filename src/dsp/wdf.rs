@@ -30,7 +30,7 @@ enum Leaf {
 pub struct Wdf {
     /// Port resistance of every node (ohms), post-order; the last node is the root adaptor.
     r: Vec<f64>,
-    /// Parent index of every node; the root points at a spare accumulator slot.
+    /// Parent index of every node; the root points one past the end.
     parent: Vec<usize>,
     /// Weight of a node's reflected wave in its parent's reflected wave (1 or G_k/G_p).
     up_w: Vec<f64>,
@@ -41,7 +41,6 @@ pub struct Wdf {
     /// Leaf state update `state = sigma·a` (+1 capacitor, −1 inductor, 0 resistor and adaptors).
     sigma: Vec<f64>,
     state: Vec<f64>,
-    acc: Vec<f64>,
     a: Vec<f64>,
     b: Vec<f64>,
     /// Kind and value (SI) of each leaf; `None` for adaptors.
@@ -49,8 +48,27 @@ pub struct Wdf {
     /// Children of each node (build-time only, used to recompute coefficients).
     children: Vec<Vec<usize>>,
     is_series: Vec<bool>,
-    /// Sampling period, seconds.
-    t_s: f64,
+    /// Up-pass program: adaptors in post-order with their non-resistive children (CSR ranges into
+    /// `kids`). Resistors reflect nothing (`b = 0`), so they cost nothing per sample.
+    up_ops: Vec<(u32, u32, u32)>,
+    kids: Vec<u32>,
+    /// Reactive leaves (their reflected wave is last sample's state).
+    reactive: Vec<u32>,
+    /// Down-pass program: (node, parent) for every non-root adaptor, reactive leaf and probe, in
+    /// pre-order so a parent's incident wave is ready before its children need it.
+    down_ops: Vec<(u32, u32)>,
+    /// Bilinear constant `K` in `s = K·(1 − z⁻¹)/(1 + z⁻¹)`, 1/s. `2/T` without pre-warping;
+    /// `ω_p/tan(ω_p·T/2)` when pre-warped to `ω_p`, which makes the discrete response exact at
+    /// `ω_p` and halves the worst frequency-warping error across the audio band.
+    k_bilinear: f64,
+    /// Per-leaf bilinear constant. An L and a C that resonate together in one group are both
+    /// pre-warped to their own resonance `1/(2π√(LC))`, so a sharp high-frequency resonance (a
+    /// balanced armature's, an IEM crossover's) lands exactly where the analog circuit has it;
+    /// every other reactive element uses `k_bilinear`. Each element stays lossless, so the filter
+    /// stays passive.
+    k_leaf: Vec<f64>,
+    /// Sample rate, hertz.
+    fs_hz: f64,
 }
 
 impl Wdf {
@@ -58,6 +76,19 @@ impl Wdf {
     /// `net` (when it is a `Series`), the node index of that child, so callers can probe voltages
     /// and change source-element values.
     pub fn build(net: &Network, fs_hz: f64) -> Result<(Self, Vec<usize>), NetworkError> {
+        Self::build_prewarped(net, fs_hz, None)
+    }
+
+    /// As [`Wdf::build`], with the bilinear transform pre-warped to `prewarp_hz` (Oppenheim &
+    /// Schafer, *Discrete-Time Signal Processing*, 3rd ed., §7.2.2).
+    pub fn build_prewarped(net: &Network, fs_hz: f64, prewarp_hz: Option<f64>) -> Result<(Self, Vec<usize>), NetworkError> {
+        let k_bilinear = match prewarp_hz {
+            Some(fp) if fp > 0.0 && fp < 0.45 * fs_hz => {
+                let wp = 2.0 * std::f64::consts::PI * fp;
+                wp / (wp / (2.0 * fs_hz)).tan()
+            }
+            _ => 2.0 * fs_hz,
+        };
         net.validate()?;
         let mut w = Wdf {
             r: vec![],
@@ -68,13 +99,18 @@ impl Wdf {
             gamma: vec![],
             sigma: vec![],
             state: vec![],
-            acc: vec![],
             a: vec![],
             b: vec![],
             leaf: vec![],
             children: vec![],
             is_series: vec![],
-            t_s: 1.0 / fs_hz,
+            up_ops: vec![],
+            kids: vec![],
+            reactive: vec![],
+            down_ops: vec![],
+            k_bilinear,
+            k_leaf: vec![],
+            fs_hz,
         };
         let mut top = vec![];
         // Wrap so the root is always an adaptor (a lone element becomes a one-child series).
@@ -84,10 +120,38 @@ impl Wdf {
         };
         let root = w.add(&root_net, Some(&mut top));
         let n = w.r.len();
-        w.parent[root] = n; // spare slot
-        w.acc.push(0.0);
+        w.parent[root] = n;
         w.recompute_all();
+        w.compile_program(&top);
         Ok((w, top))
+    }
+
+    /// Builds the per-sample programs (see the field docs). `probes` are nodes whose voltage the
+    /// caller reads, so they get incident waves even when they are resistors.
+    fn compile_program(&mut self, probes: &[usize]) {
+        let n = self.r.len();
+        for k in 0..n {
+            match self.leaf[k] {
+                Some((Leaf::R, _)) => {}
+                Some(_) => self.reactive.push(k as u32),
+                None => {
+                    let start = self.kids.len() as u32;
+                    for &c in &self.children[k] {
+                        if !matches!(self.leaf[c], Some((Leaf::R, _))) {
+                            self.kids.push(c as u32);
+                        }
+                    }
+                    self.up_ops.push((k as u32, start, self.kids.len() as u32));
+                }
+            }
+        }
+        // Pre-order = reverse post-order.
+        for k in (0..n - 1).rev() {
+            let needed = !matches!(self.leaf[k], Some((Leaf::R, _))) || probes.contains(&k);
+            if needed {
+                self.down_ops.push((k as u32, self.parent[k] as u32));
+            }
+        }
     }
 
     fn add(&mut self, net: &Network, top: Option<&mut Vec<usize>>) -> usize {
@@ -106,6 +170,21 @@ impl Wdf {
             }
             _ => vec![],
         };
+        // Resonant pair pre-warping (see `k_leaf`).
+        if let Network::Series(v) | Network::Parallel(v) = net {
+            let ls: Vec<usize> = kids.iter().copied().filter(|&k| matches!(self.leaf[k], Some((Leaf::L, _)))).collect();
+            let cs: Vec<usize> = kids.iter().copied().filter(|&k| matches!(self.leaf[k], Some((Leaf::C, _)))).collect();
+            let _ = v;
+            if ls.len() == 1 && cs.len() == 1 {
+                let (lv, cv) = (self.leaf[ls[0]].unwrap().1, self.leaf[cs[0]].unwrap().1);
+                let w0 = 1.0 / (lv * cv).sqrt();
+                if w0 < 2.0 * std::f64::consts::PI * 0.4 * self.fs_hz {
+                    let k = w0 / (w0 / (2.0 * self.fs_hz)).tan();
+                    self.k_leaf[ls[0]] = k;
+                    self.k_leaf[cs[0]] = k;
+                }
+            }
+        }
         let id = self.r.len();
         let leaf = match net {
             Network::R(v) => Some((Leaf::R, *v)),
@@ -114,6 +193,7 @@ impl Wdf {
             _ => None,
         };
         self.r.push(0.0);
+        self.k_leaf.push(self.k_bilinear);
         self.parent.push(usize::MAX);
         self.up_w.push(0.0);
         self.alpha.push(0.0);
@@ -125,7 +205,6 @@ impl Wdf {
             _ => 0.0,
         });
         self.state.push(0.0);
-        self.acc.push(0.0);
         self.a.push(0.0);
         self.b.push(0.0);
         self.leaf.push(leaf);
@@ -137,11 +216,12 @@ impl Wdf {
         id
     }
 
-    fn leaf_resistance(&self, kind: Leaf, v: f64) -> f64 {
+    fn leaf_resistance(&self, k: usize, kind: Leaf, v: f64) -> f64 {
+        let kb = self.k_leaf[k];
         match kind {
             Leaf::R => v,
-            Leaf::L => 2.0 * v / self.t_s,
-            Leaf::C => self.t_s / (2.0 * v),
+            Leaf::L => kb * v,
+            Leaf::C => 1.0 / (kb * v),
         }
     }
 
@@ -155,7 +235,7 @@ impl Wdf {
     /// Recomputes node `k`'s port resistance and its children's coefficients.
     fn recompute_node(&mut self, k: usize) {
         if let Some((kind, v)) = self.leaf[k] {
-            self.r[k] = self.leaf_resistance(kind, v);
+            self.r[k] = self.leaf_resistance(k, kind, v);
             return;
         }
         let series = self.is_series[k];
@@ -194,7 +274,7 @@ impl Wdf {
                 self.r[k] = 0.0;
                 self.state[k] = 0.0;
             } else {
-                self.r[k] = self.leaf_resistance(kind, value);
+                self.r[k] = self.leaf_resistance(k, kind, value);
             }
             let root = self.root();
             self.recompute_node(root);
@@ -218,16 +298,19 @@ impl Wdf {
     /// network is a Thévenin source `v = b + R_p·i` for a current `i` flowing into it.
     #[inline]
     pub fn reflected(&mut self) -> f64 {
-        let n = self.r.len();
-        for k in 0..n {
-            let bk = self.state[k] + self.acc[k];
-            self.acc[k] = 0.0;
-            self.b[k] = bk;
-            let p = self.parent[k];
-            self.acc[p] += self.up_w[k] * bk;
+        for &k in &self.reactive {
+            let k = k as usize;
+            self.b[k] = self.state[k];
         }
-        self.acc[n] = 0.0;
-        self.b[n - 1]
+        for &(k, s, e) in &self.up_ops {
+            let mut acc = 0.0;
+            for &c in &self.kids[s as usize..e as usize] {
+                let c = c as usize;
+                acc += self.up_w[c] * self.b[c];
+            }
+            self.b[k as usize] = acc;
+        }
+        self.b[self.r.len() - 1]
     }
 
     /// Downward pass with the root's incident wave `a_root`; updates every state.
@@ -235,8 +318,8 @@ impl Wdf {
     pub fn incident(&mut self, a_root: f64) {
         let n = self.r.len();
         self.a[n - 1] = a_root;
-        for k in (0..n - 1).rev() {
-            let p = self.parent[k];
+        for &(k, p) in &self.down_ops {
+            let (k, p) = (k as usize, p as usize);
             let ak = self.alpha[k] * self.a[p] + self.beta[k] * self.b[p] + self.gamma[k] * self.b[k];
             self.a[k] = ak;
             self.state[k] = self.sigma[k] * ak;
@@ -262,7 +345,6 @@ impl Wdf {
     /// Clears all states (silence).
     pub fn reset(&mut self) {
         self.state.iter_mut().for_each(|s| *s = 0.0);
-        self.acc.iter_mut().for_each(|s| *s = 0.0);
         self.a.iter_mut().for_each(|s| *s = 0.0);
         self.b.iter_mut().for_each(|s| *s = 0.0);
     }

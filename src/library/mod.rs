@@ -4,7 +4,16 @@
 //! binary, so the figures the engine uses, the ones `loadline list` prints and the ones the editor
 //! shows are the same numbers.
 
+pub mod export;
+pub mod figures;
+pub mod json;
 pub mod netlist;
+pub mod suggest;
+
+pub use export::{write_csv, write_zma};
+pub use figures::Figures;
+pub use json::list_json;
+pub use suggest::suggest;
 
 use crate::dsp::network::Network;
 use crate::dsp::stage::StageParams;
@@ -22,8 +31,14 @@ pub struct Load {
     pub kind: String,
     /// The electrical model.
     pub network: Network,
-    /// Sensitivity, dB SPL for 1 V RMS at 1 kHz.
+    /// Rated ("nominal") impedance, ohms, as published or as the archetype's class.
+    pub nominal_ohm: f64,
+    /// Sensitivity, dB SPL for 1 V RMS at 1 kHz (0 for loads that are not transducers).
     pub sensitivity_db_spl_per_v: f64,
+    /// The published sensitivity the dB/V figure was derived from, or why it is assumed.
+    pub sensitivity_spec: String,
+    /// The |Z| figures the network was fitted to (checked by `tests/library_loads.rs`).
+    pub fitted: Figures,
     /// What the model was fitted to, in words and figures.
     pub basis: String,
     /// Where the figures come from.
@@ -53,7 +68,10 @@ struct LoadRaw {
     name: String,
     kind: String,
     network: String,
+    nominal_ohm: f64,
     sensitivity_db_spl_per_v: f64,
+    sensitivity_spec: String,
+    fitted: Figures,
     basis: String,
     #[serde(default)]
     sources: Vec<String>,
@@ -104,7 +122,10 @@ pub fn parse_loads(text: &str) -> Result<Vec<Load>, String> {
                 name: r.name,
                 kind: r.kind,
                 network,
+                nominal_ohm: r.nominal_ohm,
                 sensitivity_db_spl_per_v: r.sensitivity_db_spl_per_v,
+                sensitivity_spec: r.sensitivity_spec,
+                fitted: r.fitted,
                 basis: r.basis,
                 sources: r.sources,
             })

@@ -1,0 +1,58 @@
+//! Command-line front end: argument parsing and dispatch. Each subcommand lives in its own file.
+
+mod demo;
+mod list;
+mod plot;
+mod render;
+mod settings;
+mod suggest;
+mod wav;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "loadline", version, about = "Hear headphones driven by a particular output stage: offline renderer and library tool")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Render WAV files through the emulation (the same processing as the plugin).
+    Render(render::RenderArgs),
+    /// List the library's loads and stage presets.
+    List {
+        /// Machine-readable JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a load's impedance (|Z| and phase) over frequency.
+    Impedance(list::ImpedanceArgs),
+    /// Plot |Z| and phase of loads and the response deviation of configurations as SVG.
+    Plot(plot::PlotArgs),
+    /// Render a built-in two-tone through every library load and stage (smoke test).
+    Demo {
+        /// Output WAV.
+        #[arg(default_value = "demo.wav")]
+        out: std::path::PathBuf,
+    },
+}
+
+/// Parses the command line and runs the subcommand.
+pub fn run() -> Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Render(a) => render::run(a),
+        Cmd::List { json } => list::list(json),
+        Cmd::Impedance(a) => list::impedance(a),
+        Cmd::Plot(a) => plot::run(a),
+        Cmd::Demo { out } => demo::run(&out),
+    }
+}
+
+/// An error chain as one line ("outer: inner: cause").
+pub fn one_line(e: &anyhow::Error) -> String {
+    let s = format!("{e:#}");
+    s.replace('\n', " ")
+}

@@ -1,0 +1,154 @@
+//! Stage and session flags shared by `render` and `plot`: a preset or settings file, then
+//! individual flags on top (flags win).
+
+use super::suggest::{unknown_load, unknown_stage};
+use anyhow::{anyhow, bail, Context, Result};
+use clap::Args;
+use loadline::dsp::stage::dbu_to_v;
+use loadline::library;
+use loadline::plugin::params::default_stage;
+use loadline::processor::config::{ImportedCurve, SessionConfig, IMPORTED_LOAD_ID};
+use loadline::processor::Listen;
+use std::path::PathBuf;
+
+/// Flags that describe the slot being rendered.
+#[derive(Args, Debug, Clone, Default)]
+pub struct StageArgs {
+    /// Settings file saved by the editor (TOML or JSON); its active slot is used.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Stage preset id or name (see `loadline list`).
+    #[arg(long, value_name = "PRESET")]
+    pub stage: Option<String>,
+    /// Load id or name from the library.
+    #[arg(long, value_name = "LOAD", conflicts_with = "impedance")]
+    pub headphone: Option<String>,
+    /// Measured impedance file to use as the load.
+    #[arg(long, value_name = "FILE")]
+    pub impedance: Option<PathBuf>,
+    /// Output impedance, ohms (0 to 10000).
+    #[arg(long, value_name = "OHM")]
+    pub zout: Option<f64>,
+    /// Coupling capacitor, µF, or "off".
+    #[arg(long, value_name = "UF")]
+    pub ccap: Option<String>,
+    /// Level, dBu at 0 dBFS.
+    #[arg(long, value_name = "DBU", allow_hyphen_values = true)]
+    pub level: Option<f64>,
+    /// Rail-clip onset, V RMS, or "off".
+    #[arg(long, value_name = "VRMS")]
+    pub vmax: Option<String>,
+    /// Current-limit onset, mA peak, or "off".
+    #[arg(long, value_name = "MA")]
+    pub imax: Option<String>,
+    /// Bias from class B (0) to class A (100), percent.
+    #[arg(long, value_name = "PCT")]
+    pub bias: Option<f64>,
+    /// Noise floor, dBV (20 Hz–20 kHz), or "off".
+    #[arg(long, value_name = "DBV", allow_hyphen_values = true)]
+    pub noise: Option<String>,
+    /// Scale so the small-signal gain at 1 kHz is 0 dB.
+    #[arg(long)]
+    pub level_match: bool,
+    /// What to render.
+    #[arg(long, value_enum, default_value_t = ListenArg::Emulation)]
+    pub listen: ListenArg,
+}
+
+/// `--listen` values.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ListenArg {
+    #[default]
+    Emulation,
+    Ideal,
+    Difference,
+}
+
+/// A number or "off" (→ `None`).
+fn opt_num(flag: &str, s: &str) -> Result<Option<f64>> {
+    if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    s.trim().parse::<f64>().map(Some).map_err(|_| anyhow!("--{flag}: {s:?} is not a number or \"off\""))
+}
+
+fn check(flag: &str, v: f64, lo: f64, hi: f64, unit: &str) -> Result<f64> {
+    if !(v.is_finite() && v >= lo && v <= hi) {
+        bail!("--{flag} {v} is out of range ({lo} to {hi} {unit})");
+    }
+    Ok(v)
+}
+
+impl StageArgs {
+    /// The session these flags describe: the settings file (or the plugin's defaults for slot A)
+    /// with the preset and every given flag applied to the active slot.
+    pub fn session(&self) -> Result<SessionConfig> {
+        let mut cfg = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+                SessionConfig::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?
+            }
+            None => {
+                let mut c = SessionConfig::default();
+                c.a.stage = default_stage(0);
+                c.b.stage = default_stage(1);
+                c
+            }
+        };
+        if self.level_match {
+            cfg.level_match = true;
+        }
+        if self.listen != ListenArg::Emulation || self.config.is_none() {
+            cfg.listen = match self.listen {
+                ListenArg::Emulation => Listen::Emulation,
+                ListenArg::Ideal => Listen::Ideal,
+                ListenArg::Difference => Listen::Difference,
+            };
+        }
+        let active = cfg.active_slot;
+        let slot = cfg.slot_mut(active);
+        if let Some(key) = &self.stage {
+            slot.stage = library::find_stage(key).ok_or_else(|| anyhow!(unknown_stage(key)))?.params;
+        }
+        if let Some(key) = &self.headphone {
+            slot.headphone = library::find_load(key).ok_or_else(|| anyhow!(unknown_load(key)))?.id.clone();
+        }
+        if let Some(path) = &self.impedance {
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let curve = loadline::import::import_impedance(&bytes).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            slot.imported = Some(ImportedCurve {
+                name: path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned()),
+                network: curve.network,
+                points: curve.samples.iter().map(|s| [s.freq_hz, s.z.norm(), s.z.arg().to_degrees()]).collect(),
+            });
+            slot.headphone = IMPORTED_LOAD_ID.to_string();
+        }
+        let p = &mut slot.stage;
+        if let Some(v) = self.zout {
+            p.r_out_ohm = check("zout", v, 0.0, 10_000.0, "Ω")?;
+        }
+        if let Some(s) = &self.ccap {
+            p.c_block_f = opt_num("ccap", s)?.map(|v| check("ccap", v, 0.1, 100_000.0, "µF")).transpose()?.map(|uf| uf * 1e-6);
+        }
+        if let Some(v) = self.level {
+            p.level_v = dbu_to_v(check("level", v, -40.0, 30.0, "dBu")?);
+        }
+        if let Some(s) = &self.vmax {
+            p.v_max_v = opt_num("vmax", s)?.map(|v| check("vmax", v, 0.01, 50.0, "V")).transpose()?;
+        }
+        if let Some(s) = &self.imax {
+            p.i_max_a = opt_num("imax", s)?.map(|v| check("imax", v, 0.5, 5000.0, "mA")).transpose()?.map(|ma| ma * 1e-3);
+        }
+        if let Some(v) = self.bias {
+            p.bias = check("bias", v, 0.0, 100.0, "%")? / 100.0;
+        }
+        if let Some(s) = &self.noise {
+            p.noise_dbv = opt_num("noise", s)?.map(|v| check("noise", v, -160.0, -20.0, "dBV")).transpose()?;
+        }
+        p.validate().map_err(|e| anyhow!("stage: {e}"))?;
+        if slot.headphone == IMPORTED_LOAD_ID && slot.imported.is_none() {
+            bail!("the active slot uses an imported curve but none is embedded");
+        }
+        Ok(cfg)
+    }
+}

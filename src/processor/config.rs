@@ -1,0 +1,155 @@
+//! The settings file: a whole A/B session as readable text (TOML or JSON), written by the editor
+//! and read by `loadline render --config`, so DAW settings carry over to batch renders.
+
+use super::{Listen, Settings, SlotId, SlotSettings};
+use crate::dsp::{Network, StageParams};
+use crate::library;
+use serde::{Deserialize, Serialize};
+
+/// Name used for a slot's imported curve wherever a load is named.
+pub const IMPORTED_LOAD_ID: &str = "imported";
+
+/// An impedance curve imported from a measurement file, embedded so a session reopens without
+/// the file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportedCurve {
+    /// Display name (usually the file name).
+    pub name: String,
+    /// The network fitted to the measurement.
+    pub network: Network,
+    /// The measured points `[frequency Hz, |Z| Ω, phase °]`, for plotting (may be empty).
+    #[serde(default)]
+    pub points: Vec<[f64; 3]>,
+}
+
+/// One slot of a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SlotConfig {
+    /// Load id from the library, or [`IMPORTED_LOAD_ID`].
+    pub headphone: String,
+    /// The output stage (SI units, as in `data/stages.toml`).
+    pub stage: StageParams,
+    /// The slot's imported curve, if any.
+    pub imported: Option<ImportedCurve>,
+}
+
+impl Default for SlotConfig {
+    fn default() -> Self {
+        Self {
+            headphone: library::loads().first().map(|l| l.id.clone()).unwrap_or_default(),
+            stage: StageParams::IDEAL,
+            imported: None,
+        }
+    }
+}
+
+/// A whole session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionConfig {
+    pub active_slot: SlotId,
+    pub level_match: bool,
+    pub listen: Listen,
+    /// Output Trim, decibels.
+    pub output_trim_db: f64,
+    pub a: SlotConfig,
+    pub b: SlotConfig,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            active_slot: SlotId::A,
+            level_match: false,
+            listen: Listen::Emulation,
+            output_trim_db: 0.0,
+            a: SlotConfig::default(),
+            b: SlotConfig::default(),
+        }
+    }
+}
+
+/// Index of a load id in the library (`library.len()` for [`IMPORTED_LOAD_ID`]).
+pub fn load_index(id: &str) -> Option<usize> {
+    let loads = library::loads();
+    if id == IMPORTED_LOAD_ID {
+        return Some(loads.len());
+    }
+    loads.iter().position(|l| l.id == id || l.name.eq_ignore_ascii_case(id))
+}
+
+/// Id of load index `k` (the inverse of [`load_index`]).
+pub fn load_id(k: usize) -> String {
+    library::loads().get(k).map_or_else(|| IMPORTED_LOAD_ID.to_string(), |l| l.id.clone())
+}
+
+impl SessionConfig {
+    /// Parses a settings file: JSON if it starts with `{`, TOML otherwise.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let c: Self = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(|e| e.to_string())?
+        } else {
+            toml::from_str(text).map_err(|e| e.to_string())?
+        };
+        for (name, s) in [("a", &c.a), ("b", &c.b)] {
+            s.stage.validate().map_err(|e| format!("slot {name}: {e}"))?;
+            if load_index(&s.headphone).is_none() {
+                return Err(format!("slot {name}: unknown headphone {:?}", s.headphone));
+            }
+            if s.headphone == IMPORTED_LOAD_ID && s.imported.is_none() {
+                return Err(format!("slot {name}: headphone is \"imported\" but no curve is embedded"));
+            }
+            if let Some(imp) = &s.imported {
+                imp.network.validate().map_err(|e| format!("slot {name} imported curve: {e}"))?;
+            }
+        }
+        Ok(c)
+    }
+
+    /// Writes the session as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The processor settings this session describes.
+    pub fn settings(&self) -> Settings {
+        let slot = |s: &SlotConfig| SlotSettings { load: load_index(&s.headphone).unwrap_or(0), stage: s.stage };
+        Settings {
+            active: self.active_slot,
+            level_match: self.level_match,
+            listen: self.listen,
+            trim_db: self.output_trim_db,
+            bypass: false,
+            slots: [slot(&self.a), slot(&self.b)],
+        }
+    }
+
+    /// The slot config for `id`.
+    pub fn slot_mut(&mut self, id: SlotId) -> &mut SlotConfig {
+        match id {
+            SlotId::A => &mut self.a,
+            SlotId::B => &mut self.b,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_as_toml_and_json() {
+        let mut c = SessionConfig::default();
+        c.b.stage.r_out_ohm = 75.0;
+        c.b.stage.c_block_f = Some(220e-6);
+        c.b.imported = Some(ImportedCurve { name: "x".into(), network: Network::R(32.0), points: vec![[1000.0, 32.0, 0.0]] });
+        c.b.headphone = IMPORTED_LOAD_ID.into();
+        c.active_slot = SlotId::B;
+        let t = c.to_toml();
+        assert_eq!(SessionConfig::parse(&t).unwrap(), c, "{t}");
+        let j = serde_json::to_string(&c).unwrap();
+        assert_eq!(SessionConfig::parse(&j).unwrap(), c);
+        assert!(SessionConfig::parse("a = 3").is_err());
+    }
+}

@@ -1,0 +1,326 @@
+//! The signal path shared by the plugin and the renderer, so both produce the same samples.
+//!
+//! ```text
+//!            ┌─ slot A: engine per channel ─ × (load fade · Level Match) ─┐
+//!  in ──┬────┤                                                            ├─ A/B crossfade ─┐
+//!       │    └─ slot B: engine per channel ─ × (load fade · Level Match) ─┘                 │
+//!       ├─ ideal: up/down-sampling only (0 Ω, unlimited; same latency) ─────────────────────┤
+//!       │                                 Listen: emu, ideal or emu − ideal, × Output Trim ─┴─┐
+//!       └─ dry, delayed by the latency ─────────────────── Bypass crossfade ─────────────────┴─► out
+//! ```
+//!
+//! Both slots run all the time, so switching is instant; every switch is a short linear
+//! crossfade. Settings are applied once per block ([`Processor::set_settings`]); the engines
+//! smooth stage parameters themselves, so a block-wise update is click-free.
+//!
+//! Threading: build a `Processor` off the audio thread ([`Processor::new`] allocates). On the
+//! audio thread, `set_settings`, `process`, `install_imported`, `take_garbage` and `reset` never
+//! allocate, lock or do I/O.
+
+pub mod config;
+pub mod handover;
+mod ramp;
+mod slot;
+
+pub use handover::{mailbox, ImportReceiver, ImportSender, ImportedLoad, LEVEL_MATCH_HZ};
+pub use slot::{LEVEL_MATCH_MAX_DB, LOAD_FADE_S};
+
+use crate::dsp::network::NetworkError;
+use crate::dsp::resample::{Oversampler, MAX_FACTOR};
+use crate::dsp::smoother::Smoother;
+use crate::dsp::{Network, Quality, StageParams};
+use ramp::{Delay, Ramp};
+use serde::{Deserialize, Serialize};
+use slot::SlotChain;
+
+/// Length of the A/B, Listen and Bypass crossfades, seconds.
+pub const CROSSFADE_S: f64 = 0.020;
+/// Output Trim range, decibels.
+pub const TRIM_RANGE_DB: (f64, f64) = (-24.0, 24.0);
+/// Largest channel count (stereo).
+pub const MAX_CHANNELS: usize = 2;
+
+/// Which slot is heard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SlotId {
+    #[default]
+    A,
+    B,
+}
+
+impl SlotId {
+    /// 0 for A, 1 for B.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// What the output plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Listen {
+    /// The emulated stage and load.
+    #[default]
+    Emulation,
+    /// The same signal through a 0 Ω unlimited stage (same level and latency).
+    Ideal,
+    /// Emulation minus ideal, time-aligned: what the stage and load change.
+    Difference,
+}
+
+/// One slot's settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SlotSettings {
+    /// Index into the load library; `library.len()` selects the slot's imported curve.
+    pub load: usize,
+    /// The output stage.
+    pub stage: StageParams,
+}
+
+/// Everything the processor does, as plain values. The plugin builds one from its parameters
+/// every block; the renderer builds one from its flags.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    pub active: SlotId,
+    pub level_match: bool,
+    pub listen: Listen,
+    /// Output Trim, decibels.
+    pub trim_db: f64,
+    pub bypass: bool,
+    pub slots: [SlotSettings; 2],
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let s = SlotSettings { load: 0, stage: StageParams::IDEAL };
+        Self { active: SlotId::A, level_match: false, listen: Listen::Emulation, trim_db: 0.0, bypass: false, slots: [s, s] }
+    }
+}
+
+/// Gains of the emulated and ideal paths for a Listen mode.
+fn listen_gains(l: Listen) -> (f64, f64) {
+    match l {
+        Listen::Emulation => (1.0, 0.0),
+        Listen::Ideal => (0.0, 1.0),
+        Listen::Difference => (1.0, -1.0),
+    }
+}
+
+/// The complete Loadline signal path for one stream (mono or stereo).
+#[derive(Debug)]
+pub struct Processor {
+    fs_hz: f64,
+    quality: Quality,
+    channels: usize,
+    slots: [SlotChain; 2],
+    /// Per channel: the ideal path (up- and downsampling with nothing between).
+    ideal: Vec<Oversampler>,
+    /// Per channel: the dry signal delayed by the latency, for Bypass.
+    dry: Vec<Delay>,
+    /// 0 plays A, 1 plays B.
+    mix_b: Ramp,
+    /// Gain of the emulated path (Listen).
+    g_emu: Ramp,
+    /// Gain of the ideal path (Listen).
+    g_ideal: Ramp,
+    /// 1 processed, 0 bypassed.
+    wet: Ramp,
+    /// Output Trim, linear, log-smoothed.
+    trim: Smoother,
+    /// When set, a slot that is fully faded out is not computed (offline use only: it makes
+    /// switching to that slot start from rest).
+    skip_silent_slot: bool,
+    settings: Settings,
+}
+
+impl Processor {
+    /// Builds and prepares a processor (allocates: call off the audio thread).
+    ///
+    /// `library` is the list of load networks the settings' `load` indices refer to; `imported`
+    /// gives each slot's imported curve, if any. `seed` seeds the noise generators (each slot and
+    /// channel gets its own sequence).
+    pub fn new(
+        fs_hz: f64,
+        quality: Quality,
+        channels: usize,
+        library: &[Network],
+        imported: [Option<&Network>; 2],
+        settings: &Settings,
+        seed: u64,
+    ) -> Result<Self, NetworkError> {
+        let channels = channels.clamp(1, MAX_CHANNELS);
+        let mk = |i: usize| {
+            let s = &settings.slots[i];
+            SlotChain::new(
+                fs_hz,
+                quality,
+                channels,
+                library,
+                imported[i],
+                s.load,
+                &s.stage,
+                settings.level_match,
+                seed.wrapping_add(1000 * i as u64),
+            )
+        };
+        let slots = [mk(0)?, mk(1)?];
+        let ideal: Vec<Oversampler> = (0..channels).map(|_| Oversampler::new(fs_hz, quality)).collect();
+        let latency = slots[0].latency();
+        debug_assert_eq!(latency, ideal[0].latency());
+        let mut p = Self {
+            fs_hz,
+            quality,
+            channels,
+            slots,
+            dry: (0..channels).map(|_| Delay::new(latency)).collect(),
+            ideal,
+            mix_b: Ramp::new(0.0, CROSSFADE_S, fs_hz),
+            g_emu: Ramp::new(1.0, CROSSFADE_S, fs_hz),
+            g_ideal: Ramp::new(0.0, CROSSFADE_S, fs_hz),
+            wet: Ramp::new(1.0, CROSSFADE_S, fs_hz),
+            trim: Smoother::new(1.0, true),
+            skip_silent_slot: false,
+            settings: *settings,
+        };
+        p.trim.set_rate(fs_hz);
+        p.set_settings(settings);
+        p.snap();
+        Ok(p)
+    }
+
+    /// Builds a processor over the built-in load library ([`crate::library::loads`]).
+    pub fn with_library(
+        fs_hz: f64,
+        quality: Quality,
+        channels: usize,
+        imported: [Option<&Network>; 2],
+        settings: &Settings,
+        seed: u64,
+    ) -> Result<Self, NetworkError> {
+        let nets: Vec<Network> = crate::library::loads().iter().map(|l| l.network.clone()).collect();
+        Self::new(fs_hz, quality, channels, &nets, imported, settings, seed)
+    }
+
+    /// Base sample rate, hertz.
+    pub fn sample_rate(&self) -> f64 {
+        self.fs_hz
+    }
+
+    /// Quality the engines were prepared with.
+    pub fn quality(&self) -> Quality {
+        self.quality
+    }
+
+    /// Channel count (1 or 2).
+    pub fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Latency in samples, the same on every path (report it to the host).
+    pub fn latency(&self) -> usize {
+        self.slots[0].latency()
+    }
+
+    /// The settings last applied.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Load index slot `slot` is playing now (it follows the setting after a short fade).
+    pub fn current_load(&self, slot: usize) -> usize {
+        self.slots[slot].current_load()
+    }
+
+    /// Skips computing a slot while it is fully faded out. Offline rendering only: the plugin
+    /// keeps both slots running so that A/B switching is instant.
+    pub fn set_skip_silent_slot(&mut self, on: bool) {
+        self.skip_silent_slot = on;
+    }
+
+    /// Applies new settings; they take effect smoothly from the next sample (no allocation).
+    pub fn set_settings(&mut self, s: &Settings) {
+        self.settings = *s;
+        for (chain, ss) in self.slots.iter_mut().zip(s.slots.iter()) {
+            chain.set(ss.load, &ss.stage, s.level_match);
+        }
+        self.mix_b.set(s.active.index() as f64);
+        let (e, i) = listen_gains(s.listen);
+        self.g_emu.set(e);
+        self.g_ideal.set(i);
+        self.wet.set(if s.bypass { 0.0 } else { 1.0 });
+        let t = s.trim_db.clamp(TRIM_RANGE_DB.0, TRIM_RANGE_DB.1);
+        self.trim.set(10f64.powf(t / 20.0), false);
+    }
+
+    /// Jumps every ramp and smoother to its target (offline set-up).
+    pub fn snap(&mut self) {
+        self.slots.iter_mut().for_each(|s| s.snap());
+        for r in [&mut self.mix_b, &mut self.g_emu, &mut self.g_ideal, &mut self.wet] {
+            r.snap();
+        }
+        let t = self.settings.trim_db.clamp(TRIM_RANGE_DB.0, TRIM_RANGE_DB.1);
+        self.trim.set(10f64.powf(t / 20.0), true);
+    }
+
+    /// Clears all audio state (filters, circuits, delay lines, noise sequences).
+    pub fn reset(&mut self) {
+        self.slots.iter_mut().for_each(|s| s.reset());
+        self.ideal.iter_mut().for_each(|o| o.reset());
+        self.dry.iter_mut().for_each(|d| d.reset());
+        self.snap();
+    }
+
+    /// Offers an imported curve to its slot (audio thread safe). Returns it if the slot cannot take
+    /// it yet, or if it was built for another configuration (then drop it elsewhere).
+    pub fn install_imported(&mut self, load: ImportedLoad) -> Result<(), ImportedLoad> {
+        if load.slot > 1 || !load.fits(self.fs_hz, self.quality, self.channels) {
+            return Err(load);
+        }
+        self.slots[load.slot].install_imported(load)
+    }
+
+    /// Takes an imported curve that has been replaced, to be dropped off the audio thread.
+    pub fn take_garbage(&mut self) -> Option<ImportedLoad> {
+        self.slots[0].take_garbage().or_else(|| self.slots[1].take_garbage())
+    }
+
+    /// Processes a block in place. `io[ch]` are the channel buffers (all the same length, any
+    /// length); extra channels beyond [`Processor::channels`] are left untouched.
+    pub fn process(&mut self, io: &mut [&mut [f32]]) {
+        let nch = io.len().min(self.channels);
+        let n = io.iter().take(nch).map(|c| c.len()).min().unwrap_or(0);
+        for i in 0..n {
+            let ga = self.slots[0].advance();
+            let gb = self.slots[1].advance();
+            let m = self.mix_b.next();
+            let ge = self.g_emu.next();
+            let gi = self.g_ideal.next();
+            let w = self.wet.next();
+            self.trim.tick();
+            let trim = self.trim.value();
+            let (run_a, run_b) = if self.skip_silent_slot { (m < 1.0, m > 0.0) } else { (true, true) };
+            for (ch, buf) in io.iter_mut().take(nch).enumerate() {
+                let x = buf[i] as f64;
+                let x = if x.is_finite() { x } else { 0.0 };
+                let ya = if run_a { self.slots[0].process(ch, x) } else { 0.0 };
+                let yb = if run_b { self.slots[1].process(ch, x) } else { 0.0 };
+                let emu = (1.0 - m) * ga * ya + m * gb * yb;
+                let ideal = ideal_sample(&mut self.ideal[ch], x);
+                let dry = self.dry[ch].process(x);
+                let y = w * trim * (ge * emu + gi * ideal) + (1.0 - w) * dry;
+                // Nothing below the smallest normal f32 reaches the host.
+                buf[i] = if y.abs() < f32::MIN_POSITIVE as f64 { 0.0 } else { y as f32 };
+            }
+        }
+        self.slots.iter_mut().for_each(|s| s.flush_denormals());
+    }
+}
+
+/// One sample of the ideal path: the same up/down-sampling as the engine with a 0 Ω, unlimited
+/// stage (a wire) between, so it has the engine's latency and passband.
+#[inline]
+fn ideal_sample(os: &mut Oversampler, x: f64) -> f64 {
+    let mut buf = [0.0; MAX_FACTOR];
+    os.up(x, &mut buf);
+    os.down(&mut buf)
+}

@@ -1,0 +1,100 @@
+//! Small per-sample helpers for the processor: linear ramps and a fixed delay line.
+
+/// A linear ramp towards a target, advanced once per base-rate sample. Used for crossfades, where
+/// a straight line keeps the sum of two correlated signals at constant amplitude.
+#[derive(Debug, Clone, Copy)]
+pub struct Ramp {
+    value: f64,
+    target: f64,
+    /// Change per sample (positive).
+    step: f64,
+}
+
+impl Ramp {
+    /// A ramp sitting at `value` that takes `time_s` to travel a distance of 1 at `fs_hz`.
+    pub fn new(value: f64, time_s: f64, fs_hz: f64) -> Self {
+        Self { value, target: value, step: 1.0 / (time_s * fs_hz).max(1.0) }
+    }
+
+    /// Sets the target (reached over time, see [`Ramp::new`]).
+    #[inline]
+    pub fn set(&mut self, target: f64) {
+        self.target = target;
+    }
+
+    /// Jumps to the target at once.
+    #[inline]
+    pub fn snap(&mut self) {
+        self.value = self.target;
+    }
+
+    /// Advances one sample and returns the new value.
+    #[inline]
+    pub fn next(&mut self) -> f64 {
+        // Within a step (allowing for rounding) we land exactly on the target.
+        if (self.target - self.value).abs() <= self.step * (1.0 + 1e-9) {
+            self.value = self.target;
+        } else if self.value < self.target {
+            self.value += self.step;
+        } else {
+            self.value -= self.step;
+        }
+        self.value
+    }
+}
+
+/// A fixed delay of `len` samples (allocated once; `process` never allocates).
+#[derive(Debug, Clone)]
+pub struct Delay {
+    line: Vec<f64>,
+    pos: usize,
+}
+
+impl Delay {
+    /// A delay of `len` samples (0 passes through).
+    pub fn new(len: usize) -> Self {
+        Self { line: vec![0.0; len], pos: 0 }
+    }
+
+    /// Pushes `x` and returns the sample from `len` samples ago.
+    #[inline]
+    pub fn process(&mut self, x: f64) -> f64 {
+        if self.line.is_empty() {
+            return x;
+        }
+        let y = std::mem::replace(&mut self.line[self.pos], x);
+        self.pos = if self.pos + 1 == self.line.len() { 0 } else { self.pos + 1 };
+        y
+    }
+
+    /// Clears the line.
+    pub fn reset(&mut self) {
+        self.line.iter_mut().for_each(|v| *v = 0.0);
+        self.pos = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ramp_reaches_target_in_time() {
+        // 10 ms at 1 kHz is 10 steps of 0.1.
+        let mut r = Ramp::new(0.0, 0.010, 1000.0);
+        r.set(1.0);
+        let v: Vec<f64> = (0..12).map(|_| r.next()).collect();
+        assert!((v[4] - 0.5).abs() < 1e-12);
+        assert_eq!(v[9], 1.0);
+        assert_eq!(v[11], 1.0);
+    }
+
+    #[test]
+    fn delay_delays() {
+        let mut d = Delay::new(3);
+        let y: Vec<f64> = [1.0, 2.0, 3.0, 4.0, 5.0].iter().map(|&x| d.process(x)).collect();
+        assert_eq!(y, [0.0, 0.0, 0.0, 1.0, 2.0]);
+        let mut z = Delay::new(0);
+        assert_eq!(z.process(7.0), 7.0);
+    }
+}

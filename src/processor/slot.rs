@@ -1,0 +1,255 @@
+//! One A/B slot: a stage driving a load, one engine per channel, with its own load pool, the
+//! fade used for load swaps and the Level Match gain.
+
+use super::handover::{ImportedLoad, LEVEL_MATCH_HZ};
+use super::ramp::Ramp;
+use crate::dsp::network::NetworkError;
+use crate::dsp::smoother::Smoother;
+use crate::dsp::{Engine, Network, PreparedLoad, Quality, StageParams};
+use num_complex::Complex64;
+use std::f64::consts::PI;
+
+/// Fade-out (then fade-in) time around a load swap, seconds.
+pub const LOAD_FADE_S: f64 = 0.010;
+/// Level Match never boosts or cuts by more than this, decibels.
+pub const LEVEL_MATCH_MAX_DB: f64 = 40.0;
+
+/// A slot's processing chain. Everything is allocated in [`SlotChain::new`]; the per-sample and
+/// per-block calls never allocate.
+#[derive(Debug)]
+pub struct SlotChain {
+    /// One engine per channel.
+    engines: Vec<Engine>,
+    /// `pool[ch][k]`: prepared load `k` for channel `ch`, or `None` while that load sits in the
+    /// engine (or, for the imported entry, while no curve has been imported). The last entry is
+    /// the slot's imported curve.
+    pool: Vec<Vec<Option<PreparedLoad>>>,
+    /// Load impedance at 1 kHz for every pool entry (`None`: not available).
+    z_1k: Vec<Option<Complex64>>,
+    /// Load index playing now.
+    current: usize,
+    /// Load index asked for.
+    target: usize,
+    /// A new imported curve waiting for the fade to replace the imported curve playing now.
+    staged: Option<ImportedLoad>,
+    /// A replaced curve for the owner to take away ([`SlotChain::take_garbage`]).
+    garbage: Option<ImportedLoad>,
+    /// 1 while playing, 0 at the bottom of a load swap.
+    fade: Ramp,
+    /// Level Match gain (linear, log-smoothed).
+    level_gain: Smoother,
+    level_match: bool,
+    stage: StageParams,
+}
+
+impl SlotChain {
+    /// Builds the chain with every library load prepared for every channel (allocates).
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        fs_hz: f64,
+        quality: Quality,
+        channels: usize,
+        library: &[Network],
+        imported: Option<&Network>,
+        load: usize,
+        stage: &StageParams,
+        level_match: bool,
+        seed: u64,
+    ) -> Result<Self, NetworkError> {
+        let n = library.len() + 1;
+        let nets: Vec<Option<&Network>> = library.iter().map(Some).chain([imported]).collect();
+        // Start on the requested load if it exists, else the first library load.
+        let start = if load < n && nets[load].is_some() { load } else { 0 };
+        let start_net = nets[start].ok_or_else(|| NetworkError("the load library is empty".into()))?;
+        let mut engines = Vec::with_capacity(channels);
+        let mut pool = Vec::with_capacity(channels);
+        for ch in 0..channels {
+            let mut e = Engine::new(fs_hz, quality, start_net, stage, seed.wrapping_add(ch as u64))?;
+            e.snap_params();
+            let mut p = Vec::with_capacity(n);
+            for (k, net) in nets.iter().enumerate() {
+                p.push(match net {
+                    Some(net) if k != start => Some(e.build_load(net)?),
+                    _ => None,
+                });
+            }
+            engines.push(e);
+            pool.push(p);
+        }
+        let z_1k = nets.iter().map(|n| n.map(|n| n.impedance(LEVEL_MATCH_HZ))).collect();
+        let mut s = Self {
+            engines,
+            pool,
+            z_1k,
+            current: start,
+            target: load.min(n - 1),
+            staged: None,
+            garbage: None,
+            fade: Ramp::new(1.0, LOAD_FADE_S, fs_hz),
+            level_gain: Smoother::new(1.0, true),
+            level_match,
+            stage: stage.sanitized(),
+        };
+        s.level_gain.set_rate(fs_hz);
+        s.level_gain.set(s.level_target(), true);
+        Ok(s)
+    }
+
+    /// Index of the imported-curve entry.
+    pub fn imported_index(&self) -> usize {
+        self.z_1k.len() - 1
+    }
+
+    /// Load index playing now.
+    pub fn current_load(&self) -> usize {
+        self.current
+    }
+
+    /// Sets the target stage, load and Level Match (per block; no allocation).
+    pub fn set(&mut self, load: usize, stage: &StageParams, level_match: bool) {
+        self.target = load.min(self.z_1k.len() - 1);
+        let stage = stage.sanitized();
+        if stage != self.stage {
+            self.stage = stage;
+            self.engines.iter_mut().for_each(|e| e.set_params(&stage));
+        }
+        self.level_match = level_match;
+        self.level_gain.set(self.level_target(), false);
+    }
+
+    /// Jumps every smoothed quantity (stage, level, fade) to its target and performs a pending
+    /// load swap at once (for offline set-up and `reset`).
+    pub fn snap(&mut self) {
+        if self.wants_swap() {
+            self.swap();
+        }
+        self.fade.set(1.0);
+        self.fade.snap();
+        self.engines.iter_mut().for_each(|e| e.snap_params());
+        self.level_gain.set(self.level_target(), true);
+    }
+
+    /// Clears every engine's state.
+    pub fn reset(&mut self) {
+        self.engines.iter_mut().for_each(|e| e.reset());
+        self.snap();
+    }
+
+    /// Small-signal gain correction that brings |Z/(Z+Zs)| at 1 kHz to 0 dB (1 if off).
+    fn level_target(&self) -> f64 {
+        if !self.level_match {
+            return 1.0;
+        }
+        let Some(z) = self.z_1k[self.current] else { return 1.0 };
+        let p = &self.stage;
+        let w = 2.0 * PI * LEVEL_MATCH_HZ;
+        let mut zs = Complex64::new(p.r_out_ohm, w * p.l_out_h);
+        if let Some(c) = p.c_block_f {
+            zs += Complex64::new(0.0, -1.0 / (w * c));
+        }
+        let h = (z / (z + zs)).norm();
+        let lim = 10f64.powf(LEVEL_MATCH_MAX_DB / 20.0);
+        if h.is_finite() && h > 0.0 { (1.0 / h).clamp(1.0 / lim, lim) } else { 1.0 }
+    }
+
+    fn wants_swap(&self) -> bool {
+        (self.target != self.current && self.z_1k[self.target].is_some()) || self.staged.is_some()
+    }
+
+    /// Performs the pending swap(s). Only called at the bottom of the fade (or when snapping).
+    fn swap(&mut self) {
+        let imp = self.imported_index();
+        // A newly imported curve replacing the one playing now.
+        if self.current == imp && self.garbage.is_none() {
+            if let Some(mut new) = self.staged.take() {
+                for (e, slot) in self.engines.iter_mut().zip(new.loads.iter_mut()) {
+                    if let Some(l) = slot.take() {
+                        *slot = Some(e.swap_load(l));
+                    }
+                }
+                self.z_1k[imp] = Some(new.z_1k);
+                self.garbage = Some(new);
+            }
+        }
+        // A different load.
+        if self.target != self.current && self.z_1k[self.target].is_some() {
+            let (t, c) = (self.target, self.current);
+            for (e, p) in self.engines.iter_mut().zip(self.pool.iter_mut()) {
+                if let Some(l) = p[t].take() {
+                    p[c] = Some(e.swap_load(l));
+                }
+            }
+            self.current = t;
+        }
+        // A staged curve that is no longer playing goes straight into the pool.
+        if self.current != imp && self.garbage.is_none() {
+            if let Some(new) = self.staged.take() {
+                self.put_in_pool(new);
+            }
+        }
+        self.level_gain.set(self.level_target(), true);
+    }
+
+    fn put_in_pool(&mut self, mut new: ImportedLoad) {
+        let imp = self.imported_index();
+        for (p, slot) in self.pool.iter_mut().zip(new.loads.iter_mut()) {
+            std::mem::swap(&mut p[imp], slot);
+        }
+        self.z_1k[imp] = Some(new.z_1k);
+        self.garbage = Some(new);
+    }
+
+    /// Offers a newly built imported curve. Returns it back if the slot is still busy with the
+    /// previous one (the caller keeps it and offers it again on a later block).
+    pub fn install_imported(&mut self, new: ImportedLoad) -> Result<(), ImportedLoad> {
+        if self.garbage.is_some() || self.staged.is_some() || new.loads.len() != self.engines.len() {
+            return Err(new);
+        }
+        if self.current == self.imported_index() {
+            // Playing: swap at the bottom of a fade.
+            self.staged = Some(new);
+        } else {
+            self.put_in_pool(new);
+        }
+        Ok(())
+    }
+
+    /// Takes a replaced imported curve, to be dropped off the audio thread.
+    pub fn take_garbage(&mut self) -> Option<ImportedLoad> {
+        self.garbage.take()
+    }
+
+    /// Advances the slot's gains by one sample and returns the gain to apply to its output.
+    /// Performs a load swap when the fade reaches silence.
+    #[inline]
+    pub fn advance(&mut self) -> f64 {
+        let swap = self.wants_swap();
+        self.fade.set(if swap { 0.0 } else { 1.0 });
+        let f = self.fade.next();
+        if swap && f == 0.0 {
+            self.swap();
+        }
+        self.level_gain.tick();
+        f * self.level_gain.value()
+    }
+
+    /// Processes one sample of channel `ch` through its engine.
+    #[inline]
+    pub fn process(&mut self, ch: usize, x: f64) -> f64 {
+        self.engines[ch].process_sample(x)
+    }
+
+    /// Latency of the engines, base-rate samples.
+    pub fn latency(&self) -> usize {
+        self.engines.first().map_or(0, |e| e.latency())
+    }
+}
+
+impl SlotChain {
+    /// Flushes denormals out of every engine's circuit state (once per block).
+    pub fn flush_denormals(&mut self) {
+        // NOTE: `Engine` flushes its circuit inside `process_block*`; an empty block does only
+        //       that, without touching the audio state.
+        self.engines.iter_mut().for_each(|e| e.process_block_f64(&mut []));
+    }
+}

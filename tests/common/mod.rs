@@ -1,0 +1,72 @@
+//! Shared measurement helpers for the engine tests: rendering, spectra, harmonics.
+#![allow(dead_code)]
+
+use loadline::dsp::{Engine, Network, Quality, StageParams};
+use num_complex::Complex64;
+use realfft::RealFftPlanner;
+use std::f64::consts::PI;
+
+/// Renders `x` through a fresh engine and returns the output.
+pub fn render(fs: f64, q: Quality, load: &Network, p: &StageParams, x: &[f64]) -> Vec<f64> {
+    let mut e = Engine::new(fs, q, load, p, 1).unwrap();
+    let mut y = x.to_vec();
+    e.process_block_f64(&mut y);
+    y
+}
+
+/// Complex spectrum of `x` (no window), bins 0..=N/2.
+pub fn spectrum(x: &[f64]) -> Vec<Complex64> {
+    let mut planner = RealFftPlanner::<f64>::new();
+    let fft = planner.plan_fft_forward(x.len());
+    let mut inp = x.to_vec();
+    let mut out = fft.make_output_vec();
+    fft.process(&mut inp, &mut out).unwrap();
+    out
+}
+
+/// A sine of `amp` at `f` for `n` samples.
+pub fn sine(f: f64, fs: f64, amp: f64, n: usize) -> Vec<f64> {
+    (0..n).map(|k| amp * (2.0 * PI * f * k as f64 / fs).sin()).collect()
+}
+
+/// A frequency on an exact FFT bin of an `n`-point frame near `f`.
+pub fn bin_freq(f: f64, fs: f64, n: usize) -> (f64, usize) {
+    let k = (f * n as f64 / fs).round() as usize;
+    (k as f64 * fs / n as f64, k)
+}
+
+/// Magnitudes of harmonics 1..=h_max (index 0 unused) of a coherent frame whose fundamental is on
+/// bin `k0`, and the RMS of all non-harmonic bins (excluding DC), both as linear amplitudes.
+pub fn harmonics(frame: &[f64], k0: usize, h_max: usize) -> (Vec<f64>, Vec<(usize, f64)>) {
+    let s = spectrum(frame);
+    let n = frame.len() as f64;
+    let amp: Vec<f64> = s.iter().map(|c| 2.0 * c.norm() / n).collect();
+    let mut h = vec![0.0; h_max + 1];
+    for (j, hj) in h.iter_mut().enumerate().skip(1) {
+        if j * k0 < amp.len() {
+            *hj = amp[j * k0];
+        }
+    }
+    let others: Vec<(usize, f64)> = amp.iter().enumerate().skip(1).filter(|(k, _)| k % k0 != 0).map(|(k, &a)| (k, a)).collect();
+    (h, others)
+}
+
+/// THD (ratio) from harmonic amplitudes 2..=h_max.
+pub fn thd(h: &[f64]) -> f64 {
+    (h[2..].iter().map(|a| a * a).sum::<f64>()).sqrt() / h[1]
+}
+
+/// Analytic divider response `Z/(Z + Zs)` with `Zs = R + jωL + 1/(jωC)`.
+pub fn divider(load: &Network, p: &StageParams, f: f64) -> Complex64 {
+    let z = load.impedance(f);
+    let w = 2.0 * PI * f;
+    let mut zs = Complex64::new(p.r_out_ohm, w * p.l_out_h);
+    if let Some(c) = p.c_block_f {
+        zs += 1.0 / Complex64::new(0.0, w * c);
+    }
+    z / (z + zs)
+}
+
+pub fn db(x: f64) -> f64 {
+    20.0 * x.log10()
+}

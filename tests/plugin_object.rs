@@ -1,0 +1,281 @@
+//! Drives the real plugin object the way a host does (activate, then `process` on host-sized
+//! buffers), under `assert_no_alloc`, and checks it against the shared processor.
+
+use loadline::dsp::{Network, Quality};
+use loadline::plugin::params::LoadlineParams;
+use loadline::plugin::{Loadline, Task, NOISE_SEED, PLUGIN_QUALITY};
+use loadline::processor::config::ImportedCurve;
+use loadline::processor::Processor;
+use nice_assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
+use nice_plug::prelude::*;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::f64::consts::PI;
+
+#[global_allocator]
+static A: AllocDisabler = AllocDisabler;
+
+/// A process context that queues background tasks (in pre-reserved memory) for the test to run
+/// after the block, as the host's background thread would.
+struct Ctx {
+    transport: Transport,
+    tasks: RefCell<Vec<Task>>,
+}
+
+impl Ctx {
+    fn new(fs: f32) -> Self {
+        Self { transport: Transport::new(fs), tasks: RefCell::new(Vec::with_capacity(64)) }
+    }
+}
+
+impl ProcessContext<Loadline> for Ctx {
+    fn plugin_api(&self) -> PluginApi {
+        PluginApi::Clap
+    }
+    fn execute_background(&self, task: Task) {
+        let mut t = self.tasks.borrow_mut();
+        if t.len() < t.capacity() {
+            t.push(task);
+        }
+    }
+    fn execute_gui(&self, task: Task) {
+        self.execute_background(task)
+    }
+    fn transport(&self) -> &Transport {
+        &self.transport
+    }
+    fn next_event(&mut self) -> Option<PluginNoteEvent<Loadline>> {
+        None
+    }
+    fn try_send_event(
+        &mut self,
+        event: PluginNoteEvent<Loadline>,
+    ) -> Result<(), (PluginNoteEvent<Loadline>, nice_plug::context::process::SendEventError)> {
+        Err((event, nice_plug::context::process::SendEventError::NoOutputBuffer))
+    }
+    fn set_latency_samples(&self, _samples: u32) {}
+    fn request_restart(&self) {}
+    fn set_current_voice_capacity(&self, _capacity: u32) {}
+}
+
+struct ActCtx;
+impl ActivateContext<Loadline> for ActCtx {
+    fn plugin_api(&self) -> PluginApi {
+        PluginApi::Clap
+    }
+    fn execute(&self, _task: Task) {}
+    fn set_latency_samples(&self, _samples: u32) {}
+    fn set_current_voice_capacity(&self, _capacity: u32) {}
+}
+
+fn activate(plugin: &mut Loadline, fs: f32, channels: u32) {
+    let layout = AudioIOLayout {
+        main_input_channels: NonZeroU32::new(channels),
+        main_output_channels: NonZeroU32::new(channels),
+        ..AudioIOLayout::const_default()
+    };
+    let cfg = BufferConfig { sample_rate: fs, min_buffer_size: None, max_buffer_size: 8192, process_mode: ProcessMode::Realtime };
+    assert!(plugin.activate(&layout, &cfg, &mut ActCtx));
+}
+
+/// Processes `io` (one Vec per channel) in blocks of the given sizes, calling `between` before
+/// each block with its index (outside the no-allocation region). Counts allocations inside.
+fn drive(
+    plugin: &mut Loadline,
+    executor: &TaskExecutor<Loadline>,
+    io: &mut [Vec<f32>],
+    sizes: &[usize],
+    mut between: impl FnMut(usize, &LoadlineParams),
+) -> u32 {
+    let fs = plugin.processor().unwrap().sample_rate() as f32;
+    let mut ctx = Ctx::new(fs);
+    let params = plugin.params_arc();
+    let n = io[0].len();
+    let (mut i, mut k) = (0, 0);
+    reset_violation_count();
+    while i < n {
+        let len = sizes[k % sizes.len()].min(n - i);
+        between(k, &params);
+        let mut buffer = Buffer::default();
+        let mut chans: Vec<&mut [f32]> = io.iter_mut().map(|c| &mut c[i..i + len]).collect();
+        unsafe {
+            buffer.set_slices(len, |s| {
+                s.clear();
+                s.extend(chans.drain(..));
+            });
+        }
+        let mut aux = AuxiliaryBuffers { inputs: &mut [], outputs: &mut [] };
+        assert_no_alloc(|| {
+            plugin.process(&mut buffer, &mut aux, &mut ctx);
+        });
+        // The host's background thread.
+        let tasks: Vec<Task> = ctx.tasks.borrow_mut().drain(..).collect();
+        for t in tasks {
+            executor(t);
+        }
+        i += len;
+        k += 1;
+    }
+    violation_count()
+}
+
+fn set(p: &impl Param, normalized: f32) {
+    unsafe { p.as_ptr()._internal_set_normalized_value(normalized) };
+}
+
+fn set_plain_f(p: &FloatParam, v: f32) {
+    set(p, p.preview_normalized(v));
+}
+
+fn signal(fs: f64, n: usize) -> Vec<f32> {
+    (0..n).map(|k| (0.4 * (2.0 * PI * 220.0 * k as f64 / fs).sin() + 0.2 * (2.0 * PI * 3100.0 * k as f64 / fs).sin()) as f32).collect()
+}
+
+#[test]
+fn process_never_allocates_through_switches_swaps_and_imports() {
+    for (fs, channels) in [(48_000.0f32, 2u32), (44_100.0, 1), (22_050.0, 2), (384_000.0, 1)] {
+        let mut plugin = Loadline::default();
+        let executor = plugin.task_executor();
+        activate(&mut plugin, fs, channels);
+        let n_loads = loadline::library::loads().len() as i32;
+        let x = signal(fs as f64, (fs as usize) / 2);
+        let mut io: Vec<Vec<f32>> = (0..channels).map(|_| x.clone()).collect();
+        let sizes = [1usize, 17, 512, 8192, 3, 64, 1000];
+        let violations = drive(&mut plugin, &executor, &mut io, &sizes, |k, p| match k % 12 {
+            1 => set(&p.active_slot, 1.0),
+            2 => set_plain_f(&p.a.output_impedance, 330.0),
+            3 => set(&p.level_match, 1.0),
+            4 => set(&p.a.headphone, (2.min(n_loads) as f32) / n_loads as f32),
+            5 => set(&p.listen, 1.0),
+            6 => set_plain_f(&p.b.max_current, 20.0),
+            7 => {
+                // Import a curve into slot B and select it (the editor's action; allocates here,
+                // outside the audio thread's region).
+                p.shared.set_imported(1, Some(ImportedCurve { name: "t".into(), network: Network::R(50.0 + k as f64), points: vec![] }));
+                set(&p.b.headphone, 1.0);
+            }
+            8 => set(&p.active_slot, 0.0),
+            9 => set_plain_f(&p.output_trim, -6.0),
+            10 => set(&p.bypass, 1.0),
+            11 => set(&p.bypass, 0.0),
+            _ => set(&p.listen, 0.0),
+        });
+        assert_eq!(violations, 0, "allocations in process at {fs} Hz, {channels} ch");
+        for c in &io {
+            assert!(c.iter().all(|v| v.is_finite() && (*v == 0.0 || v.is_normal())));
+        }
+        // The imported curve reached slot B.
+        let imported = loadline::library::loads().len();
+        assert_eq!(plugin.processor().unwrap().current_load(1), imported, "{fs}");
+    }
+}
+
+#[test]
+fn plugin_output_equals_processor_output() {
+    let fs = 48_000.0f32;
+    let mut plugin = Loadline::default();
+    let executor = plugin.task_executor();
+    {
+        let p = plugin.params_arc();
+        set_plain_f(&p.a.output_impedance, 47.0);
+        set_plain_f(&p.a.level, 8.0);
+        set(&p.level_match, 1.0);
+    }
+    activate(&mut plugin, fs, 2);
+    let settings = Loadline::settings(&plugin.params_arc());
+    let x = signal(fs as f64, 30_000);
+    let mut io = vec![x.clone(), x.iter().map(|v| 0.5 * v).collect()];
+    let mut expect = io.clone();
+    drive(&mut plugin, &executor, &mut io, &[256], |_, _| {});
+    let nets: Vec<Network> = loadline::library::loads().iter().map(|l| l.network.clone()).collect();
+    let mut p = Processor::new(fs as f64, PLUGIN_QUALITY, 2, &nets, [None, None], &settings, NOISE_SEED).unwrap();
+    assert_eq!(PLUGIN_QUALITY, Quality::Default);
+    let (l, r) = expect.split_at_mut(1);
+    for (a, b) in l[0].chunks_mut(256).zip(r[0].chunks_mut(256)) {
+        p.process(&mut [a, b]);
+    }
+    assert_eq!(io, expect);
+}
+
+#[test]
+fn state_fields_round_trip_and_corrupt_state_is_survived() {
+    let plugin = Loadline::default();
+    let p = plugin.params_arc();
+    let curve = ImportedCurve { name: "HD 600 sweep".into(), network: Network::Series(vec![Network::R(300.0), Network::L(1e-3)]), points: vec![[1000.0, 301.0, 2.0]] };
+    p.shared.set_imported(0, Some(curve.clone()));
+    p.shared.set_extras(1, [0.01, 2.0, 1e-6]);
+    let saved = p.serialize_fields();
+    assert!(saved.contains_key("loadline"), "{saved:?}");
+
+    let fresh = Loadline::default();
+    let q = fresh.params_arc();
+    let g0 = q.shared.generation(0);
+    q.deserialize_fields(&saved);
+    assert_eq!(q.shared.imported(0), Some(curve));
+    assert_eq!(q.shared.extras(1), [0.01, 2.0, 1e-6]);
+    assert_ne!(q.shared.generation(0), g0, "a restored curve is picked up by the audio thread");
+
+    // Corrupt or hostile field contents: defaults, never a panic.
+    for bad in [
+        "not json",
+        "{}",
+        "{\"slots\": 3}",
+        "{\"slots\": [{\"imported\": {\"name\": 1}}, {\"extras\": [1, \"x\", 3]}]}",
+        "{\"slots\": [{\"imported\": {\"name\": \"x\", \"network\": {\"r\": -5}}}]}",
+        "{\"slots\": [{\"headphone\": \"no-such-load\"}]}",
+    ] {
+        let fresh = Loadline::default();
+        let q = fresh.params_arc();
+        let mut m = BTreeMap::new();
+        m.insert("loadline".to_string(), bad.to_string());
+        q.deserialize_fields(&m);
+        assert_eq!(q.shared.imported(0), None, "{bad}");
+    }
+}
+
+#[test]
+fn parameter_text_round_trips_with_units() {
+    let plugin = Loadline::default();
+    let p = plugin.params_arc();
+    let check = |param: &FloatParam, text: &str, plain: f32| {
+        let n = param.string_to_normalized_value(text).unwrap_or_else(|| panic!("parse {text}"));
+        let v = param.preview_plain(n);
+        assert!((v - plain).abs() <= 1e-3 * plain.abs().max(1.0), "{text} → {v}");
+        let shown = param.normalized_value_to_string(n, true);
+        let again = param.preview_plain(param.string_to_normalized_value(&shown).unwrap());
+        assert!((again - v).abs() <= 0.01 * v.abs().max(1.0), "{text} → {shown} → {again}");
+    };
+    check(&p.a.output_impedance, "75 Ω", 75.0);
+    check(&p.a.output_impedance, "1.2k", 1200.0);
+    check(&p.a.coupling_cap, "220 µF", 220.0);
+    check(&p.a.coupling_cap, "Off", 10_000.0);
+    check(&p.a.level, "+4 dBu", 4.0);
+    check(&p.b.max_voltage, "2 V", 2.0);
+    check(&p.b.max_current, "60 mA", 60.0);
+    check(&p.b.bias, "class A", 100.0);
+    check(&p.b.noise, "-95 dBV", -95.0);
+    check(&p.b.noise, "off", -160.0);
+    check(&p.output_trim, "-6 dB", -6.0);
+    assert_eq!(p.a.coupling_cap.normalized_value_to_string(1.0, true), "Off");
+    let hp = &p.a.headphone;
+    let first = &loadline::library::loads()[0];
+    let n = hp.string_to_normalized_value(&first.id).unwrap();
+    assert_eq!(hp.normalized_value_to_string(n, true), first.name);
+    assert!(hp.string_to_normalized_value("imported").is_some());
+    // Display names are unique (hosts key parameters by them).
+    let mut names: Vec<String> = p.param_map().iter().map(|(_, ptr, _)| unsafe { ptr.name() }.to_string()).collect();
+    let n = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), n);
+}
+
+#[test]
+fn the_allocation_guard_is_armed() {
+    reset_violation_count();
+    assert_no_alloc(|| {
+        let v: Vec<u8> = Vec::with_capacity(16);
+        std::hint::black_box(v);
+    });
+    assert!(violation_count() > 0, "assert_no_alloc must count allocations in this build");
+}

@@ -1,0 +1,205 @@
+//! The shared processor (plugin and renderer): latency, paths, switching, swaps, block sizes.
+
+use loadline::dsp::{Network, Quality, StageParams};
+use loadline::processor::{ImportedLoad, Listen, Processor, Settings, SlotId, SlotSettings};
+use std::f64::consts::PI;
+
+fn stage(r_out: f64) -> StageParams {
+    StageParams { r_out_ohm: r_out, ..StageParams::IDEAL }
+}
+
+fn settings(load: usize, a: StageParams, b: StageParams) -> Settings {
+    Settings {
+        slots: [SlotSettings { load, stage: a }, SlotSettings { load, stage: b }],
+        ..Settings::default()
+    }
+}
+
+/// Two resistive loads (32 Ω and 300 Ω) and an RL load.
+fn lib() -> Vec<Network> {
+    vec![Network::R(32.0), Network::R(300.0), Network::Series(vec![Network::R(20.0), Network::L(1e-3)])]
+}
+
+fn run(p: &mut Processor, x: &[f32], block: usize) -> Vec<f32> {
+    let mut y = x.to_vec();
+    for c in y.chunks_mut(block) {
+        p.process(&mut [c]);
+    }
+    y
+}
+
+fn sine(f: f64, fs: f64, n: usize, a: f64) -> Vec<f32> {
+    (0..n).map(|k| (a * (2.0 * PI * f * k as f64 / fs).sin()) as f32).collect()
+}
+
+fn rms(x: &[f32]) -> f64 {
+    (x.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / x.len() as f64).sqrt()
+}
+
+#[test]
+fn impulse_peaks_at_reported_latency_on_every_path_and_rate() {
+    for fs in [22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0, 384_000.0] {
+        for listen in [Listen::Emulation, Listen::Ideal] {
+            for bypass in [false, true] {
+                let mut s = settings(0, stage(0.0), stage(0.0));
+                s.listen = listen;
+                s.bypass = bypass;
+                let mut p = Processor::new(fs, Quality::Default, 1, &lib(), [None, None], &s, 1).unwrap();
+                let mut x = vec![0.0f32; 4096];
+                x[0] = 1.0;
+                let y = run(&mut p, &x, 512);
+                let peak = (0..y.len()).max_by(|&a, &b| y[a].abs().total_cmp(&y[b].abs())).unwrap();
+                assert_eq!(peak, p.latency(), "fs {fs} {listen:?} bypass {bypass}");
+            }
+        }
+    }
+}
+
+#[test]
+fn resistive_divider_and_level_match() {
+    let fs = 48_000.0;
+    let x = sine(1000.0, fs, 48_000, 0.1);
+    for (load, r) in [(0usize, 32.0), (1, 300.0)] {
+        for lm in [false, true] {
+            let mut s = settings(load, stage(100.0), stage(0.0));
+            s.level_match = lm;
+            let mut p = Processor::new(fs, Quality::Default, 1, &lib(), [None, None], &s, 1).unwrap();
+            let y = run(&mut p, &x, 256);
+            let g = rms(&y[8000..]) / rms(&x[8000..]);
+            let want = if lm { 1.0 } else { r / (r + 100.0) };
+            assert!((20.0 * (g / want).log10()).abs() < 0.05, "load {r} Ω lm {lm}: {g} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn difference_nulls_for_an_ideal_stage_and_not_otherwise() {
+    let fs = 44_100.0;
+    let x = sine(440.0, fs, 30_000, 0.5);
+    for (r_out, expect_null) in [(0.0, true), (75.0, false)] {
+        let mut s = settings(2, stage(r_out), stage(r_out));
+        s.listen = Listen::Difference;
+        let mut p = Processor::new(fs, Quality::Default, 1, &lib(), [None, None], &s, 1).unwrap();
+        let y = run(&mut p, &x, 333);
+        let ratio_db = 20.0 * (rms(&y[5000..]) / rms(&x[5000..])).log10();
+        if expect_null {
+            assert!(ratio_db < -80.0, "ideal stage difference {ratio_db} dB");
+        } else {
+            assert!(ratio_db > -20.0, "75 Ω difference {ratio_db} dB");
+        }
+    }
+}
+
+#[test]
+fn output_does_not_depend_on_block_size() {
+    let fs = 48_000.0;
+    let x: Vec<f32> = sine(97.0, fs, 20_000, 0.9).iter().zip(sine(5000.0, fs, 20_000, 0.3)).map(|(a, b)| a + b).collect();
+    let laptop = StageParams {
+        level_v: 1.0,
+        v_max_v: Some(1.0),
+        i_max_a: Some(0.06),
+        bias: 0.5,
+        xo_v: 0.003,
+        r_mod_ohm: 0.5,
+        r_out_ohm: 75.0,
+        l_out_h: 0.0,
+        c_block_f: Some(220e-6),
+        noise_dbv: Some(-95.0),
+    };
+    let s = settings(2, laptop, stage(0.0));
+    let mk = || Processor::new(fs, Quality::Default, 2, &lib(), [None, None], &s, 1).unwrap();
+    let stereo = |p: &mut Processor, sizes: &[usize]| {
+        let (mut l, mut r) = (x.clone(), x.iter().map(|v| -v).collect::<Vec<_>>());
+        let mut i = 0;
+        let mut k = 0;
+        while i < l.len() {
+            let n = sizes[k % sizes.len()].min(l.len() - i);
+            p.process(&mut [&mut l[i..i + n], &mut r[i..i + n]]);
+            i += n;
+            k += 1;
+        }
+        (l, r)
+    };
+    let reference = stereo(&mut mk(), &[8192]);
+    for sizes in [&[1usize][..], &[64], &[7, 1, 300, 8192, 2, 513]] {
+        let got = stereo(&mut mk(), sizes);
+        assert_eq!(got, reference, "block sizes {sizes:?}");
+    }
+}
+
+#[test]
+fn ab_switch_and_load_swap_are_click_free() {
+    let fs = 48_000.0;
+    let n = 48_000;
+    let x = sine(200.0, fs, n, 0.5);
+    // A: 300 Ω load behind 0 Ω; B: 32 Ω load behind 100 Ω (−12.3 dB): very different levels.
+    let mut s = settings(1, stage(0.0), stage(100.0));
+    s.slots[1].load = 0;
+    let mut p = Processor::new(fs, Quality::Default, 1, &lib(), [None, None], &s, 1).unwrap();
+    let mut y = x.clone();
+    let max_step = |v: &[f32]| v.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
+    for (k, c) in y.chunks_mut(480).enumerate() {
+        if k == 20 {
+            s.active = SlotId::B;
+        }
+        if k == 50 {
+            s.slots[1].load = 2; // load swap on the playing slot
+        }
+        if k == 80 {
+            s.active = SlotId::A;
+        }
+        p.set_settings(&s);
+        p.process(&mut [c]);
+    }
+    // A 200 Hz sine at 0.5 moves at most 2π·200/48000·0.5 ≈ 0.013 per sample.
+    let step = max_step(&y[2000..]);
+    assert!(step < 0.02, "largest step {step}");
+    assert_eq!(p.current_load(1), 2);
+    assert!(y.iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn imported_curve_installs_and_plays() {
+    let fs = 48_000.0;
+    let mut s = settings(3, stage(100.0), stage(0.0)); // 3 = imported (library has 3 loads)
+    let mut p = Processor::new(fs, Quality::Default, 1, &lib(), [None, None], &s, 1).unwrap();
+    // No curve yet: plays the first load.
+    assert_eq!(p.current_load(0), 0);
+    let imp = ImportedLoad::build(&Network::R(100.0), fs, Quality::Default, 1, 0, 1).unwrap();
+    p.install_imported(imp).unwrap();
+    let x = sine(1000.0, fs, 24_000, 0.1);
+    let y = run(&mut p, &x, 128);
+    assert_eq!(p.current_load(0), 3);
+    let g = rms(&y[12_000..]) / rms(&x[12_000..]);
+    assert!((g - 0.5).abs() < 0.005, "100 Ω into 100 Ω: {g}");
+    // The (empty) container of the first install comes back for dropping; then a second import
+    // replaces the curve playing now, after a fade.
+    assert!(p.take_garbage().is_some());
+    let imp2 = ImportedLoad::build(&Network::R(300.0), fs, Quality::Default, 1, 0, 2).unwrap();
+    p.install_imported(imp2).unwrap();
+    let y = run(&mut p, &x, 128);
+    let g = rms(&y[12_000..]) / rms(&x[12_000..]);
+    assert!((g - 0.75).abs() < 0.005, "100 Ω into 300 Ω: {g}");
+    assert!(p.take_garbage().is_some(), "the replaced curve is handed out");
+    s.slots[0].load = 0;
+    p.set_settings(&s);
+}
+
+#[test]
+fn no_subnormals_reach_the_output() {
+    let fs = 96_000.0;
+    let s = settings(2, stage(30.0), stage(0.0));
+    let mut p = Processor::new(fs, Quality::Default, 2, &lib(), [None, None], &s, 1).unwrap();
+    let tiny: Vec<f32> = (0..20_000).map(|k| if k % 3 == 0 { 1.0e-40 } else { -3.0e-39 }).collect();
+    let mut l = tiny.clone();
+    let mut r = vec![0.0f32; tiny.len()];
+    r[0] = 1.0;
+    p.process(&mut [&mut l, &mut r]);
+    for v in l.iter().chain(r.iter()) {
+        assert!(*v == 0.0 || v.is_normal(), "subnormal {v:e}");
+    }
+    // NaN and infinity in, finite out.
+    let mut bad = vec![f32::NAN, f32::INFINITY, 0.5, f32::NEG_INFINITY];
+    p.process(&mut [&mut bad]);
+    assert!(bad.iter().all(|v| v.is_finite()));
+}
