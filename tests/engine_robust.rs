@@ -52,10 +52,13 @@ fn dc_and_plus_40_dbfs_stay_finite_and_bounded() {
             let mut x: Vec<f64> = (0..9600).map(|k| if k < 4800 { 1.0 } else { 100.0 * (k as f64 * 0.3).sin() }).collect();
             e.process_block_f64(&mut x);
             check_clean(&x);
-            // Physics bound: the load voltage never exceeds the amplifier's ceiling (rails or the
-            // unclipped source for an unlimited stage), plus 10 % for the anti-alias filters' ringing.
+            // Physics bound: the amplifier's ceiling (rails, or the unclipped source for an
+            // unlimited stage). A reactive load may ring above it when the current limiter releases
+            // stored inductive energy (flyback; the model has no rail clamp diodes), and the
+            // anti-alias filters ring by a few per cent: 1.5× covers both and still catches any
+            // runaway.
             let v_ceiling = p.v_max_v.map_or(100.0 * std::f64::consts::SQRT_2 * p.level_v, |v| KNEE_CEILING * std::f64::consts::SQRT_2 * v.min(100.0 * p.level_v));
-            let bound = 1.1 * v_ceiling / (std::f64::consts::SQRT_2 * p.level_v) + 1e-3;
+            let bound = 1.5 * v_ceiling / (std::f64::consts::SQRT_2 * p.level_v) + 1e-3;
             let peak = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
             assert!(peak <= bound, "{} into {}: peak {peak} > bound {bound}", st.id, load.id);
         }

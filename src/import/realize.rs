@@ -15,7 +15,11 @@
 //!   `C = 1/a`, `G₂ = v/a²`, `L = a/(β − G₂·b)`, `R₁ = L·b/a` (impedance form) or its dual
 //!   `L' + R₂' + (G₁' ‖ C')` (admittance form). `β − G₂b = D(−b/a) > 0` for complex poles.
 //! - two more boundary rays of the biquad cone, each one section: `q·(s²/β + s/α)/D` is
-//!   `L ‖ (R + C)` and `w·(s²/β + 1)/D` is `R ‖ (L + C)` (duals in the admittance form).
+//!   `L ‖ (R + C)` and `w·(s²/β + 1)/D` is `R ‖ (L + C)` (duals in the admittance form);
+//! - mixed terms `(R_a + L) ‖ (R_b + C)` for fixed ratios ρ = R_b/R_a ∈ [`MIXED_RATIOS`]: per unit
+//!   R_a, `[ρ s² + (β(1+ρ)/α + ρα/(1+ρ)) s + β]/D` with `L = R_a(1+ρ)/α`, `C = 1/(βL)`. They cover
+//!   biquads with all three numerator coefficients, which crossovers (two branches in parallel)
+//!   produce.
 //!
 //! Not every passive impedance is such a sum (that would need Brune or Bott–Duffin synthesis), but
 //! every dynamic-driver, BA and crossover topology we model is, in one of the two forms; the fitter
@@ -38,6 +42,9 @@ pub enum Form {
     Admittance,
 }
 
+/// Ratios R_b/R_a of the mixed `(R_a + L) ‖ (R_b + C)` terms offered to the fit.
+pub const MIXED_RATIOS: [f64; 5] = [0.1, 0.3, 1.0, 3.0, 10.0];
+
 /// Non-negative coefficients of the positive-real terms (normalised units).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sections {
@@ -47,6 +54,8 @@ pub struct Sections {
     pub real: Vec<(f64, f64, f64)>,
     /// (α, β, u, v, q, w) of `[u(s/α + 1) + v·s/α + q(s²/β + s/α) + w(s²/β + 1)]/(s² + α s + β)`.
     pub pairs: Vec<[f64; 6]>,
+    /// Coefficient (R_a) of each mixed term per pair, in [`MIXED_RATIOS`] order.
+    pub mixed: Vec<[f64; 5]>,
 }
 
 /// Column values of every unknown at `s`: d, e, then two per real pole, then four per pair.
@@ -66,6 +75,9 @@ fn columns(p: &Poles, s: Complex64, with_e: bool) -> Vec<Complex64> {
         v.push((s / al) / den);
         v.push((s * s / be + s / al) / den);
         v.push((s * s / be + 1.0) / den);
+        for rho in MIXED_RATIOS {
+            v.push((rho * s * s + (be * (1.0 + rho) / al + rho * al / (1.0 + rho)) * s + be) / den);
+        }
     }
     v
 }
@@ -89,8 +101,13 @@ pub fn fit(p: &Poles, s: &[Complex64], f: &[Complex64], w: &[f64], with_e: bool)
     let d = next();
     let e = if with_e { next() } else { 0.0 };
     let real = p.real.iter().map(|&r| (-r, next(), next())).collect();
-    let pairs = p.pairs.iter().map(|&q| [-2.0 * q.re, q.norm_sqr(), next(), next(), next(), next()]).collect();
-    Some(Sections { d, e, real, pairs })
+    let mut pairs = Vec::new();
+    let mut mixed = Vec::new();
+    for &q in &p.pairs {
+        pairs.push([-2.0 * q.re, q.norm_sqr(), next(), next(), next(), next()]);
+        mixed.push([next(), next(), next(), next(), next()]);
+    }
+    Some(Sections { d, e, real, pairs, mixed })
 }
 
 /// The sections as a network in SI units. `z_ref` (ohms) and `w_ref` (rad/s) undo the
@@ -116,9 +133,15 @@ pub fn to_network(sec: &Sections, form: Form, z_ref: f64, w_ref: f64) -> Option<
             parts.push(Dual::P(vec![Dual::R(g), Dual::L(g / sig)]));
         }
     }
-    for &[al, be, u, v, q, w] in &sec.pairs {
+    for (&[al, be, u, v, q, w], mixed) in sec.pairs.iter().zip(&sec.mixed) {
         if !(ok(al) && ok(be)) {
             continue;
+        }
+        for (&ra, rho) in mixed.iter().zip(MIXED_RATIOS) {
+            if ok(ra) {
+                let lv = ra * (1.0 + rho) / al;
+                parts.push(Dual::P(vec![Dual::S(vec![Dual::R(ra), Dual::L(lv)]), Dual::S(vec![Dual::R(rho * ra), Dual::C(1.0 / (be * lv))])]));
+            }
         }
         if ok(u) || ok(v) {
             // C ‖ (R₁ + L) ‖ R₂ with a = (u+v)/α, b = u.
