@@ -158,12 +158,16 @@ fn jumping_any_continuous_parameter_adds_no_click() {
             }
             let (hf_fast, hf_slow) = (hf_frames(&fast, fs, frame), hf_frames(&slow, fs, frame));
             // Signal energy of one frame, same window and scaling (every bin).
-            let sig = hf_frames(&input, 1e-9, frame)[0].max(1e-30);
+            let sig = hf_frames(&input, 1e12, frame)[0].max(1e-30);
             let jf = half / frame;
             let steady = hf_fast[jf - 20..jf - 5].iter().chain(&hf_fast[jf + 40..]).cloned().fold(0.0, f64::max);
             let reference = steady.max(hf_slow[jf..].iter().cloned().fold(0.0, f64::max));
             let transition = hf_fast[jf - 1..jf + 40].iter().cloned().fold(0.0, f64::max);
-            let burst = (transition - reference).max(0.0);
+            // Noise frames are random (energy above 5 kHz in 10 ms has ~200 degrees of freedom, so
+            // frame maxima differ by tens of per cent between two renders): for the noise floor the
+            // reference gets a 3 dB allowance; every other parameter is deterministic.
+            let allowance = if name == "noise_dbv" { 2.0 } else { 1.0 };
+            let burst = (transition - allowance * reference).max(0.0);
             let burst_db = 10.0 * (burst / sig).max(1e-30).log10();
             assert!(burst_db < -60.0, "{name} jump (start {}): burst {burst_db:.1} dB re signal", if start_hi { "max" } else { "min" });
         }

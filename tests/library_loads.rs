@@ -70,7 +70,7 @@ fn multi_ba_crossovers_swing_at_least_4_to_1() {
         assert!(hi / lo >= 4.0, "{}: swing {:.2}:1", l.id, hi / lo);
     }
     let (lo, _) = extremes(&find_load("multi-ba-dip5").unwrap().network);
-    assert!(lo <= 6.0 && lo >= 4.0, "dip {lo:.2} Ω");
+    assert!((4.0..=6.0).contains(&lo), "dip {lo:.2} Ω");
 }
 
 #[test]

@@ -11,6 +11,9 @@
 //! Problems*, 1974, ch. 23 (NNLS); W. H. Press et al., *Numerical Recipes*, 3rd ed., §11.6
 //! (`hqr`, whose control flow the eigenvalue routine follows).
 
+// Index loops mirror the textbook algorithms cited above; iterator rewrites would obscure them.
+#![allow(clippy::needless_range_loop)]
+
 use num_complex::Complex64;
 
 /// A dense row-major matrix.
@@ -350,7 +353,7 @@ fn hqr(a: &mut [Vec<f64>]) -> Option<Vec<Complex64>> {
             }
             // Double QR step on rows l..nn and columns m..nn.
             let mut k = mu;
-            while k + 1 <= nu {
+            while k < nu {
                 if k != mu {
                     p = a[k][k - 1];
                     q = a[k + 1][k - 1];

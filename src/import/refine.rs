@@ -7,6 +7,9 @@
 //! plus the phase error in radians). K. Levenberg, Q. Appl. Math. 2:164–168, 1944;
 //! D. W. Marquardt, J. SIAM 11(2):431–441, 1963 (diagonal scaling as in Marquardt §3).
 
+// Index loops mirror the textbook algorithms cited above; iterator rewrites would obscure them.
+#![allow(clippy::needless_range_loop)]
+
 use super::linalg::{lstsq, Mat};
 use crate::dsp::network::Network;
 use num_complex::Complex64;

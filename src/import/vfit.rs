@@ -11,6 +11,9 @@
 //! Everything here works in normalised units (s/ω_n, f/f_ref) chosen by the caller so the numbers
 //! are O(1).
 
+// Index loops mirror the textbook algorithms cited above; iterator rewrites would obscure them.
+#![allow(clippy::needless_range_loop)]
+
 use super::linalg::{eigenvalues, lstsq, Mat};
 use num_complex::Complex64;
 
