@@ -7,6 +7,7 @@ pub mod noise;
 pub mod nonlinear;
 pub mod resample;
 pub mod smoother;
+pub mod spice;
 pub mod stage;
 pub mod wdf;
 
