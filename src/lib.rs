@@ -4,6 +4,7 @@
 //! library in [`library`].
 
 pub mod dsp;
+pub mod editor;
 pub mod import;
 pub mod library;
 pub mod plugin;

@@ -23,6 +23,7 @@ use super::noise::Noise;
 use super::nonlinear::{rail_clip, OutputElement};
 use super::resample::{Oversampler, Quality, MAX_FACTOR};
 use super::smoother::Smoother;
+use super::statespace::StateSpace;
 use super::stage::StageParams;
 use super::wdf::Wdf;
 use std::f64::consts::SQRT_2;
@@ -48,7 +49,11 @@ const BAND_HZ: (f64, f64) = (20.0, 20_000.0);
 /// Build it with [`Engine::build_load`] off the audio thread.
 #[derive(Debug, Clone)]
 pub struct PreparedLoad {
+    /// The WDF is the circuit's definition; `ss` is its state-space form that actually runs.
     wdf: Wdf,
+    ss: StateSpace,
+    /// Source-element values (R, L, C) `ss` was extracted for.
+    ss_for: [f64; 3],
     /// Node indices of R_out, L_out, C_block and the load in `wdf`.
     idx: [usize; 4],
     /// Minimum |Z_load| over the audio band, ohms.
@@ -142,6 +147,8 @@ pub struct Engine {
     noise_sigma_v: f64,
     /// Newton warm start (see `OutputElement::solve`).
     w_prev: f64,
+    /// The solution before that (for the linear-extrapolation warm start).
+    w_prev2: f64,
     noise: Noise,
     /// Seed of `noise` (kept so `prepare` reproduces the same sequence).
     seed: u64,
@@ -149,6 +156,8 @@ pub struct Engine {
     level_line: Vec<f64>,
     level_pos: usize,
     buf: [f64; MAX_FACTOR],
+    /// Newton/bisection iterations since creation (diagnostics for the benchmark).
+    iterations: u64,
 }
 
 impl Engine {
@@ -170,10 +179,12 @@ impl Engine {
             element: OutputElement::IDEAL,
             noise_sigma_v: 0.0,
             w_prev: 0.0,
+            w_prev2: 0.0,
             noise: Noise::new(seed),
             seed,
             level_pos: 0,
             buf: [0.0; MAX_FACTOR],
+            iterations: 0,
         };
         e.sm.all().iter_mut().for_each(|s| s.set_rate(fs_hz));
         e.apply_smoothed(true);
@@ -221,7 +232,7 @@ impl Engine {
     /// The new load starts from rest; hosts crossfade if they need a click-free change.
     pub fn swap_load(&mut self, mut new: PreparedLoad) -> PreparedLoad {
         std::mem::swap(&mut self.load, &mut new);
-        self.load.wdf.reset();
+        self.load.ss.reset();
         self.apply_smoothed(true);
         new
     }
@@ -253,9 +264,10 @@ impl Engine {
     /// Clears every state: filters, circuit, noise sequence.
     pub fn reset(&mut self) {
         self.os.reset();
-        self.load.wdf.reset();
+        self.load.ss.reset();
         self.noise.reset();
         self.w_prev = 0.0;
+        self.w_prev2 = 0.0;
         self.snap_params();
     }
 
@@ -283,11 +295,17 @@ impl Engine {
         };
         let [ir, il, ic, _] = self.load.idx;
         let w = &mut self.load.wdf;
-        // The three source elements are children of the root adaptor, so this is a few divisions.
-        let _ = force;
-        w.set_root_child(ir, r_out);
-        w.set_root_child(il, l_out);
-        w.set_root_child(ic, c_blk);
+        // The three source elements are children of the root adaptor; when they change, the
+        // state-space form is re-read from the WDF ((n+1) passes, no allocation).
+        let vals = [r_out, l_out, c_blk];
+        if force || vals != self.load.ss_for {
+            w.set_root_child(ir, r_out);
+            w.set_root_child(il, l_out);
+            w.set_root_child(ic, c_blk);
+            let probe = self.load.idx[3];
+            self.load.ss.extract(w, probe);
+            self.load.ss_for = vals;
+        }
         // Output element.
         let limited = !(p.i_max_a.is_none() && sm.i_max_a.settled());
         let i_max = sm.i_max_a.value();
@@ -335,8 +353,9 @@ impl Engine {
         if !y.is_finite() {
             // Unreachable with in-range parameters; recover rather than emit garbage.
             self.os.reset();
-            self.load.wdf.reset();
+            self.load.ss.reset();
             self.w_prev = 0.0;
+            self.w_prev2 = 0.0;
             return 0.0;
         }
         if y.abs() < 1.0e-30 {
@@ -350,12 +369,18 @@ impl Engine {
     #[inline]
     fn circuit(&mut self, e_v: f64) -> f64 {
         let ve = rail_clip(e_v, self.v_peak_v);
-        let w = &mut self.load.wdf;
-        let b = w.reflected();
-        let rp = w.port_resistance();
-        let i = self.element.solve(ve - b, rp, &mut self.w_prev);
-        w.incident(b + 2.0 * rp * i);
-        w.voltage(self.load.idx[3])
+        let ss = &mut self.load.ss;
+        let b = ss.reflected();
+        let rp = ss.port_resistance();
+        // Warm start by linear extrapolation of the last two solutions: at ≥ 384 kHz the signal is
+        // smooth, so Newton usually needs one or two steps.
+        let mut w = 2.0 * self.w_prev - self.w_prev2;
+        let mut it = 0;
+        let i = self.element.solve_count(ve - b, rp, &mut w, &mut it);
+        self.iterations += it as u64;
+        self.w_prev2 = self.w_prev;
+        self.w_prev = w;
+        ss.incident(b + 2.0 * rp * i)
     }
 
     /// Processes a block in place (f32, as hosts deliver it).
@@ -365,7 +390,7 @@ impl Engine {
             // f32 subnormals start at 1.18e-38; the f64 flush above already keeps |y| ≥ 1e-30.
             *s = y;
         }
-        self.load.wdf.flush_denormals();
+        self.load.ss.flush_denormals();
     }
 
     /// Processes a block of f64 samples in place.
@@ -373,7 +398,12 @@ impl Engine {
         for s in io.iter_mut() {
             *s = self.process_sample(*s);
         }
-        self.load.wdf.flush_denormals();
+        self.load.ss.flush_denormals();
+    }
+
+    /// Nonlinear-solver iterations so far (diagnostics).
+    pub fn solver_iterations(&self) -> u64 {
+        self.iterations
     }
 
     /// The current element law (for the SPICE cross-check and diagnostics).
@@ -388,6 +418,8 @@ fn build_load_at(net: &Network, fs_internal_hz: f64) -> Result<PreparedLoad, Net
     let top = build::series(vec![build::r(1.0), build::l(1e-6), build::c(1e-3), net.clone()]);
     let (wdf, idx) = Wdf::build_prewarped(&top, fs_internal_hz, Some(PREWARP_HZ))?;
     Ok(PreparedLoad {
+        ss: StateSpace::new(&wdf),
+        ss_for: [f64::NAN; 3],
         wdf,
         idx: [idx[0], idx[1], idx[2], idx[3]],
         min_z_ohm: net.min_magnitude(BAND_HZ.0, BAND_HZ.1),

@@ -7,7 +7,9 @@ pub mod noise;
 pub mod nonlinear;
 pub mod resample;
 pub mod smoother;
+pub mod simd;
 pub mod spice;
+pub mod statespace;
 pub mod stage;
 pub mod wdf;
 

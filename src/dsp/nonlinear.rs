@@ -22,7 +22,16 @@ pub fn knee(x: f64) -> (f64, f64) {
     let q = x * (1.0 / KNEE_CEILING);
     let q2 = q * q;
     let q4 = q2 * q2;
-    let d = 1.0 + q4 * q4; // 1 + (x/c)^8
+    let q8 = q4 * q4; // (x/c)^8
+    if q8 < 1e-4 {
+        // Far below the knee (|x| < 0.32·c): second-order binomial series of (1+q8)^(-1/8) and
+        // (1+q8)^(-9/8); the neglected terms are below 1e-12 relative. Saves three square roots on
+        // almost every sample.
+        let r_inv = 1.0 - q8 * (1.0 / 8.0) + q8 * q8 * (9.0 / 128.0);
+        let ds = 1.0 - q8 * (9.0 / 8.0) + q8 * q8 * (153.0 / 128.0);
+        return (x * r_inv, ds);
+    }
+    let d = 1.0 + q8; // 1 + (x/c)^8
     let r = d.sqrt().sqrt().sqrt(); // (1 + (x/c)^8)^(1/8)
     let s = x / r;
     // S'(x) = (1 + (x/c)^8)^(-9/8) = 1/(r·d).
@@ -154,12 +163,12 @@ impl OutputElement {
         for _ in 0..60 {
             *iters += 1;
             let (s, ds) = if limited { knee(w) } else { (w, 1.0) };
-            let (sg, dsg) = sigmoid(xo_k * s);
+            let (sg, dsg) = if self.v_xo_v > 0.0 { sigmoid(xo_k * s) } else { (0.0, 0.0) };
             let g = a * s + v_k * (w - s) + r_mod * i_scale * s * s * s + self.v_xo_v * sg - u;
             let dg = ds * (a + 3.0 * r_mod * i_scale * s * s + self.v_xo_v * dsg * xo_k)
                 + v_k * (1.0 - ds);
             let step = g / dg;
-            if step.abs() <= 1e-12 * (1.0 + w.abs()) {
+            if step.abs() <= 1e-11 * (1.0 + w.abs()) {
                 w -= step;
                 break;
             }

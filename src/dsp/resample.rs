@@ -88,24 +88,7 @@ impl Line {
     }
 }
 
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    // Four accumulators so the loop vectorises and pipelines.
-    let mut acc = [0.0f64; 4];
-    let n = a.len().min(b.len());
-    let (a4, b4) = (a[..n].chunks_exact(4), b[..n].chunks_exact(4));
-    let (ra, rb) = (a4.remainder(), b4.remainder());
-    for (x, y) in a4.zip(b4) {
-        for k in 0..4 {
-            acc[k] += x[k] * y[k];
-        }
-    }
-    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for (x, y) in ra.iter().zip(rb) {
-        s += x * y;
-    }
-    s
-}
+use super::simd::dot;
 
 /// One polyphase branch: dense taps, or a single tap (the centre of a half-band filter, whose
 /// other taps in that branch are exactly zero).

@@ -342,6 +342,23 @@ impl Wdf {
         }
     }
 
+    /// Number of reactive leaves (the state dimension).
+    pub fn reactive_count(&self) -> usize {
+        self.reactive.len()
+    }
+
+    /// Sets the state of every reactive leaf from `f(index)` (index into the reactive list).
+    pub fn set_reactive_states(&mut self, f: impl Fn(usize) -> f64) {
+        for (i, &k) in self.reactive.iter().enumerate() {
+            self.state[k as usize] = f(i);
+        }
+    }
+
+    /// State of reactive leaf `i` (index into the reactive list).
+    pub fn reactive_state(&self, i: usize) -> f64 {
+        self.state[self.reactive[i] as usize]
+    }
+
     /// Clears all states (silence).
     pub fn reset(&mut self) {
         self.state.iter_mut().for_each(|s| *s = 0.0);

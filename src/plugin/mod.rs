@@ -8,8 +8,10 @@ pub mod state;
 
 use crate::dsp::{Network, Quality};
 use crate::library;
+use crate::processor::meters::{meters, MeterReader, MeterTarget, MeterWriter};
 use crate::processor::{mailbox, ImportReceiver, ImportSender, ImportedLoad, Processor, Settings, SlotSettings};
 use nice_plug::prelude::*;
+use nice_plug_egui::EguiEditorState;
 use params::LoadlineParams;
 use std::sync::{Arc, Mutex};
 
@@ -44,11 +46,18 @@ pub struct Loadline {
     returning: Option<ImportedLoad>,
     /// Imported-curve generation last requested or installed, per slot (audio thread).
     requested: [u64; 2],
+    /// The editor window's size and open flag (the audio thread meters only while it is open).
+    editor_state: Arc<EguiEditorState>,
+    /// Audio end of the meters (see [`crate::processor::meters`]).
+    meter: MeterWriter,
+    /// GUI end of the meters, handed to the editor (never locked by the audio thread).
+    meter_reader: Arc<Mutex<MeterReader>>,
 }
 
 impl Default for Loadline {
     fn default() -> Self {
         let (sender, receiver) = mailbox();
+        let (meter, meter_reader) = meters();
         Self {
             params: Arc::new(LoadlineParams::default()),
             processor: None,
@@ -57,6 +66,9 @@ impl Default for Loadline {
             pending: None,
             returning: None,
             requested: [0; 2],
+            editor_state: crate::editor::default_state(),
+            meter,
+            meter_reader: Arc::new(Mutex::new(meter_reader)),
         }
     }
 }
@@ -158,13 +170,16 @@ impl Plugin for Loadline {
         },
     ];
 
-    // TODO: the egui editor (another issue) replaces this.
-    type Editor = ();
+    type Editor = nice_plug_egui::EguiEditor<crate::editor::LoadlineEditor>;
     type SysExMessage = ();
     type BackgroundTask = Task;
 
     fn params(&self) -> Arc<dyn Params> {
         self.params.clone()
+    }
+
+    fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
+        crate::editor::create(self.params.clone(), self.meter_reader.clone(), self.editor_state.clone())
     }
 
     fn task_executor(&mut self) -> TaskExecutor<Self> {
@@ -251,7 +266,19 @@ impl Plugin for Loadline {
         let settings = Self::settings(&self.params);
         if let Some(p) = self.processor.as_mut() {
             p.set_settings(&settings);
-            p.process(buffer.as_slice());
+            if self.editor_state.is_open() {
+                // Meter the slot being heard (atomics only; see `processor::meters`).
+                let k = settings.active.index();
+                let load = p.current_load(k);
+                let imported = load >= library::loads().len();
+                let generation = if imported { self.params.shared.generation(k) } else { 0 };
+                let target = MeterTarget { slot: k, load, generation, stage: settings.slots[k].stage };
+                self.meter.begin_block(p.sample_rate(), target);
+                p.process_metered(buffer.as_slice(), Some(&mut self.meter));
+                self.meter.end_block();
+            } else {
+                p.process(buffer.as_slice());
+            }
         }
         ProcessStatus::Normal
     }

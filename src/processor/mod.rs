@@ -19,6 +19,7 @@
 
 pub mod config;
 pub mod handover;
+pub mod meters;
 mod ramp;
 mod slot;
 
@@ -287,6 +288,13 @@ impl Processor {
     /// Processes a block in place. `io[ch]` are the channel buffers (all the same length, any
     /// length); extra channels beyond [`Processor::channels`] are left untouched.
     pub fn process(&mut self, io: &mut [&mut [f32]]) {
+        self.process_metered(io, None);
+    }
+
+    /// As [`Processor::process`], also feeding the active slot's headphone signal to `meter`
+    /// (the plugin passes one only while the editor is open; see [`meters`]).
+    pub fn process_metered(&mut self, io: &mut [&mut [f32]], mut meter: Option<&mut meters::MeterWriter>) {
+        let metered_b = self.settings.active == SlotId::B;
         let nch = io.len().min(self.channels);
         let n = io.iter().take(nch).map(|c| c.len()).min().unwrap_or(0);
         for i in 0..n {
@@ -304,6 +312,9 @@ impl Processor {
                 let x = if x.is_finite() { x } else { 0.0 };
                 let ya = if run_a { self.slots[0].process(ch, x) } else { 0.0 };
                 let yb = if run_b { self.slots[1].process(ch, x) } else { 0.0 };
+                if let Some(m) = meter.as_deref_mut() {
+                    m.sample(ch, x, if metered_b { yb } else { ya });
+                }
                 let emu = (1.0 - m) * ga * ya + m * gb * yb;
                 let ideal = ideal_sample(&mut self.ideal[ch], x);
                 let dry = self.dry[ch].process(x);

@@ -1,0 +1,120 @@
+//! What the plots show, computed from the same model the DSP runs: [`Network::impedance`] for the
+//! load and the stage's series elements for the source. No egui here, so the numbers are tested
+//! on their own.
+
+use crate::dsp::network::log_grid;
+use crate::dsp::{Network, StageParams};
+use num_complex::Complex64;
+use std::f64::consts::PI;
+
+/// Frequency range of every plot, hertz.
+pub const PLOT_RANGE_HZ: (f64, f64) = (20.0, 20_000.0);
+/// Points per curve.
+pub const PLOT_POINTS: usize = 240;
+/// The level drop is stated at this frequency, hertz (the frequency Level Match uses).
+pub const DROP_AT_HZ: f64 = crate::processor::LEVEL_MATCH_HZ;
+/// Rule of thumb: colouration becomes audible once the source impedance exceeds the load's
+/// minimum impedance divided by this.
+pub const DAMPING_RULE: f64 = 8.0;
+
+/// The plot frequencies (log-spaced over [`PLOT_RANGE_HZ`]).
+pub fn plot_freqs() -> impl Iterator<Item = f64> + Clone {
+    log_grid(PLOT_RANGE_HZ.0, PLOT_RANGE_HZ.1, PLOT_POINTS)
+}
+
+/// Source impedance of `stage` at `f_hz`: R_out + jωL_out + 1/(jωC_block), ohms (small signal).
+pub fn source_impedance(stage: &StageParams, f_hz: f64) -> Complex64 {
+    let w = 2.0 * PI * f_hz;
+    let mut z = Complex64::new(stage.r_out_ohm, w * stage.l_out_h);
+    if let Some(c) = stage.c_block_f {
+        z += Complex64::new(0.0, -1.0 / (w * c));
+    }
+    z
+}
+
+/// The divider the stage and load form: `20·log10|Z/(Z+Zs)|`, decibels.
+pub fn deviation_db(load: &Network, stage: &StageParams, f_hz: f64) -> f64 {
+    let z = load.impedance(f_hz);
+    let zs = source_impedance(stage, f_hz);
+    20.0 * (z / (z + zs)).norm().max(1e-12).log10()
+}
+
+/// One slot's plot data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Curves {
+    /// `[f, |Z| Ω]`.
+    pub magnitude: Vec<[f64; 2]>,
+    /// `[f, phase °]`.
+    pub phase: Vec<[f64; 2]>,
+    /// `[f, dB]`.
+    pub deviation: Vec<[f64; 2]>,
+    /// Deviation at [`DROP_AT_HZ`], dB.
+    pub drop_1k_db: f64,
+    /// |Zs| at [`DROP_AT_HZ`], ohms.
+    pub zs_ohm: f64,
+    /// Smallest |Z| over the plot range, ohms, and where, hertz.
+    pub zmin_ohm: f64,
+    pub zmin_hz: f64,
+    /// True when `zs_ohm > zmin_ohm / DAMPING_RULE`.
+    pub rule_exceeded: bool,
+}
+
+impl Curves {
+    /// Computes everything for `load` driven by `stage`.
+    pub fn compute(load: &Network, stage: &StageParams) -> Self {
+        let mut magnitude = Vec::with_capacity(PLOT_POINTS);
+        let mut phase = Vec::with_capacity(PLOT_POINTS);
+        let mut deviation = Vec::with_capacity(PLOT_POINTS);
+        let (mut zmin_ohm, mut zmin_hz) = (f64::INFINITY, PLOT_RANGE_HZ.0);
+        for f in plot_freqs() {
+            let z = load.impedance(f);
+            let m = z.norm();
+            if m < zmin_ohm {
+                zmin_ohm = m;
+                zmin_hz = f;
+            }
+            magnitude.push([f, m]);
+            phase.push([f, z.arg().to_degrees()]);
+            deviation.push([f, deviation_db(load, stage, f)]);
+        }
+        let zs_ohm = source_impedance(stage, DROP_AT_HZ).norm();
+        Self {
+            magnitude,
+            phase,
+            deviation,
+            drop_1k_db: deviation_db(load, stage, DROP_AT_HZ),
+            zs_ohm,
+            zmin_ohm,
+            zmin_hz,
+            rule_exceeded: zs_ohm > zmin_ohm / DAMPING_RULE,
+        }
+    }
+}
+
+/// SPL for `v_rms` volts at the headphone with sensitivity `sens_db_per_v` (dB SPL at 1 V RMS,
+/// 1 kHz): `sens + 20·log10(v)`. A broadband estimate: it ignores the response's shape.
+pub fn spl_estimate_db(sens_db_per_v: f64, v_rms: f64) -> f64 {
+    sens_db_per_v + 20.0 * v_rms.max(1e-9).log10()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dsp::network::build::*;
+
+    #[test]
+    fn divider_closed_forms() {
+        // 32 Ω resistive load from 32 Ω: exactly −6.02 dB everywhere, and 32 > 32/8.
+        let st = StageParams { r_out_ohm: 32.0, ..StageParams::IDEAL };
+        let c = Curves::compute(&r(32.0), &st);
+        assert!((c.drop_1k_db + 6.0206).abs() < 1e-3, "{}", c.drop_1k_db);
+        assert!(c.rule_exceeded);
+        assert!(c.deviation.iter().all(|p| (p[1] + 6.0206).abs() < 1e-3));
+        // From 1 Ω: 1 < 32/8, no marker.
+        let st = StageParams { r_out_ohm: 1.0, ..StageParams::IDEAL };
+        assert!(!Curves::compute(&r(32.0), &st).rule_exceeded);
+        // Ideal stage: 0 dB.
+        assert!(Curves::compute(&r(32.0), &StageParams::IDEAL).drop_1k_db.abs() < 1e-12);
+        assert!((spl_estimate_db(100.0, 0.1) - 80.0).abs() < 1e-9);
+    }
+}
