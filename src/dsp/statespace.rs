@@ -105,11 +105,6 @@ impl StateSpace {
             }
         }
     }
-
-    /// True when every state is finite.
-    pub fn is_finite(&self) -> bool {
-        self.x.iter().all(|x| x.is_finite())
-    }
 }
 
 #[cfg(test)]

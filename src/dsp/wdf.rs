@@ -366,21 +366,6 @@ impl Wdf {
         self.b.iter_mut().for_each(|s| *s = 0.0);
     }
 
-    /// True if every state is finite (used to recover from pathological input).
-    pub fn is_finite(&self) -> bool {
-        self.state.iter().all(|s| s.is_finite())
-    }
-
-    /// Flushes subnormal states to zero so decaying tails never slow the CPU or reach the output.
-    #[inline]
-    pub fn flush_denormals(&mut self) {
-        for s in self.state.iter_mut() {
-            if s.abs() < 1e-30 {
-                *s = 0.0;
-            }
-        }
-    }
-
     /// Number of nodes (leaves and adaptors).
     pub fn len(&self) -> usize {
         self.r.len()
