@@ -8,25 +8,34 @@
 //!                                                  crossover, r_mod)                           ground
 //! ```
 //!
-//! The passive part (R_out, L_out, C_block and the load network) is one wave digital filter; the
-//! amplifier's nonlinear series element is its root, solved by safeguarded Newton each sample
-//! against the tree's Thévenin equivalent. The whole circuit runs oversampled (`resample.rs`).
-//! The output is the load voltage normalised so an ideal stage is transparent:
+//! Everything is in series, so one current `i` flows through the loop and every element is a
+//! discrete-time relation `v = R·i + h` (a resistance times this sample's current plus a history
+//! known before the sample is solved):
+//! - the load: a fixed-pole modal filter fitted to be exact across the audio band (`modal.rs`),
+//!   run as an impedance (`v = d₀·i + h`) or an admittance (`i = d₀·v + h`);
+//! - the coupling capacitor and series inductor: trapezoidal companion models (the bilinear
+//!   transform of each element alone, pre-warped where that element matters; Dommel, "Digital
+//!   computer solution of electromagnetic transients", IEEE Trans. PAS 88(4), 1969);
+//! - R_out: a plain resistance, so moving the output-impedance knob costs nothing.
+//!
+//! The amplifier's nonlinear element then sees a Thévenin source `u = R_tot·i + Δv(i)` and is solved
+//! by safeguarded Newton each sample (`nonlinear.rs`). The circuit runs oversampled
+//! (`resample.rs`). The output is the load voltage normalised so an ideal stage is transparent:
 //! `y = v_load/(√2·V_fs)`.
 //!
 //! Threading: an `Engine` belongs to the audio thread after `prepare`. Everything that allocates
 //! (`new`, `prepare`, `build_load`) is meant for other threads or for activation; `set_params`,
 //! `swap_load` and `process*` never allocate, lock or do I/O.
 
-use super::network::{build, Network, NetworkError};
+use super::modal::{ModalLoad, PortForm};
+use super::network::{Network, NetworkError};
 use super::noise::Noise;
-use super::nonlinear::{rail_clip, OutputElement};
+use super::nonlinear::{rail_clip, OutputElement, KNEE_CEILING};
 use super::resample::{Oversampler, Quality, MAX_FACTOR};
 use super::smoother::Smoother;
-use super::statespace::StateSpace;
 use super::stage::StageParams;
-use super::wdf::Wdf;
-use std::f64::consts::SQRT_2;
+use super::table::SolveTable;
+use std::f64::consts::{PI, SQRT_2};
 
 /// Stand-ins for "absent" while a parameter smooths towards or away from absence; once settled
 /// there, the element is removed exactly.
@@ -39,9 +48,17 @@ const R_LOG_OFFSET_OHM: f64 = 0.01;
 /// headphone output stage is a few milliamperes (D. Self, *Audio Power Amplifier Design*, 6th ed.,
 /// ch. 9, optimal class-B bias), so the dead band acts within about ±1 mA.
 const XO_CURRENT_A: f64 = 1.0e-3;
-/// Frequency at which the bilinear transform is exact, hertz. With the default internal rate
-/// (≥ 352.8 kHz) the residual warping is below ±0.5 % in frequency from 0 to 20 kHz.
-pub const PREWARP_HZ: f64 = 16_000.0;
+/// Range of the coupling capacitor's pre-warp frequency, hertz. The capacitor matters around its
+/// corner with the load, `1/(2π·C·(R_out + |Z_load|))`, and below; it is pre-warped there so the
+/// bass roll-off is exact, and its residual warping above the corner is scaled down by how little
+/// it still matters (< 0.1 dB at 20 kHz for corners up to 5 kHz at the default internal rate).
+const CAP_PREWARP_HZ: (f64, f64) = (10.0, 10_000.0);
+/// Range of the series inductor's pre-warp frequency, hertz: it matters above its corner
+/// `(R_out + |Z_load|)/(2π·L)`, so it is pre-warped there, but no lower than 2 kHz and no higher
+/// than 16 kHz (the upper audio band, where a realistic output inductor acts).
+const IND_PREWARP_HZ: (f64, f64) = (2_000.0, 16_000.0);
+/// Frequency where the load's reference impedance for the pre-warp corners is taken, hertz.
+const Z_REF_HZ: f64 = 1_000.0;
 /// Audio band over which the load's minimum impedance is taken (for the limiter knee), hertz.
 const BAND_HZ: (f64, f64) = (20.0, 20_000.0);
 
@@ -49,15 +66,14 @@ const BAND_HZ: (f64, f64) = (20.0, 20_000.0);
 /// Build it with [`Engine::build_load`] off the audio thread.
 #[derive(Debug, Clone)]
 pub struct PreparedLoad {
-    /// The WDF is the circuit's definition; `ss` is its state-space form that actually runs.
-    wdf: Wdf,
-    ss: StateSpace,
-    /// Source-element values (R, L, C) `ss` was extracted for.
-    ss_for: [f64; 3],
-    /// Node indices of R_out, L_out, C_block and the load in `wdf`.
-    idx: [usize; 4],
+    /// The load's discrete-time port relation at the engine's internal rate.
+    modal: ModalLoad,
+    /// `1/d₀` of `modal`: ohms for the admittance form (the impedance form uses `d₀` itself).
+    inv_d0: f64,
     /// Minimum |Z_load| over the audio band, ohms.
     min_z_ohm: f64,
+    /// |Z_load| at [`Z_REF_HZ`], ohms (for the companions' pre-warp corners).
+    z_ref_ohm: f64,
     network: Network,
 }
 
@@ -65,6 +81,62 @@ impl PreparedLoad {
     /// The load network this was compiled from.
     pub fn network(&self) -> &Network {
         &self.network
+    }
+
+    /// The load's modal filter (fit report, form).
+    pub fn modal(&self) -> &ModalLoad {
+        &self.modal
+    }
+}
+
+/// The source network's reactive elements as trapezoidal companions, and R_out. Each element is
+/// `v = R·i + h` for this sample's current `i`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Source {
+    /// Output resistance, ohms.
+    r_out_ohm: f64,
+    /// Coupling capacitor: companion resistance `tan(ω_p·T/2)/(ω_p·C)` (0 when absent), ohms, and
+    /// its voltage, volts.
+    r_c_ohm: f64,
+    v_c_v: f64,
+    /// Series inductor: companion resistance `ω_p·L/tan(ω_p·T/2)` (0 when absent), ohms, and its
+    /// voltage, volts.
+    r_l_ohm: f64,
+    v_l_v: f64,
+    /// Last sample's loop current, amperes.
+    i_prev_a: f64,
+}
+
+impl Source {
+    /// Histories of the capacitor and inductor for this sample, volts (trapezoidal rule:
+    /// `v_C[n] = v_C[n−1] + R_C·(i[n] + i[n−1])`, `v_L[n] = −v_L[n−1] + R_L·(i[n] − i[n−1])`).
+    #[inline]
+    fn history(&self) -> f64 {
+        (self.v_c_v + self.r_c_ohm * self.i_prev_a) - (self.v_l_v + self.r_l_ohm * self.i_prev_a)
+    }
+    /// Series resistance of the three elements this sample, ohms.
+    #[inline]
+    fn resistance(&self) -> f64 {
+        self.r_out_ohm + self.r_c_ohm + self.r_l_ohm
+    }
+    /// Accepts this sample's current.
+    #[inline]
+    fn advance(&mut self, i: f64) {
+        self.v_c_v += self.r_c_ohm * (i + self.i_prev_a);
+        self.v_l_v = self.r_l_ohm * (i - self.i_prev_a) - self.v_l_v;
+        self.i_prev_a = i;
+    }
+    fn reset(&mut self) {
+        self.v_c_v = 0.0;
+        self.v_l_v = 0.0;
+        self.i_prev_a = 0.0;
+    }
+    fn flush_denormals(&mut self) {
+        for v in [&mut self.v_c_v, &mut self.v_l_v, &mut self.i_prev_a] {
+            if v.abs() < 1e-30 {
+                *v = 0.0;
+            }
+        }
     }
 }
 
@@ -138,11 +210,16 @@ pub struct Engine {
     quality: Quality,
     os: Oversampler,
     load: PreparedLoad,
+    src: Source,
     params: StageParams,
     sm: Smoothed,
     smoothing: bool,
     /// Derived, per-sample values.
     v_peak_v: f64,
+    /// Smoothed level, volts RMS at 0 dBFS.
+    level_v: f64,
+    /// The element's loop equation tabulated for the settled parameters.
+    table: SolveTable,
     element: OutputElement,
     noise_sigma_v: f64,
     /// Newton warm start (see `OutputElement::solve`).
@@ -172,10 +249,13 @@ impl Engine {
             level_line: vec![params.level_v; os.latency() + 1],
             os,
             load,
+            src: Source::default(),
             params,
             sm: Smoothed::new(&params),
             smoothing: false,
             v_peak_v: f64::INFINITY,
+            level_v: params.level_v,
+            table: SolveTable::new(),
             element: OutputElement::IDEAL,
             noise_sigma_v: 0.0,
             w_prev: 0.0,
@@ -188,6 +268,7 @@ impl Engine {
         };
         e.sm.all().iter_mut().for_each(|s| s.set_rate(fs_hz));
         e.apply_smoothed(true);
+        e.request_table();
         Ok(e)
     }
 
@@ -232,9 +313,32 @@ impl Engine {
     /// The new load starts from rest; hosts crossfade if they need a click-free change.
     pub fn swap_load(&mut self, mut new: PreparedLoad) -> PreparedLoad {
         std::mem::swap(&mut self.load, &mut new);
-        self.load.ss.reset();
+        self.load.modal.reset();
+        self.src.reset();
         self.apply_smoothed(true);
+        if self.smoothing {
+            self.table.invalidate();
+        } else {
+            self.request_table();
+        }
         new
+    }
+
+    /// Asks for the settled element law to be tabulated (built a little per sample from now on).
+    fn request_table(&mut self) {
+        if self.element.is_linear() {
+            self.table.invalidate();
+            return;
+        }
+        let z_load = match self.load.modal.form() {
+            PortForm::Impedance => self.load.modal.direct(),
+            PortForm::Admittance => self.load.inv_d0,
+        };
+        let r_tot = self.src.resistance() + z_load;
+        // The loop voltage stays within the amplifier's swing (rails, or +12 dBFS of level) but
+        // for transients; twice that covers them, and anything beyond runs the exact solver.
+        let swing = (KNEE_CEILING * self.v_peak_v).min(4.0 * SQRT_2 * self.level_v);
+        self.table.request(self.element, r_tot, 2.0 * swing);
     }
 
     /// Sets new target parameters (sanitised into range); they are reached smoothly.
@@ -249,6 +353,7 @@ impl Engine {
             s.set(v, false);
         }
         self.smoothing = true;
+        self.table.invalidate();
     }
 
     /// Jumps to the target parameters at once (for offline set-up and tests).
@@ -258,13 +363,16 @@ impl Engine {
             s.set(v, true);
         }
         self.apply_smoothed(true);
+        self.smoothing = false;
+        self.request_table();
         self.level_line.iter_mut().for_each(|l| *l = self.params.level_v);
     }
 
     /// Clears every state: filters, circuit, noise sequence.
     pub fn reset(&mut self) {
         self.os.reset();
-        self.load.ss.reset();
+        self.load.modal.reset();
+        self.src.reset();
         self.noise.reset();
         self.w_prev = 0.0;
         self.w_prev2 = 0.0;
@@ -275,6 +383,7 @@ impl Engine {
     fn apply_smoothed(&mut self, force: bool) {
         let p = self.params;
         let sm = &self.sm;
+        self.level_v = sm.level_v.value();
         // Rails.
         self.v_peak_v = if p.v_max_v.is_none() && sm.v_max_v.settled() {
             f64::INFINITY
@@ -293,19 +402,24 @@ impl Engine {
         } else {
             sm.c_block_f.value()
         };
-        let [ir, il, ic, _] = self.load.idx;
-        let w = &mut self.load.wdf;
-        // The three source elements are children of the root adaptor; when they change, the
-        // state-space form is re-read from the WDF ((n+1) passes, no allocation).
-        let vals = [r_out, l_out, c_blk];
-        if force || vals != self.load.ss_for {
-            w.set_root_child(ir, r_out);
-            w.set_root_child(il, l_out);
-            w.set_root_child(ic, c_blk);
-            let probe = self.load.idx[3];
-            self.load.ss.extract(w, probe);
-            self.load.ss_for = vals;
-        }
+        let t = 1.0 / (self.fs_hz * self.os.factor() as f64);
+        let r_ref = r_out + self.load.z_ref_ohm;
+        self.src.r_out_ohm = r_out;
+        self.src.r_c_ohm = if c_blk.is_finite() {
+            let w = 2.0 * PI * (1.0 / (2.0 * PI * c_blk * r_ref)).clamp(CAP_PREWARP_HZ.0, CAP_PREWARP_HZ.1);
+            (0.5 * w * t).tan() / (w * c_blk)
+        } else {
+            self.src.v_c_v = 0.0;
+            0.0
+        };
+        self.src.r_l_ohm = if l_out > 0.0 {
+            let w = 2.0 * PI * (r_ref / (2.0 * PI * l_out)).clamp(IND_PREWARP_HZ.0, IND_PREWARP_HZ.1);
+            w * l_out / (0.5 * w * t).tan()
+        } else {
+            self.src.v_l_v = 0.0;
+            0.0
+        };
+        let _ = force;
         // Output element.
         let limited = !(p.i_max_a.is_none() && sm.i_max_a.settled());
         let i_max = sm.i_max_a.value();
@@ -331,9 +445,15 @@ impl Engine {
             }
             self.apply_smoothed(false);
             self.smoothing = moving;
+            if !moving {
+                self.request_table();
+            }
+        }
+        if self.table.building() {
+            self.table.build_step();
         }
         let x = if x.is_finite() { x.clamp(-1.0e6, 1.0e6) } else { 0.0 };
-        let level = self.sm.level_v.value();
+        let level = self.level_v;
         let mut e = x * SQRT_2 * level;
         if self.noise_sigma_v > 0.0 {
             e += self.noise_sigma_v * self.noise.gaussian();
@@ -353,7 +473,8 @@ impl Engine {
         if !y.is_finite() {
             // Unreachable with in-range parameters; recover rather than emit garbage.
             self.os.reset();
-            self.load.ss.reset();
+            self.load.modal.reset();
+            self.src.reset();
             self.w_prev = 0.0;
             self.w_prev2 = 0.0;
             return 0.0;
@@ -369,18 +490,38 @@ impl Engine {
     #[inline]
     fn circuit(&mut self, e_v: f64) -> f64 {
         let ve = rail_clip(e_v, self.v_peak_v);
-        let ss = &mut self.load.ss;
-        let b = ss.reflected();
-        let rp = ss.port_resistance();
-        // Warm start by linear extrapolation of the last two solutions: at ≥ 384 kHz the signal is
-        // smooth, so Newton usually needs one or two steps.
-        let mut w = 2.0 * self.w_prev - self.w_prev2;
-        let mut it = 0;
-        let i = self.element.solve_count(ve - b, rp, &mut w, &mut it);
-        self.iterations += it as u64;
-        self.w_prev2 = self.w_prev;
-        self.w_prev = w;
-        ss.incident(b + 2.0 * rp * i)
+        let m = &mut self.load.modal;
+        let h_src = self.src.history();
+        let h = m.history();
+        // Loop equation `ve = Δv(i) + R_tot·i + h_tot`, with the load as `v_load = z·i + h_load`.
+        let (z_load, h_load) = match m.form() {
+            PortForm::Impedance => (m.direct(), h),
+            PortForm::Admittance => (self.load.inv_d0, -h * self.load.inv_d0),
+        };
+        let r_tot = self.src.resistance() + z_load;
+        let u = ve - h_src - h_load;
+        let i = if self.element.is_linear() {
+            u / r_tot
+        } else if let Some(i) = self.table.eval(u) {
+            i
+        } else {
+            // Warm start by linear extrapolation of the last two solutions: oversampled, the
+            // signal is smooth, so Newton usually needs one or two steps.
+            let mut w = 2.0 * self.w_prev - self.w_prev2;
+            let mut it = 0;
+            let i = self.element.solve_count(u, r_tot, &mut w, &mut it);
+            self.iterations += it as u64;
+            self.w_prev2 = self.w_prev;
+            self.w_prev = w;
+            i
+        };
+        let v_load = z_load * i + h_load;
+        self.src.advance(i);
+        match m.form() {
+            PortForm::Impedance => m.advance(i),
+            PortForm::Admittance => m.advance(v_load),
+        }
+        v_load
     }
 
     /// Processes a block in place (f32, as hosts deliver it).
@@ -390,7 +531,7 @@ impl Engine {
             // f32 subnormals start at 1.18e-38; the f64 flush above already keeps |y| ≥ 1e-30.
             *s = y;
         }
-        self.load.ss.flush_denormals();
+        self.flush_denormals();
     }
 
     /// Processes a block of f64 samples in place.
@@ -398,7 +539,12 @@ impl Engine {
         for s in io.iter_mut() {
             *s = self.process_sample(*s);
         }
-        self.load.ss.flush_denormals();
+        self.flush_denormals();
+    }
+
+    fn flush_denormals(&mut self) {
+        self.load.modal.flush_denormals();
+        self.src.flush_denormals();
     }
 
     /// Nonlinear-solver iterations so far (diagnostics).
@@ -414,15 +560,16 @@ impl Engine {
 
 fn build_load_at(net: &Network, fs_internal_hz: f64) -> Result<PreparedLoad, NetworkError> {
     net.validate()?;
-    // Placeholder values; the engine sets the real ones (including "absent") at once.
-    let top = build::series(vec![build::r(1.0), build::l(1e-6), build::c(1e-3), net.clone()]);
-    let (wdf, idx) = Wdf::build_prewarped(&top, fs_internal_hz, Some(PREWARP_HZ))?;
+    let modal = ModalLoad::fit(net, fs_internal_hz)?;
+    let d0 = modal.direct();
+    if !(d0 > 0.0 && d0.is_finite()) {
+        return Err(NetworkError(format!("the load's discrete model has a non-positive direct term ({d0})")));
+    }
     Ok(PreparedLoad {
-        ss: StateSpace::new(&wdf),
-        ss_for: [f64::NAN; 3],
-        wdf,
-        idx: [idx[0], idx[1], idx[2], idx[3]],
+        inv_d0: 1.0 / d0,
+        modal,
         min_z_ohm: net.min_magnitude(BAND_HZ.0, BAND_HZ.1),
+        z_ref_ohm: net.impedance(Z_REF_HZ).norm(),
         network: net.clone(),
     })
 }

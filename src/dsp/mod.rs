@@ -2,6 +2,8 @@
 //! against analytic answers and ngspice (see `tests/`).
 
 pub mod engine;
+pub mod linalg;
+pub mod modal;
 pub mod network;
 pub mod noise;
 pub mod nonlinear;
@@ -11,6 +13,7 @@ pub mod simd;
 pub mod spice;
 pub mod statespace;
 pub mod stage;
+pub mod table;
 pub mod wdf;
 
 pub use engine::{Engine, PreparedLoad};

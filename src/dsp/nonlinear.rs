@@ -134,6 +134,26 @@ impl OutputElement {
         self.solve_count(u, r_p_ohm, w_prev, &mut n)
     }
 
+    /// [`Self::solve`], also returning the slope `di/du` of the solution (amperes per volt), which
+    /// the tabulated solver (`table.rs`) stores for cubic Hermite interpolation.
+    pub fn solve_slope(&self, u: f64, r_p_ohm: f64, w_prev: &mut f64) -> (f64, f64) {
+        let i = self.solve(u, r_p_ohm, w_prev);
+        let w = *w_prev;
+        let limited = self.i_max_a.is_finite();
+        if !limited && self.v_xo_v == 0.0 {
+            return (i, 1.0 / r_p_ohm);
+        }
+        let i_scale = if limited { self.i_max_a } else { 1.0 };
+        let v_k = if limited { self.v_knee_v } else { 0.0 };
+        let r_mod = if limited { self.r_mod_ohm } else { 0.0 };
+        let a = r_p_ohm * i_scale;
+        let xo_k = i_scale / self.i_xo_a;
+        let (s, ds) = if limited { knee(w) } else { (w, 1.0) };
+        let dsg = if self.v_xo_v > 0.0 { sigmoid(xo_k * s).1 } else { 0.0 };
+        let dg = ds * (a + 3.0 * r_mod * i_scale * s * s + self.v_xo_v * dsg * xo_k) + v_k * (1.0 - ds);
+        (i, i_scale * ds / dg)
+    }
+
     /// [`Self::solve`], also counting Newton/bisection iterations into `iters`.
     #[inline]
     pub fn solve_count(&self, u: f64, r_p_ohm: f64, w_prev: &mut f64, iters: &mut u32) -> f64 {

@@ -68,6 +68,15 @@ impl StateSpace {
         wdf.set_reactive_states(|_| 0.0);
     }
 
+    /// The extracted matrices as plain arrays: `(A` row-major `n×n`, `B`, `c)` with `b = c·x` and
+    /// `x' = A·x + B·a`. For analysis off the audio thread (allocates).
+    pub fn matrices(&self) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let (n, cols) = (self.n, self.cols);
+        let a = (0..n * n).map(|k| self.m[(k / n) * cols + k % n]).collect();
+        let c = (0..n).map(|j| self.m[n * cols + j]).collect();
+        (a, self.b_in.clone(), c)
+    }
+
     /// Port resistance seen by the root, ohms.
     #[inline]
     pub fn port_resistance(&self) -> f64 {

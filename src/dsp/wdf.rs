@@ -69,6 +69,8 @@ pub struct Wdf {
     k_leaf: Vec<f64>,
     /// Sample rate, hertz.
     fs_hz: f64,
+    /// Whether resonant L–C pairs get their own pre-warp (off for an exact bilinear transform).
+    pair_prewarp: bool,
 }
 
 impl Wdf {
@@ -82,6 +84,16 @@ impl Wdf {
     /// As [`Wdf::build`], with the bilinear transform pre-warped to `prewarp_hz` (Oppenheim &
     /// Schafer, *Discrete-Time Signal Processing*, 3rd ed., §7.2.2).
     pub fn build_prewarped(net: &Network, fs_hz: f64, prewarp_hz: Option<f64>) -> Result<(Self, Vec<usize>), NetworkError> {
+        Self::build_inner(net, fs_hz, prewarp_hz, true)
+    }
+
+    /// The plain bilinear transform `s = 2·fs·(z − 1)/(z + 1)` of `net`, with no pre-warping at
+    /// all, so that analog quantities (poles) can be recovered exactly from the filter.
+    pub fn build_exact_bilinear(net: &Network, fs_hz: f64) -> Result<(Self, Vec<usize>), NetworkError> {
+        Self::build_inner(net, fs_hz, None, false)
+    }
+
+    fn build_inner(net: &Network, fs_hz: f64, prewarp_hz: Option<f64>, pair_prewarp: bool) -> Result<(Self, Vec<usize>), NetworkError> {
         let k_bilinear = match prewarp_hz {
             Some(fp) if fp > 0.0 && fp < 0.45 * fs_hz => {
                 let wp = 2.0 * std::f64::consts::PI * fp;
@@ -111,6 +123,7 @@ impl Wdf {
             k_bilinear,
             k_leaf: vec![],
             fs_hz,
+            pair_prewarp,
         };
         let mut top = vec![];
         // Wrap so the root is always an adaptor (a lone element becomes a one-child series).
@@ -171,7 +184,7 @@ impl Wdf {
             _ => vec![],
         };
         // Resonant pair pre-warping (see `k_leaf`).
-        if let Network::Series(v) | Network::Parallel(v) = net {
+        if let (true, Network::Series(v) | Network::Parallel(v)) = (self.pair_prewarp, net) {
             let ls: Vec<usize> = kids.iter().copied().filter(|&k| matches!(self.leaf[k], Some((Leaf::L, _)))).collect();
             let cs: Vec<usize> = kids.iter().copied().filter(|&k| matches!(self.leaf[k], Some((Leaf::C, _)))).collect();
             let _ = v;

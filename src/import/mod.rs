@@ -10,7 +10,7 @@
 
 pub mod error;
 pub mod fit;
-pub mod linalg;
+pub use crate::dsp::linalg;
 pub mod minphase;
 pub mod parse;
 pub mod realize;
