@@ -30,7 +30,8 @@
 use super::modal::{ModalLoad, PortForm};
 use super::network::{Network, NetworkError};
 use super::noise::Noise;
-use super::nonlinear::{rail_clip, OutputElement, KNEE_CEILING};
+use super::nonlinear::{knee_table, KneeTable, OutputElement, KNEE_CEILING};
+use super::simd::{has_avx2_fma, Fma, HwFma, SoftFma};
 use super::resample::{Oversampler, Quality, MAX_FACTOR};
 use super::smoother::Smoother;
 use super::stage::StageParams;
@@ -110,9 +111,9 @@ struct Source {
 impl Source {
     /// Histories of the capacitor and inductor for this sample, volts (trapezoidal rule:
     /// `v_C[n] = v_C[n−1] + R_C·(i[n] + i[n−1])`, `v_L[n] = −v_L[n−1] + R_L·(i[n] − i[n−1])`).
-    #[inline]
-    fn history(&self) -> f64 {
-        (self.v_c_v + self.r_c_ohm * self.i_prev_a) - (self.v_l_v + self.r_l_ohm * self.i_prev_a)
+    #[inline(always)]
+    fn history<F: Fma>(&self) -> f64 {
+        F::fma(self.r_c_ohm - self.r_l_ohm, self.i_prev_a, self.v_c_v - self.v_l_v)
     }
     /// Series resistance of the three elements this sample, ohms.
     #[inline]
@@ -120,10 +121,10 @@ impl Source {
         self.r_out_ohm + self.r_c_ohm + self.r_l_ohm
     }
     /// Accepts this sample's current.
-    #[inline]
-    fn advance(&mut self, i: f64) {
-        self.v_c_v += self.r_c_ohm * (i + self.i_prev_a);
-        self.v_l_v = self.r_l_ohm * (i - self.i_prev_a) - self.v_l_v;
+    #[inline(always)]
+    fn advance<F: Fma>(&mut self, i: f64) {
+        self.v_c_v = F::fma(self.r_c_ohm, i + self.i_prev_a, self.v_c_v);
+        self.v_l_v = F::fma(self.r_l_ohm, i - self.i_prev_a, -self.v_l_v);
         self.i_prev_a = i;
     }
     fn reset(&mut self) {
@@ -216,6 +217,9 @@ pub struct Engine {
     smoothing: bool,
     /// Derived, per-sample values.
     v_peak_v: f64,
+    /// `1/v_peak_v` (0: no rails).
+    inv_v_peak: f64,
+    knee: &'static KneeTable,
     /// Smoothed level, volts RMS at 0 dBFS.
     level_v: f64,
     /// The element's loop equation tabulated for the settled parameters.
@@ -232,7 +236,10 @@ pub struct Engine {
     /// Level delay line, so the output is normalised by the level its input was scaled with.
     level_line: Vec<f64>,
     level_pos: usize,
-    buf: [f64; MAX_FACTOR],
+    /// `1/R_tot` of the linear loop (ideal element), siemens.
+    inv_r_tot: f64,
+    /// The CPU has AVX2 and FMA: the per-sample code runs its compiled-for-FMA copy.
+    hw_fma: bool,
     /// Newton/bisection iterations since creation (diagnostics for the benchmark).
     iterations: u64,
 }
@@ -254,6 +261,8 @@ impl Engine {
             sm: Smoothed::new(&params),
             smoothing: false,
             v_peak_v: f64::INFINITY,
+            inv_v_peak: 0.0,
+            knee: knee_table(),
             level_v: params.level_v,
             table: SolveTable::new(),
             element: OutputElement::IDEAL,
@@ -263,7 +272,8 @@ impl Engine {
             noise: Noise::new(seed),
             seed,
             level_pos: 0,
-            buf: [0.0; MAX_FACTOR],
+            inv_r_tot: 0.0,
+            hw_fma: cfg!(target_arch = "x86_64") && has_avx2_fma(),
             iterations: 0,
         };
         e.sm.all().iter_mut().for_each(|s| s.set_rate(fs_hz));
@@ -390,6 +400,7 @@ impl Engine {
         } else {
             SQRT_2 * sm.v_max_v.value()
         };
+        self.inv_v_peak = if self.v_peak_v.is_finite() { 1.0 / self.v_peak_v } else { 0.0 };
         // Source network.
         let r_out = if p.r_out_ohm == 0.0 && sm.r_out.settled() {
             0.0
@@ -420,6 +431,11 @@ impl Engine {
             0.0
         };
         let _ = force;
+        let z_load = match self.load.modal.form() {
+            PortForm::Impedance => self.load.modal.direct(),
+            PortForm::Admittance => self.load.inv_d0,
+        };
+        self.inv_r_tot = 1.0 / (self.src.resistance() + z_load);
         // Output element.
         let limited = !(p.i_max_a.is_none() && sm.i_max_a.settled());
         let i_max = sm.i_max_a.value();
@@ -438,6 +454,98 @@ impl Engine {
     /// Processes one base-rate sample (digital full scale in and out).
     #[inline]
     pub fn process_sample(&mut self, x: f64) -> f64 {
+        #[cfg(target_arch = "x86_64")]
+        if self.hw_fma {
+            // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
+            return unsafe { self.sample_hw(x) };
+        }
+        self.sample::<SoftFma>(x)
+    }
+
+    /// Processes one base-rate sample of two engines (a stereo pair) at once: their circuits are
+    /// interleaved step by step, so the CPU overlaps the two dependency chains. Both engines must
+    /// have been prepared for the same rate and quality. Identical to two `process_sample` calls.
+    #[inline]
+    pub fn process_pair(a: &mut Engine, b: &mut Engine, xa: f64, xb: f64) -> (f64, f64) {
+        if a.os.factor() != b.os.factor() {
+            return (a.process_sample(xa), b.process_sample(xb));
+        }
+        #[cfg(target_arch = "x86_64")]
+        if a.hw_fma {
+            // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
+            return unsafe { Self::pair_hw(a, b, xa, xb) };
+        }
+        Self::pair::<SoftFma>(a, b, xa, xb)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn sample_hw(&mut self, x: f64) -> f64 {
+        self.sample::<HwFma>(x)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn pair_hw(a: &mut Engine, b: &mut Engine, xa: f64, xb: f64) -> (f64, f64) {
+        Self::pair::<HwFma>(a, b, xa, xb)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn block_hw(&mut self, io: &mut [f64]) {
+        for s in io.iter_mut() {
+            *s = self.sample::<HwFma>(*s);
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn block_pair_hw(a: &mut Engine, b: &mut Engine, l: &mut [f64], r: &mut [f64]) {
+        for (x, y) in l.iter_mut().zip(r.iter_mut()) {
+            (*x, *y) = Self::pair::<HwFma>(a, b, *x, *y);
+        }
+    }
+
+    #[inline(always)]
+    fn sample<F: Fma>(&mut self, x: f64) -> f64 {
+        let e = self.front(x);
+        let mut buf = [0.0; MAX_FACTOR];
+        self.os.up(e, &mut buf);
+        self.steps::<F>(&mut buf);
+        let v_load = self.os.down(&mut buf);
+        self.back(v_load)
+    }
+
+    #[inline(always)]
+    fn pair<F: Fma>(a: &mut Engine, b: &mut Engine, xa: f64, xb: f64) -> (f64, f64) {
+        let (ea, eb) = (a.front(xa), b.front(xb));
+        let mut ba = [0.0; MAX_FACTOR];
+        let mut bb = [0.0; MAX_FACTOR];
+        a.os.up(ea, &mut ba);
+        b.os.up(eb, &mut bb);
+        let n = a.os.factor();
+        for k in 0..n {
+            ba[k] = a.rails::<F>(ba[k]);
+            bb[k] = b.rails::<F>(bb[k]);
+        }
+        let (mut ua, mut ub) = (a.drive::<F>(ba[0]), b.drive::<F>(bb[0]));
+        for k in 0..n {
+            let (na, nb) = if k + 1 < n { (ba[k + 1], bb[k + 1]) } else { (0.0, 0.0) };
+            let (va, una) = a.step::<F>(ua, na);
+            let (vb, unb) = b.step::<F>(ub, nb);
+            ba[k] = va;
+            bb[k] = vb;
+            ua = una;
+            ub = unb;
+        }
+        let (la, lb) = (a.os.down(&mut ba), b.os.down(&mut bb));
+        (a.back(la), b.back(lb))
+    }
+
+    /// Per-sample bookkeeping before the circuit: smoothing, table building, input sanitising,
+    /// level and noise. Returns the amplifier's open-circuit voltage, volts.
+    #[inline(always)]
+    fn front(&mut self, x: f64) -> f64 {
         if self.smoothing {
             let mut moving = false;
             for s in self.sm.all() {
@@ -453,21 +561,20 @@ impl Engine {
             self.table.build_step();
         }
         let x = if x.is_finite() { x.clamp(-1.0e6, 1.0e6) } else { 0.0 };
-        let level = self.level_v;
-        let mut e = x * SQRT_2 * level;
+        let mut e = x * SQRT_2 * self.level_v;
         if self.noise_sigma_v > 0.0 {
             e += self.noise_sigma_v * self.noise.gaussian();
         }
-        let mut buf = self.buf;
-        self.os.up(e, &mut buf);
-        for v in buf.iter_mut().take(self.os.factor()) {
-            *v = self.circuit(*v);
-        }
-        let v_load = self.os.down(&mut buf);
-        // Level delay line: normalise by the level this output's input was scaled with.
+        // Level delay line: the output is normalised by the level its input was scaled with.
         let n = self.level_line.len();
-        self.level_line[self.level_pos] = level;
+        self.level_line[self.level_pos] = self.level_v;
         self.level_pos = if self.level_pos + 1 == n { 0 } else { self.level_pos + 1 };
+        e
+    }
+
+    /// Per-sample bookkeeping after the circuit: normalisation and the output guards.
+    #[inline(always)]
+    fn back(&mut self, v_load: f64) -> f64 {
         let level_then = self.level_line[self.level_pos];
         let y = v_load / (SQRT_2 * level_then);
         if !y.is_finite() {
@@ -486,25 +593,49 @@ impl Engine {
         }
     }
 
-    /// One oversampled step of the circuit: returns the load voltage, volts.
-    #[inline]
-    fn circuit(&mut self, e_v: f64) -> f64 {
-        let ve = rail_clip(e_v, self.v_peak_v);
-        let m = &mut self.load.modal;
-        let h_src = self.src.history();
-        let h = m.history();
-        // Loop equation `ve = Δv(i) + R_tot·i + h_tot`, with the load as `v_load = z·i + h_load`.
-        let (z_load, h_load) = match m.form() {
-            PortForm::Impedance => (m.direct(), h),
-            PortForm::Admittance => (self.load.inv_d0, -h * self.load.inv_d0),
-        };
-        let r_tot = self.src.resistance() + z_load;
-        let u = ve - h_src - h_load;
+    /// The amplifier's rail-clipped voltage for an open-circuit voltage `e_v`, volts.
+    #[inline(always)]
+    fn rails<F: Fma>(&self, e_v: f64) -> f64 {
+        // Rail clipping: the amplifier cannot swing beyond its supply rails.
+        if self.inv_v_peak > 0.0 {
+            self.v_peak_v * self.knee.eval::<F>(e_v * self.inv_v_peak)
+        } else {
+            e_v
+        }
+    }
+
+    /// The load as `v_load = z·i + h_load` this sample: `(z, h_load)`.
+    #[inline(always)]
+    fn load_thevenin(&self) -> (f64, f64) {
+        let m = &self.load.modal;
+        match m.form() {
+            PortForm::Impedance => (m.direct(), m.history()),
+            PortForm::Admittance => (self.load.inv_d0, -m.history() * self.load.inv_d0),
+        }
+    }
+
+    /// The loop's drive `u = ve − h_src − h_load` for this sample, from the current states.
+    #[inline(always)]
+    fn drive<F: Fma>(&self, ve: f64) -> f64 {
+        ve - (self.src.history::<F>() + self.load_thevenin().1)
+    }
+
+    /// One oversampled step of the circuit for the loop drive `u` (see [`Self::drive`]). Returns
+    /// the load voltage (volts) and the next step's drive for the rail-clipped voltage `ve_next`.
+    ///
+    /// The next drive is formed as `base − γ·i`, with `base` and `γ` computed from the states
+    /// before this step's update (every history is affine in this step's current `i`), so the
+    /// sample-to-sample dependency chain is the element solve plus one multiply-add; the state
+    /// updates run beside it. Algebraically identical to [`Self::drive`] after the update.
+    #[inline(always)]
+    fn step<F: Fma>(&mut self, u: f64, ve_next: f64) -> (f64, f64) {
+        let (z_load, h_load) = self.load_thevenin();
         let i = if self.element.is_linear() {
-            u / r_tot
-        } else if let Some(i) = self.table.eval(u) {
+            u * self.inv_r_tot
+        } else if let Some(i) = self.table.eval_with::<F>(u) {
             i
         } else {
+            let r_tot = self.src.resistance() + z_load;
             // Warm start by linear extrapolation of the last two solutions: oversampled, the
             // signal is smooth, so Newton usually needs one or two steps.
             let mut w = 2.0 * self.w_prev - self.w_prev2;
@@ -515,31 +646,94 @@ impl Engine {
             self.w_prev = w;
             i
         };
-        let v_load = z_load * i + h_load;
-        self.src.advance(i);
+        let v_load = F::fma(z_load, i, h_load);
+        let src = &self.src;
+        let m = &self.load.modal;
+        let pre = m.pre::<F>();
+        // h_src' = v_C + v_L + (R_C + R_L)·i_prev + 2·(R_C − R_L)·i (trapezoidal companions).
+        let a_src = F::fma(src.r_c_ohm + src.r_l_ohm, src.i_prev_a, src.v_c_v + src.v_l_v);
+        let g = m.gain();
+        let (b_load, g_load) = match m.form() {
+            // h_load' = pre + g·i.
+            PortForm::Impedance => (pre, g),
+            // h_load' = −(pre + g·v_load)/d₀ with v_load = i/d₀ + h_load.
+            PortForm::Admittance => {
+                let k = self.load.inv_d0;
+                (-k * F::fma(g, h_load, pre), -g * k * k)
+            }
+        };
+        let gamma = F::fma(2.0, src.r_c_ohm - src.r_l_ohm, g_load);
+        let u_next = F::fma(-gamma, i, ve_next - (a_src + b_load));
+        self.src.advance::<F>(i);
+        let m = &mut self.load.modal;
         match m.form() {
-            PortForm::Impedance => m.advance(i),
-            PortForm::Admittance => m.advance(v_load),
+            PortForm::Impedance => m.commit::<F>(i, pre),
+            PortForm::Admittance => m.commit::<F>(v_load, pre),
         }
-        v_load
+        (v_load, u_next)
+    }
+
+    /// Runs the circuit over one base sample's oversampled buffer in place (open-circuit voltages
+    /// in, load voltages out).
+    #[inline(always)]
+    fn steps<F: Fma>(&mut self, buf: &mut [f64; MAX_FACTOR]) {
+        let n = self.os.factor();
+        for v in buf.iter_mut().take(n) {
+            *v = self.rails::<F>(*v);
+        }
+        let mut u = self.drive::<F>(buf[0]);
+        for k in 0..n {
+            let ve_next = if k + 1 < n { buf[k + 1] } else { 0.0 };
+            let (v, un) = self.step::<F>(u, ve_next);
+            buf[k] = v;
+            u = un;
+        }
     }
 
     /// Processes a block in place (f32, as hosts deliver it).
     pub fn process_block(&mut self, io: &mut [f32]) {
         for s in io.iter_mut() {
-            let y = self.process_sample(*s as f64) as f32;
-            // f32 subnormals start at 1.18e-38; the f64 flush above already keeps |y| ≥ 1e-30.
-            *s = y;
+            // f32 subnormals start at 1.18e-38; `back` already keeps |y| ≥ 1e-30.
+            *s = self.process_sample(*s as f64) as f32;
         }
         self.flush_denormals();
     }
 
     /// Processes a block of f64 samples in place.
     pub fn process_block_f64(&mut self, io: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if self.hw_fma {
+            // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
+            unsafe { self.block_hw(io) };
+            self.flush_denormals();
+            return;
+        }
         for s in io.iter_mut() {
-            *s = self.process_sample(*s);
+            *s = self.sample::<SoftFma>(*s);
         }
         self.flush_denormals();
+    }
+
+    /// Processes a stereo pair of f64 blocks in place (see [`Engine::process_pair`]).
+    pub fn process_block_pair_f64(a: &mut Engine, b: &mut Engine, l: &mut [f64], r: &mut [f64]) {
+        if a.os.factor() == b.os.factor() {
+            #[cfg(target_arch = "x86_64")]
+            if a.hw_fma {
+                // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
+                unsafe { Self::block_pair_hw(a, b, l, r) };
+                a.flush_denormals();
+                b.flush_denormals();
+                return;
+            }
+            for (x, y) in l.iter_mut().zip(r.iter_mut()) {
+                (*x, *y) = Self::pair::<SoftFma>(a, b, *x, *y);
+            }
+        } else {
+            l.iter_mut().for_each(|x| *x = a.process_sample(*x));
+            r.iter_mut().for_each(|x| *x = b.process_sample(*x));
+        }
+        a.flush_denormals();
+        b.flush_denormals();
     }
 
     fn flush_denormals(&mut self) {

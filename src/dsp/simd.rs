@@ -6,6 +6,33 @@
 //! baseline path only by rounding, and a given machine always takes the same path (so the plugin and
 //! the renderer stay sample-identical).
 
+/// Multiply-add for code that is compiled twice: once inside an `avx2,fma` `#[target_feature]`
+/// function (where [`HwFma`] is one instruction) and once for baseline x86-64 (where [`SoftFma`]
+/// avoids `mul_add`'s slow software fallback). The engine's per-sample recursion is a chain of
+/// dependent multiply-adds, so a fused one halves its latency.
+pub trait Fma {
+    /// `a·b + c`.
+    fn fma(a: f64, b: f64, c: f64) -> f64;
+}
+
+/// Fused multiply-add; only call it from code compiled with the `fma` target feature.
+pub struct HwFma;
+impl Fma for HwFma {
+    #[inline(always)]
+    fn fma(a: f64, b: f64, c: f64) -> f64 {
+        a.mul_add(b, c)
+    }
+}
+
+/// Separate multiply and add (baseline CPUs).
+pub struct SoftFma;
+impl Fma for SoftFma {
+    #[inline(always)]
+    fn fma(a: f64, b: f64, c: f64) -> f64 {
+        a * b + c
+    }
+}
+
 /// `Σ a[k]·b[k]` over the shorter length.
 #[inline]
 pub fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -89,9 +116,16 @@ fn matvec_body(m: &[f64], x: &[f64], y: &mut [f64], cols: usize) {
     }
 }
 
+/// Whether the CPU has AVX2 and FMA (checked once, then cached).
+#[cfg(not(target_arch = "x86_64"))]
+pub fn has_avx2_fma() -> bool {
+    false
+}
+
+/// Whether the CPU has AVX2 and FMA (checked once, then cached).
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn has_avx2_fma() -> bool {
+pub fn has_avx2_fma() -> bool {
     use std::sync::atomic::{AtomicU8, Ordering};
     static STATE: AtomicU8 = AtomicU8::new(0); // 0 unknown, 1 no, 2 yes
     match STATE.load(Ordering::Relaxed) {

@@ -11,6 +11,7 @@
 //! the grid, the engine runs the exact solver.
 
 use super::nonlinear::OutputElement;
+use super::simd::{Fma, SoftFma};
 
 /// Grid intervals. 4096 keeps the table at 128 KiB (L2-resident) and, over ±2× the stage's
 /// largest voltage, resolves the crossover region of a 1 Ω-loop with a few points.
@@ -42,6 +43,8 @@ pub struct SolveTable {
     u0: f64,
     h: f64,
     inv_h: f64,
+    /// `−u0/h`, so the grid position is one multiply-add.
+    p0: f64,
     /// `(Φ(u_k), h·Φ'(u_k))` at the nodes.
     nodes: Vec<(f64, f64)>,
     /// Per interval, the cubic in the local coordinate `t ∈ [0, 1)`: `c0 + t·(c1 + t·(c2 + t·c3))`.
@@ -63,6 +66,7 @@ impl SolveTable {
             u0: 0.0,
             h: 0.0,
             inv_h: 0.0,
+            p0: 0.0,
             nodes: vec![(0.0, 0.0); INTERVALS + 1],
             coef: vec![[0.0; 4]; INTERVALS],
             phase: Phase::Idle,
@@ -95,6 +99,7 @@ impl SolveTable {
         self.u0 = -u_max_v;
         self.h = 2.0 * u_max_v / INTERVALS as f64;
         self.inv_h = 1.0 / self.h;
+        self.p0 = -self.u0 * self.inv_h;
         self.phase = Phase::Nodes;
         self.next = 0;
         self.w_nodes = 0.0;
@@ -165,17 +170,23 @@ impl SolveTable {
     /// `Φ(u)` in amperes, or `None` when the table is not ready or `u` is off the grid.
     #[inline]
     pub fn eval(&self, u: f64) -> Option<f64> {
+        self.eval_with::<SoftFma>(u)
+    }
+
+    /// [`Self::eval`] with the multiply-add flavour of the calling code (see `simd::Fma`).
+    #[inline(always)]
+    pub fn eval_with<F: Fma>(&self, u: f64) -> Option<f64> {
         if self.phase != Phase::Ready {
             return None;
         }
-        let p = (u - self.u0) * self.inv_h;
+        let p = F::fma(u, self.inv_h, self.p0);
         if !(p >= 0.0 && p < INTERVALS as f64) {
             return None;
         }
-        let k = p as usize;
+        let k = p as i32;
         let t = p - k as f64;
-        let c = self.coef.get(k)?;
-        Some(c[0] + t * (c[1] + t * (c[2] + t * c[3])))
+        let c = self.coef.get(k as usize)?;
+        Some(F::fma(t, F::fma(t, F::fma(t, c[3], c[2]), c[1]), c[0]))
     }
 }
 
