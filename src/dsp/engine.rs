@@ -220,8 +220,9 @@ pub struct Engine {
     /// `1/v_peak_v` (0: no rails).
     inv_v_peak: f64,
     knee: &'static KneeTable,
-    /// Smoothed level, volts RMS at 0 dBFS.
+    /// Smoothed level, volts RMS at 0 dBFS, and the output normaliser `1/(√2·level)`.
     level_v: f64,
+    inv_level: f64,
     /// The element's loop equation tabulated for the settled parameters.
     table: SolveTable,
     element: OutputElement,
@@ -233,7 +234,8 @@ pub struct Engine {
     noise: Noise,
     /// Seed of `noise` (kept so `prepare` reproduces the same sequence).
     seed: u64,
-    /// Level delay line, so the output is normalised by the level its input was scaled with.
+    /// Delay line of the output normaliser `1/(√2·level)`, so the output is normalised by the level
+    /// its input was scaled with.
     level_line: Vec<f64>,
     level_pos: usize,
     /// `1/R_tot` of the linear loop (ideal element), siemens.
@@ -253,7 +255,7 @@ impl Engine {
         let mut e = Self {
             fs_hz,
             quality,
-            level_line: vec![params.level_v; os.latency() + 1],
+            level_line: vec![1.0 / (SQRT_2 * params.level_v); os.latency() + 1],
             os,
             load,
             src: Source::default(),
@@ -264,6 +266,7 @@ impl Engine {
             inv_v_peak: 0.0,
             knee: knee_table(),
             level_v: params.level_v,
+            inv_level: 1.0 / (SQRT_2 * params.level_v),
             table: SolveTable::new(),
             element: OutputElement::IDEAL,
             noise_sigma_v: 0.0,
@@ -375,7 +378,8 @@ impl Engine {
         self.apply_smoothed(true);
         self.smoothing = false;
         self.request_table();
-        self.level_line.iter_mut().for_each(|l| *l = self.params.level_v);
+        let g = 1.0 / (SQRT_2 * self.params.level_v);
+        self.level_line.iter_mut().for_each(|l| *l = g);
     }
 
     /// Clears every state: filters, circuit, noise sequence.
@@ -394,6 +398,7 @@ impl Engine {
         let p = self.params;
         let sm = &self.sm;
         self.level_v = sm.level_v.value();
+        self.inv_level = 1.0 / (SQRT_2 * self.level_v);
         // Rails.
         self.v_peak_v = if p.v_max_v.is_none() && sm.v_max_v.settled() {
             f64::INFINITY
@@ -567,7 +572,7 @@ impl Engine {
         }
         // Level delay line: the output is normalised by the level its input was scaled with.
         let n = self.level_line.len();
-        self.level_line[self.level_pos] = self.level_v;
+        self.level_line[self.level_pos] = self.inv_level;
         self.level_pos = if self.level_pos + 1 == n { 0 } else { self.level_pos + 1 };
         e
     }
@@ -575,8 +580,7 @@ impl Engine {
     /// Per-sample bookkeeping after the circuit: normalisation and the output guards.
     #[inline(always)]
     fn back(&mut self, v_load: f64) -> f64 {
-        let level_then = self.level_line[self.level_pos];
-        let y = v_load / (SQRT_2 * level_then);
+        let y = v_load * self.level_line[self.level_pos];
         if !y.is_finite() {
             // Unreachable with in-range parameters; recover rather than emit garbage.
             self.os.reset();

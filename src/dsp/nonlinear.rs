@@ -103,7 +103,8 @@ impl KneeTable {
         let k = p as i32;
         let t = p - k as f64;
         let c = self.coef[k as usize];
-        F::fma(t, F::fma(t, F::fma(t, c[3], c[2]), c[1]), c[0]).copysign(x)
+        let t2 = t * t;
+        F::fma(t2, F::fma(t, c[3], c[2]), F::fma(t, c[1], c[0])).copysign(x)
     }
 }
 

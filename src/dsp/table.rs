@@ -186,7 +186,9 @@ impl SolveTable {
         let k = p as i32;
         let t = p - k as f64;
         let c = self.coef.get(k as usize)?;
-        Some(F::fma(t, F::fma(t, F::fma(t, c[3], c[2]), c[1]), c[0]))
+        // Estrin's scheme: (c0 + c1·t) + t²·(c2 + c3·t), two multiply-adds deep instead of three.
+        let t2 = t * t;
+        Some(F::fma(t2, F::fma(t, c[3], c[2]), F::fma(t, c[1], c[0])))
     }
 }
 

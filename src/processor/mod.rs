@@ -307,11 +307,30 @@ impl Processor {
             self.trim.tick();
             let trim = self.trim.value();
             let (run_a, run_b) = if self.skip_silent_slot { (m < 1.0, m > 0.0) } else { (true, true) };
+            // A stereo pair runs both channels' circuits interleaved (the CPU overlaps them).
+            let mut pair = [[0.0f64; 2]; 2];
+            if nch == 2 {
+                let x0 = io[0][i] as f64;
+                let x1 = io[1][i] as f64;
+                let (x0, x1) = (if x0.is_finite() { x0 } else { 0.0 }, if x1.is_finite() { x1 } else { 0.0 });
+                for (s, (slot, run)) in self.slots.iter_mut().zip([run_a, run_b]).enumerate() {
+                    if run {
+                        let (y0, y1) = slot.process_pair(x0, x1);
+                        pair[s] = [y0, y1];
+                    }
+                }
+            }
             for (ch, buf) in io.iter_mut().take(nch).enumerate() {
                 let x = buf[i] as f64;
                 let x = if x.is_finite() { x } else { 0.0 };
-                let ya = if run_a { self.slots[0].process(ch, x) } else { 0.0 };
-                let yb = if run_b { self.slots[1].process(ch, x) } else { 0.0 };
+                let (ya, yb) = if nch == 2 {
+                    (pair[0][ch], pair[1][ch])
+                } else {
+                    (
+                        if run_a { self.slots[0].process(ch, x) } else { 0.0 },
+                        if run_b { self.slots[1].process(ch, x) } else { 0.0 },
+                    )
+                };
                 if let Some(m) = meter.as_deref_mut() {
                     m.sample(ch, x, if metered_b { yb } else { ya });
                 }

@@ -239,6 +239,17 @@ impl SlotChain {
         self.engines[ch].process_sample(x)
     }
 
+    /// Processes one sample of a stereo pair (channels 0 and 1) with the two engines' circuits
+    /// interleaved (see `Engine::process_pair`); identical to two [`Self::process`] calls.
+    #[inline]
+    pub fn process_pair(&mut self, x0: f64, x1: f64) -> (f64, f64) {
+        match self.engines.as_mut_slice() {
+            [a, b, ..] => Engine::process_pair(a, b, x0, x1),
+            [a] => (a.process_sample(x0), 0.0),
+            [] => (0.0, 0.0),
+        }
+    }
+
     /// Latency of the engines, base-rate samples.
     pub fn latency(&self) -> usize {
         self.engines.first().map_or(0, |e| e.latency())
