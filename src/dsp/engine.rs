@@ -58,6 +58,8 @@ const CAP_PREWARP_HZ: (f64, f64) = (10.0, 10_000.0);
 /// `(R_out + |Z_load|)/(2π·L)`, so it is pre-warped there, but no lower than 2 kHz and no higher
 /// than 16 kHz (the upper audio band, where a realistic output inductor acts).
 const IND_PREWARP_HZ: (f64, f64) = (2_000.0, 16_000.0);
+/// Base-rate samples per chunk of steady-state block processing.
+const CHUNK: usize = 64;
 /// Frequency where the load's reference impedance for the pre-warp corners is taken, hertz.
 const Z_REF_HZ: f64 = 1_000.0;
 /// Audio band over which the load's minimum impedance is taken (for the limiter knee), hertz.
@@ -238,6 +240,10 @@ pub struct Engine {
     /// its input was scaled with.
     level_line: Vec<f64>,
     level_pos: usize,
+    /// Chunk buffers for block processing: base-rate (`CHUNK`) and oversampled
+    /// (`CHUNK·factor`), allocated in `new`.
+    lo_buf: Vec<f64>,
+    hi_buf: Vec<f64>,
     /// `1/R_tot` of the linear loop (ideal element), siemens.
     inv_r_tot: f64,
     /// The CPU has AVX2 and FMA: the per-sample code runs its compiled-for-FMA copy.
@@ -250,6 +256,7 @@ impl Engine {
     /// Creates and prepares an engine for `fs_hz` driving `load` (allocates).
     pub fn new(fs_hz: f64, quality: Quality, load: &Network, params: &StageParams, seed: u64) -> Result<Self, NetworkError> {
         let os = Oversampler::new(fs_hz, quality);
+        let factor = os.factor();
         let load = build_load_at(load, fs_hz * os.factor() as f64)?;
         let params = params.sanitized();
         let mut e = Self {
@@ -276,6 +283,8 @@ impl Engine {
             seed,
             level_pos: 0,
             inv_r_tot: 0.0,
+            lo_buf: vec![0.0; CHUNK],
+            hi_buf: vec![0.0; CHUNK * factor],
             hw_fma: cfg!(target_arch = "x86_64") && has_avx2_fma(),
             iterations: 0,
         };
@@ -498,17 +507,13 @@ impl Engine {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn block_hw(&mut self, io: &mut [f64]) {
-        for s in io.iter_mut() {
-            *s = self.sample::<HwFma>(*s);
-        }
+        self.run::<HwFma>(io)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn block_pair_hw(a: &mut Engine, b: &mut Engine, l: &mut [f64], r: &mut [f64]) {
-        for (x, y) in l.iter_mut().zip(r.iter_mut()) {
-            (*x, *y) = Self::pair::<HwFma>(a, b, *x, *y);
-        }
+        Self::run_pair::<HwFma>(a, b, l, r)
     }
 
     #[inline(always)]
@@ -516,7 +521,8 @@ impl Engine {
         let e = self.front(x);
         let mut buf = [0.0; MAX_FACTOR];
         self.os.up(e, &mut buf);
-        self.steps::<F>(&mut buf);
+        let f = self.os.factor();
+        self.steps::<F>(&mut buf[..f]);
         let v_load = self.os.down(&mut buf);
         self.back(v_load)
     }
@@ -529,20 +535,7 @@ impl Engine {
         a.os.up(ea, &mut ba);
         b.os.up(eb, &mut bb);
         let n = a.os.factor();
-        for k in 0..n {
-            ba[k] = a.rails::<F>(ba[k]);
-            bb[k] = b.rails::<F>(bb[k]);
-        }
-        let (mut ua, mut ub) = (a.drive::<F>(ba[0]), b.drive::<F>(bb[0]));
-        for k in 0..n {
-            let (na, nb) = if k + 1 < n { (ba[k + 1], bb[k + 1]) } else { (0.0, 0.0) };
-            let (va, una) = a.step::<F>(ua, na);
-            let (vb, unb) = b.step::<F>(ub, nb);
-            ba[k] = va;
-            bb[k] = vb;
-            ua = una;
-            ub = unb;
-        }
+        Self::steps_pair::<F>(a, b, &mut ba[..n], &mut bb[..n]);
         let (la, lb) = (a.os.down(&mut ba), b.os.down(&mut bb));
         (a.back(la), b.back(lb))
     }
@@ -570,16 +563,18 @@ impl Engine {
         if self.noise_sigma_v > 0.0 {
             e += self.noise_sigma_v * self.noise.gaussian();
         }
-        // Level delay line: the output is normalised by the level its input was scaled with.
-        let n = self.level_line.len();
-        self.level_line[self.level_pos] = self.inv_level;
-        self.level_pos = if self.level_pos + 1 == n { 0 } else { self.level_pos + 1 };
         e
     }
 
     /// Per-sample bookkeeping after the circuit: normalisation and the output guards.
     #[inline(always)]
     fn back(&mut self, v_load: f64) -> f64 {
+        // Level delay line: the output is normalised by the level its input was scaled with
+        // (written here rather than in `front`, so a block of fronts then a block of backs keeps
+        // the same write-then-read order per sample; the level cannot change inside a block).
+        let n = self.level_line.len();
+        self.level_line[self.level_pos] = self.inv_level;
+        self.level_pos = if self.level_pos + 1 == n { 0 } else { self.level_pos + 1 };
         let y = v_load * self.level_line[self.level_pos];
         if !y.is_finite() {
             // Unreachable with in-range parameters; recover rather than emit garbage.
@@ -677,12 +672,15 @@ impl Engine {
         (v_load, u_next)
     }
 
-    /// Runs the circuit over one base sample's oversampled buffer in place (open-circuit voltages
-    /// in, load voltages out).
+    /// Runs the circuit over an oversampled buffer in place (open-circuit voltages in, load
+    /// voltages out).
     #[inline(always)]
-    fn steps<F: Fma>(&mut self, buf: &mut [f64; MAX_FACTOR]) {
-        let n = self.os.factor();
-        for v in buf.iter_mut().take(n) {
+    fn steps<F: Fma>(&mut self, buf: &mut [f64]) {
+        let n = buf.len();
+        if n == 0 {
+            return;
+        }
+        for v in buf.iter_mut() {
             *v = self.rails::<F>(*v);
         }
         let mut u = self.drive::<F>(buf[0]);
@@ -694,13 +692,113 @@ impl Engine {
         }
     }
 
+    /// Both engines' circuits over their oversampled buffers, interleaved step by step.
+    #[inline(always)]
+    fn steps_pair<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64]) {
+        let n = ba.len().min(bb.len());
+        if n == 0 {
+            return;
+        }
+        for k in 0..n {
+            ba[k] = a.rails::<F>(ba[k]);
+            bb[k] = b.rails::<F>(bb[k]);
+        }
+        let (mut ua, mut ub) = (a.drive::<F>(ba[0]), b.drive::<F>(bb[0]));
+        for k in 0..n {
+            let (na, nb) = if k + 1 < n { (ba[k + 1], bb[k + 1]) } else { (0.0, 0.0) };
+            let (va, una) = a.step::<F>(ua, na);
+            let (vb, unb) = b.step::<F>(ub, nb);
+            ba[k] = va;
+            bb[k] = vb;
+            ua = una;
+            ub = unb;
+        }
+    }
+
+    /// True when a whole block can run with fixed parameters (nothing smoothing, no table being
+    /// built), so the resampler's block form and one pass of the circuit can be used.
+    #[inline(always)]
+    fn steady(&self) -> bool {
+        !self.smoothing && !self.table.building()
+    }
+
+    /// Processes `io` in place: sample by sample while parameters move, in chunks of
+    /// [`CHUNK`] samples (block resampling, one circuit pass) once they are steady. Both give the
+    /// same output up to the resampler's rounding.
+    #[inline(always)]
+    fn run<F: Fma>(&mut self, io: &mut [f64]) {
+        let f = self.os.factor();
+        let mut pos = 0;
+        while pos < io.len() {
+            if !self.steady() {
+                io[pos] = self.sample::<F>(io[pos]);
+                pos += 1;
+                continue;
+            }
+            let n = (io.len() - pos).min(CHUNK);
+            let mut lo = std::mem::take(&mut self.lo_buf);
+            let mut hi = std::mem::take(&mut self.hi_buf);
+            for k in 0..n {
+                lo[k] = self.front(io[pos + k]);
+            }
+            self.os.up_block(&lo[..n], &mut hi[..n * f]);
+            self.steps::<F>(&mut hi[..n * f]);
+            self.os.down_block(&hi[..n * f], &mut lo[..n]);
+            for k in 0..n {
+                io[pos + k] = self.back(lo[k]);
+            }
+            self.lo_buf = lo;
+            self.hi_buf = hi;
+            pos += n;
+        }
+    }
+
+    /// [`Self::run`] for a stereo pair (see [`Engine::process_pair`]).
+    #[inline(always)]
+    fn run_pair<F: Fma>(a: &mut Engine, b: &mut Engine, l: &mut [f64], r: &mut [f64]) {
+        let f = a.os.factor();
+        let len = l.len().min(r.len());
+        let mut pos = 0;
+        while pos < len {
+            if !(a.steady() && b.steady()) {
+                (l[pos], r[pos]) = Self::pair::<F>(a, b, l[pos], r[pos]);
+                pos += 1;
+                continue;
+            }
+            let n = (len - pos).min(CHUNK);
+            let (mut la, mut ha) = (std::mem::take(&mut a.lo_buf), std::mem::take(&mut a.hi_buf));
+            let (mut lb, mut hb) = (std::mem::take(&mut b.lo_buf), std::mem::take(&mut b.hi_buf));
+            for k in 0..n {
+                la[k] = a.front(l[pos + k]);
+                lb[k] = b.front(r[pos + k]);
+            }
+            a.os.up_block(&la[..n], &mut ha[..n * f]);
+            b.os.up_block(&lb[..n], &mut hb[..n * f]);
+            Self::steps_pair::<F>(a, b, &mut ha[..n * f], &mut hb[..n * f]);
+            a.os.down_block(&ha[..n * f], &mut la[..n]);
+            b.os.down_block(&hb[..n * f], &mut lb[..n]);
+            for k in 0..n {
+                l[pos + k] = a.back(la[k]);
+                r[pos + k] = b.back(lb[k]);
+            }
+            (a.lo_buf, a.hi_buf, b.lo_buf, b.hi_buf) = (la, ha, lb, hb);
+            pos += n;
+        }
+    }
+
     /// Processes a block in place (f32, as hosts deliver it).
     pub fn process_block(&mut self, io: &mut [f32]) {
-        for s in io.iter_mut() {
+        let mut tmp = [0.0f64; CHUNK];
+        for c in io.chunks_mut(CHUNK) {
+            for (t, x) in tmp.iter_mut().zip(c.iter()) {
+                *t = *x as f64;
+            }
+            self.process_block_f64(&mut tmp[..c.len()]);
             // f32 subnormals start at 1.18e-38; `back` already keeps |y| ≥ 1e-30.
-            *s = self.process_sample(*s as f64) as f32;
+            for (x, t) in c.iter_mut().zip(tmp.iter()) {
+                *x = *t as f32;
+            }
         }
-        self.flush_denormals();
     }
 
     /// Processes a block of f64 samples in place.
@@ -712,9 +810,7 @@ impl Engine {
             self.flush_denormals();
             return;
         }
-        for s in io.iter_mut() {
-            *s = self.sample::<SoftFma>(*s);
-        }
+        self.run::<SoftFma>(io);
         self.flush_denormals();
     }
 
@@ -729,9 +825,7 @@ impl Engine {
                 b.flush_denormals();
                 return;
             }
-            for (x, y) in l.iter_mut().zip(r.iter_mut()) {
-                (*x, *y) = Self::pair::<SoftFma>(a, b, *x, *y);
-            }
+            Self::run_pair::<SoftFma>(a, b, l, r);
         } else {
             l.iter_mut().for_each(|x| *x = a.process_sample(*x));
             r.iter_mut().for_each(|x| *x = b.process_sample(*x));
