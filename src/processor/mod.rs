@@ -27,7 +27,7 @@ pub use handover::{mailbox, ImportReceiver, ImportSender, ImportedLoad, LEVEL_MA
 pub use slot::{LEVEL_MATCH_MAX_DB, LOAD_FADE_S};
 
 use crate::dsp::network::NetworkError;
-use crate::dsp::resample::{Oversampler, MAX_FACTOR};
+use crate::dsp::resample::Oversampler;
 use crate::dsp::smoother::Smoother;
 use crate::dsp::{Network, Quality, StageParams};
 use ramp::{Delay, Ramp};
@@ -132,6 +132,7 @@ pub struct Processor {
     /// switching to that slot start from rest).
     skip_silent_slot: bool,
     settings: Settings,
+    scratch: Box<Scratch>,
 }
 
 impl Processor {
@@ -168,6 +169,7 @@ impl Processor {
         let ideal: Vec<Oversampler> = (0..channels).map(|_| Oversampler::new(fs_hz, quality)).collect();
         let latency = slots[0].latency();
         debug_assert_eq!(latency, ideal[0].latency());
+        let ideal_factor = ideal[0].factor();
         let mut p = Self {
             fs_hz,
             quality,
@@ -182,6 +184,7 @@ impl Processor {
             trim: Smoother::new(1.0, true),
             skip_silent_slot: false,
             settings: *settings,
+            scratch: Scratch::new(ideal_factor),
         };
         p.trim.set_rate(fs_hz);
         p.set_settings(settings);
@@ -297,60 +300,124 @@ impl Processor {
         let metered_b = self.settings.active == SlotId::B;
         let nch = io.len().min(self.channels);
         let n = io.iter().take(nch).map(|c| c.len()).min().unwrap_or(0);
-        for i in 0..n {
-            let ga = self.slots[0].advance();
-            let gb = self.slots[1].advance();
-            let m = self.mix_b.next();
-            let ge = self.g_emu.next();
-            let gi = self.g_ideal.next();
-            let w = self.wet.next();
-            self.trim.tick();
-            let trim = self.trim.value();
-            let (run_a, run_b) = if self.skip_silent_slot { (m < 1.0, m > 0.0) } else { (true, true) };
-            // A stereo pair runs both channels' circuits interleaved (the CPU overlaps them).
-            let mut pair = [[0.0f64; 2]; 2];
-            if nch == 2 {
-                let x0 = io[0][i] as f64;
-                let x1 = io[1][i] as f64;
-                let (x0, x1) = (if x0.is_finite() { x0 } else { 0.0 }, if x1.is_finite() { x1 } else { 0.0 });
-                for (s, (slot, run)) in self.slots.iter_mut().zip([run_a, run_b]).enumerate() {
-                    if run {
-                        let (y0, y1) = slot.process_pair(x0, x1);
-                        pair[s] = [y0, y1];
+        let mut start = 0;
+        while start < n {
+            // Chunks of up to CHUNK samples go through the engines in block form; while a load
+            // swap is pending, one sample at a time, so the swap lands on the same sample.
+            let pending = self.slots.iter().any(|s| s.wants_swap());
+            let len = if pending { 1 } else { (n - start).min(CHUNK) };
+            let sc = &mut self.scratch;
+            // Per-sample control values.
+            let mut run = [false; 2];
+            for i in 0..len {
+                sc.ga[i] = self.slots[0].advance();
+                sc.gb[i] = self.slots[1].advance();
+                let m = self.mix_b.next();
+                sc.m[i] = m;
+                sc.ge[i] = self.g_emu.next();
+                sc.gi[i] = self.g_ideal.next();
+                sc.w[i] = self.wet.next();
+                self.trim.tick();
+                sc.trim[i] = self.trim.value();
+                let (ra, rb) = if self.skip_silent_slot { (m < 1.0, m > 0.0) } else { (true, true) };
+                run[0] |= ra;
+                run[1] |= rb;
+            }
+            // Inputs (non-finite treated as silence).
+            for ch in 0..nch {
+                for i in 0..len {
+                    let x = io[ch][start + i] as f64;
+                    sc.x[ch][i] = if x.is_finite() { x } else { 0.0 };
+                }
+            }
+            // The two slots' engines.
+            for (s, slot) in self.slots.iter_mut().enumerate() {
+                for ch in 0..nch {
+                    let (x, y) = (&sc.x[ch], &mut sc.y[s][ch]);
+                    y[..len].copy_from_slice(&x[..len]);
+                    if !run[s] {
+                        y[..len].iter_mut().for_each(|v| *v = 0.0);
+                    }
+                }
+                if !run[s] {
+                    continue;
+                }
+                if nch == 2 {
+                    let [l, r] = &mut sc.y[s];
+                    slot.process_block_pair(&mut l[..len], &mut r[..len]);
+                } else {
+                    for ch in 0..nch {
+                        slot.process_block(ch, &mut sc.y[s][ch][..len]);
                     }
                 }
             }
-            for (ch, buf) in io.iter_mut().take(nch).enumerate() {
-                let x = buf[i] as f64;
-                let x = if x.is_finite() { x } else { 0.0 };
-                let (ya, yb) = if nch == 2 {
-                    (pair[0][ch], pair[1][ch])
-                } else {
-                    (
-                        if run_a { self.slots[0].process(ch, x) } else { 0.0 },
-                        if run_b { self.slots[1].process(ch, x) } else { 0.0 },
-                    )
-                };
-                if let Some(m) = meter.as_deref_mut() {
-                    m.sample(ch, x, if metered_b { yb } else { ya });
-                }
-                let emu = (1.0 - m) * ga * ya + m * gb * yb;
-                let ideal = ideal_sample(&mut self.ideal[ch], x);
-                let dry = self.dry[ch].process(x);
-                let y = w * trim * (ge * emu + gi * ideal) + (1.0 - w) * dry;
-                // Nothing below the smallest normal f32 reaches the host.
-                buf[i] = if y.abs() < f32::MIN_POSITIVE as f64 { 0.0 } else { y as f32 };
+            // The ideal path: the same up/down-sampling as the engine with a wire between.
+            for ch in 0..nch {
+                let os = &mut self.ideal[ch];
+                let f = os.factor();
+                os.up_block(&sc.x[ch][..len], &mut sc.hi[..len * f]);
+                os.down_block(&sc.hi[..len * f], &mut sc.ideal[ch][..len]);
             }
+            for (ch, buf) in io.iter_mut().take(nch).enumerate() {
+                for i in 0..len {
+                    let x = sc.x[ch][i];
+                    let (ya, yb) = (sc.y[0][ch][i], sc.y[1][ch][i]);
+                    if let Some(m) = meter.as_deref_mut() {
+                        m.sample(ch, x, if metered_b { yb } else { ya });
+                    }
+                    let m = sc.m[i];
+                    let emu = (1.0 - m) * sc.ga[i] * ya + m * sc.gb[i] * yb;
+                    let ideal = sc.ideal[ch][i];
+                    let dry = self.dry[ch].process(x);
+                    let w = sc.w[i];
+                    let y = w * sc.trim[i] * (sc.ge[i] * emu + sc.gi[i] * ideal) + (1.0 - w) * dry;
+                    // Nothing below the smallest normal f32 reaches the host.
+                    buf[start + i] = if y.abs() < f32::MIN_POSITIVE as f64 { 0.0 } else { y as f32 };
+                }
+            }
+            start += len;
         }
         self.slots.iter_mut().for_each(|s| s.flush_denormals());
     }
 }
 
-/// One sample of the ideal path: the same up/down-sampling as the engine with a 0 Ω, unlimited
-/// stage (a wire) between, so it has the engine's latency and passband.
-#[inline]
-fn ideal_sample(os: &mut Oversampler, x: f64) -> f64 {
-    let mut buf = [0.0; MAX_FACTOR];
-    os.up(x, &mut buf);
-    os.down(&mut buf)
+/// Samples per chunk of [`Processor::process_metered`].
+const CHUNK: usize = 64;
+
+/// Per-chunk working buffers, allocated with the processor (the audio thread never allocates).
+#[derive(Debug)]
+struct Scratch {
+    ga: [f64; CHUNK],
+    gb: [f64; CHUNK],
+    m: [f64; CHUNK],
+    ge: [f64; CHUNK],
+    gi: [f64; CHUNK],
+    w: [f64; CHUNK],
+    trim: [f64; CHUNK],
+    /// Per channel: sanitised input, the ideal path's output.
+    x: [[f64; CHUNK]; MAX_CHANNELS],
+    ideal: [[f64; CHUNK]; MAX_CHANNELS],
+    /// Per slot and channel: the engine's output.
+    y: [[[f64; CHUNK]; MAX_CHANNELS]; 2],
+    /// The ideal path's oversampled chunk.
+    hi: Vec<f64>,
 }
+
+impl Scratch {
+    fn new(factor: usize) -> Box<Self> {
+        Box::new(Self {
+            ga: [0.0; CHUNK],
+            gb: [0.0; CHUNK],
+            m: [0.0; CHUNK],
+            ge: [0.0; CHUNK],
+            gi: [0.0; CHUNK],
+            w: [0.0; CHUNK],
+            trim: [0.0; CHUNK],
+            x: [[0.0; CHUNK]; MAX_CHANNELS],
+            ideal: [[0.0; CHUNK]; MAX_CHANNELS],
+            y: [[[0.0; CHUNK]; MAX_CHANNELS]; 2],
+            hi: vec![0.0; CHUNK * factor],
+        })
+    }
+}
+

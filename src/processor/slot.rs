@@ -152,7 +152,8 @@ impl SlotChain {
         if h.is_finite() && h > 0.0 { (1.0 / h).clamp(1.0 / lim, lim) } else { 1.0 }
     }
 
-    fn wants_swap(&self) -> bool {
+    /// True while a load swap is pending (the next [`Self::advance`] calls may perform it).
+    pub fn wants_swap(&self) -> bool {
         (self.target != self.current && self.z_1k[self.target].is_some()) || self.staged.is_some()
     }
 
@@ -233,20 +234,21 @@ impl SlotChain {
         f * self.level_gain.value()
     }
 
-    /// Processes one sample of channel `ch` through its engine.
+    /// Processes a block of channel `ch` through its engine (block form: see `Engine::process_block_f64`).
     #[inline]
-    pub fn process(&mut self, ch: usize, x: f64) -> f64 {
-        self.engines[ch].process_sample(x)
+    pub fn process_block(&mut self, ch: usize, io: &mut [f64]) {
+        if let Some(e) = self.engines.get_mut(ch) {
+            e.process_block_f64(io);
+        }
     }
 
-    /// Processes one sample of a stereo pair (channels 0 and 1) with the two engines' circuits
-    /// interleaved (see `Engine::process_pair`); identical to two [`Self::process`] calls.
+    /// Processes a block of a stereo pair (channels 0 and 1), circuits interleaved.
     #[inline]
-    pub fn process_pair(&mut self, x0: f64, x1: f64) -> (f64, f64) {
+    pub fn process_block_pair(&mut self, l: &mut [f64], r: &mut [f64]) {
         match self.engines.as_mut_slice() {
-            [a, b, ..] => Engine::process_pair(a, b, x0, x1),
-            [a] => (a.process_sample(x0), 0.0),
-            [] => (0.0, 0.0),
+            [a, b, ..] => Engine::process_block_pair_f64(a, b, l, r),
+            [a] => a.process_block_f64(l),
+            [] => {}
         }
     }
 
