@@ -244,6 +244,8 @@ pub struct Engine {
     /// (`CHUNK·factor`), allocated in `new`.
     lo_buf: Vec<f64>,
     hi_buf: Vec<f64>,
+    /// The element is a plain wire (cached `element.is_linear()`).
+    linear: bool,
     /// `1/R_tot` of the linear loop (ideal element), siemens.
     inv_r_tot: f64,
     /// The CPU has AVX2 and FMA: the per-sample code runs its compiled-for-FMA copy.
@@ -283,6 +285,7 @@ impl Engine {
             seed,
             level_pos: 0,
             inv_r_tot: 0.0,
+            linear: true,
             lo_buf: vec![0.0; CHUNK],
             hi_buf: vec![0.0; CHUNK * factor],
             hw_fma: cfg!(target_arch = "x86_64") && has_avx2_fma(),
@@ -461,6 +464,7 @@ impl Engine {
             v_xo_v: sm.xo_v.value().max(0.0) * (1.0 - bias) * (1.0 - bias),
             i_xo_a: XO_CURRENT_A,
         };
+        self.linear = self.element.is_linear();
         // Noise: white at the base rate with the given RMS in 20 Hz–20 kHz.
         self.noise_sigma_v = sm.noise_v.value().max(0.0) * (0.5 * self.fs_hz / 20_000.0).sqrt();
     }
@@ -629,7 +633,7 @@ impl Engine {
     #[inline(always)]
     fn step<F: Fma>(&mut self, u: f64, ve_next: f64) -> (f64, f64) {
         let (z_load, h_load) = self.load_thevenin();
-        let i = if self.element.is_linear() {
+        let i = if self.linear {
             u * self.inv_r_tot
         } else if let Some(i) = self.table.eval_with::<F>(u) {
             i
