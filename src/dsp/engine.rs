@@ -227,6 +227,8 @@ pub struct Engine {
     inv_level: f64,
     /// The element's loop equation tabulated for the settled parameters.
     table: SolveTable,
+    /// Whether the table may be used (see [`Engine::set_table_enabled`]).
+    table_enabled: bool,
     element: OutputElement,
     noise_sigma_v: f64,
     /// Newton warm start (see `OutputElement::solve`).
@@ -277,6 +279,7 @@ impl Engine {
             level_v: params.level_v,
             inv_level: 1.0 / (SQRT_2 * params.level_v),
             table: SolveTable::new(),
+            table_enabled: true,
             element: OutputElement::IDEAL,
             noise_sigma_v: 0.0,
             w_prev: 0.0,
@@ -351,7 +354,7 @@ impl Engine {
 
     /// Asks for the settled element law to be tabulated (built a little per sample from now on).
     fn request_table(&mut self) {
-        if self.element.is_linear() {
+        if self.element.is_linear() || !self.table_enabled {
             self.table.invalidate();
             return;
         }
@@ -841,6 +844,25 @@ impl Engine {
     fn flush_denormals(&mut self) {
         self.load.modal.flush_denormals();
         self.src.flush_denormals();
+    }
+
+    /// Turns the tabulated element solve on (default) or off (every sample then runs the exact
+    /// solver; for tests that compare the two, and for diagnosis). Not for the audio thread's hot
+    /// path: it only flips a flag and drops or requests the table.
+    pub fn set_table_enabled(&mut self, on: bool) {
+        self.table_enabled = on;
+        if on {
+            if !self.smoothing {
+                self.request_table();
+            }
+        } else {
+            self.table.invalidate();
+        }
+    }
+
+    /// True once the settled element law is being answered from its table.
+    pub fn table_in_use(&self) -> bool {
+        self.table.ready()
     }
 
     /// Nonlinear-solver iterations so far (diagnostics).

@@ -1,10 +1,12 @@
-//! Linear-phase FIR oversampling around the nonlinear circuit: a cascade of 2× half-band stages up,
-//! the same stages in reverse down.
+//! Linear-phase FIR oversampling around the nonlinear circuit: a cascade of 2× half-band stages up;
+//! down, the same half-band stages in reverse except the outermost, a general FIR decimator that
+//! stops at the base rate's Nyquist frequency.
 //!
 //! ## Filters
-//! Every 2× stage is a half-band filter (Vaidyanathan, *Multirate Systems and Filter Banks*, 1993,
-//! §4.6; Harris, *Multirate Signal Processing for Communication Systems*, 2004, on half-band
-//! filters): its response obeys `H(f) + H(½ − f) = 1` (f in cycles per sample of the higher rate), so every other
+//! Every 2× interpolator, and every decimator but the outermost, is a half-band filter
+//! (Vaidyanathan, *Multirate Systems and Filter Banks*, 1993, §4.6; Harris, *Multirate Signal
+//! Processing for Communication Systems*, 2004, on half-band filters): its response obeys
+//! `H(f) + H(½ − f) = 1` (f in cycles per sample of the higher rate), so every other
 //! tap is exactly zero except the centre one, one polyphase branch is a pure delay, and the other
 //! ("dense") branch does all the arithmetic at the lower rate. The passband ripple equals the
 //! stopband ripple mirrored about a quarter of the higher rate, so one stopband specification
@@ -13,19 +15,31 @@
 //! `N ≈ (A − 7.95)/(14.36·Δf)`, Oppenheim & Schafer, *Discrete-Time Signal Processing*, 3rd ed.,
 //! §7.6); the design then searches the window's β and the shortest length whose response, evaluated
 //! on a dense grid, actually meets the attenuation (Kaiser's formula is a few taps conservative).
+//!
+//! The outermost decimator (2·fs → fs) is an ordinary Kaiser-windowed sinc of odd length, cut-off
+//! midway between `f_pass` and fs/2, every tap non-zero, designed the same way (β and shortest
+//! length searched on a dense grid against both its passband and its stopband). It is computed as
+//! its two polyphase branches at the base rate (even taps on one sample of each input pair, odd
+//! taps on the other), one output per input pair, `N` multiply-adds per output.
+//!
 //! Symmetric taps are not folded: the cost here is loads, and folding saves few without a
 //! reversed copy of every delay line.
 //!
 //! ## Bands
-//! * Outer stage (base rate fs ↔ 2·fs): passband to `f_pass` = 20 kHz (0.4535·fs below 44.1 kHz),
-//!   so its stopband starts at `fs − f_pass` (28 kHz at 48 kHz, 24.1 kHz at 44.1 kHz). Interpolator
-//!   images of 0…f_pass and everything that would fold into 0…f_pass on the way down are
-//!   attenuated by the quality's stopband figure; what the nonlinearity creates between fs/2 and
-//!   `fs − f_pass` folds into `f_pass`…fs/2 only (20–24 kHz at 48 kHz), above the audio band. (A
-//!   decimator stopping at fs/2 itself cannot be half-band and would need about twice the taps, all
-//!   non-zero: 137 at 48 kHz and ~250 at 44.1 kHz for 90 dB, more than the whole cascade costs.)
-//! * Inner stages (rate_in = 2^(s−1)·fs → 2·rate_in): passband to fs/2, stopband from
-//!   `rate_in − fs/2`, a wide transition and so short filters.
+//! * Outer interpolator (base rate fs → 2·fs), half-band: passband to `f_pass` = 20 kHz
+//!   (0.4535·fs below 44.1 kHz), images of 0…f_pass (from `fs − f_pass`) attenuated by the
+//!   quality's stopband figure (90 dB Default, 110 dB High).
+//! * Outer decimator (2·fs → fs), general FIR: passband 0…f_pass flat to ±0.001 dB, stopband from
+//!   fs/2 itself attenuated by the quality's figure, so nothing the nonlinearity creates above
+//!   fs/2 folds anywhere into 0…fs/2 above that figure (a half-band would stop only at
+//!   `fs − f_pass`, 28 kHz at 48 kHz, letting 24–28 kHz fold into 20–24 kHz). Its transition band
+//!   is half the half-band's, so it needs about twice the taps, all non-zero: 139 at 48 kHz and
+//!   251 at 44.1 kHz for 90 dB, 173 and 311 for 110 dB.
+//! * Inner stages (rate_in = 2^(s−1)·fs ↔ 2·rate_in), half-band both ways: passband to fs/2,
+//!   stopband from `rate_in − fs/2`, a wide transition and so short filters. Going down, every
+//!   frequency above fs/2 outside the inner stopbands (`rate_in ± fs/2` modulo `2·rate_in`) lies,
+//!   modulo 2·fs, within fs/2…3·fs/2, the outer decimator's stopband: the whole decimation chain
+//!   rejects everything that would fold into 0…fs/2.
 //!
 //! ## Delay lines and latency
 //! Each dense branch reads contiguous windows of a double-length circular buffer (every sample is
@@ -35,9 +49,10 @@
 //!
 //! A half-band stage with `4k + 3` taps delays by `2k + 1` samples of its higher rate on the way
 //! up. On the way down the output may be taken at either sample of each input pair (delay `2k` or
-//! `2k + 1`); those choices are made from the innermost stage outwards so that the total
-//! up-then-down delay is an exact whole number of base-rate samples (reported by
-//! [`Oversampler::latency`]) without lengthening any filter.
+//! `2k + 1`; for the outer decimator with `2m + 1` taps, `m − 1` or `m`); those choices are made
+//! from the innermost stage outwards so that the total up-then-down delay is an exact whole
+//! number of base-rate samples (reported by [`Oversampler::latency`]) without lengthening any
+//! filter.
 //!
 //! ## Speed
 //! [`Oversampler::up`] and [`Oversampler::down`] work one base-rate sample at a time. Two things
@@ -83,7 +98,8 @@ fn kaiser_beta(atten_db: f64) -> f64 {
 }
 
 /// Windowed-sinc low-pass with `taps` (odd) coefficients, cutoff `fc` in cycles per sample,
-/// DC gain `gain` (general-purpose; the oversampler itself uses [`design_halfband`]).
+/// DC gain `gain` (general-purpose; the oversampler itself uses [`design_halfband`] and
+/// [`design_decimator`]).
 pub fn design_lowpass(taps: usize, fc: f64, atten_db: f64, gain: f64) -> Vec<f64> {
     let beta = kaiser_beta(atten_db);
     let m = (taps - 1) as f64 / 2.0;
@@ -191,6 +207,77 @@ fn design_halfband(fp: f64, atten_db: f64) -> Halfband {
             return best;
         }
         k += 2;
+    }
+}
+
+/// Taps `h[t]`, `t = 0..=m`, at offsets `±t` from the centre of a Kaiser-windowed sinc low-pass
+/// with `2m + 1` taps and cut-off `fc` (cycles per sample), scaled to unit DC gain. The window
+/// reaches zero one tap beyond each end, so the outermost taps are not wasted.
+fn lowpass_half_taps(m: usize, fc: f64, beta: f64) -> Vec<f64> {
+    let i0b = bessel_i0(beta);
+    let w = (m + 1) as f64;
+    let mut h: Vec<f64> = (0..=m)
+        .map(|t| {
+            let t = t as f64;
+            let sinc = if t == 0.0 { 2.0 * fc } else { (2.0 * PI * fc * t).sin() / (PI * t) };
+            let r = t / w;
+            sinc * bessel_i0(beta * (1.0 - r * r).sqrt()) / i0b
+        })
+        .collect();
+    let s = h[0] + 2.0 * h[1..].iter().sum::<f64>();
+    h.iter_mut().for_each(|x| *x /= s);
+    h
+}
+
+/// Whether `|A(f) − target| > limit` anywhere on `[f0, f1]` (either order, cycles per sample),
+/// `A(f) = h[0] + 2·Σ h[t]·cos(2πft)` being the zero-phase response of the symmetric filter whose
+/// half is `h`. The grid has about 32 points per ripple and starts at `f0`: with `f0` at a band
+/// edge, where a windowed design's largest ripple sits, a failing filter is rejected within
+/// a few points.
+fn band_exceeds(h: &[f64], f0: f64, f1: f64, target: f64, limit: f64) -> bool {
+    let n_ripple = (f1 - f0).abs() * (2 * h.len()) as f64;
+    let pts = (32.0 * n_ripple).ceil() as usize + 16;
+    (0..=pts).any(|g| {
+        let th = 2.0 * PI * (f0 + (f1 - f0) * g as f64 / pts as f64);
+        let c2 = 2.0 * th.cos();
+        // cos(tθ) by the recurrence cos((t+1)θ) = 2cos θ·cos(tθ) − cos((t−1)θ).
+        let (mut prev, mut cur) = (1.0, 0.5 * c2);
+        let mut a = h[0];
+        for &ht in &h[1..] {
+            a += 2.0 * ht * cur;
+            let next = c2 * cur - prev;
+            prev = cur;
+            cur = next;
+        }
+        (a - target).abs() > limit
+    })
+}
+
+/// Passband flatness of the outermost decimator (±dB).
+const DECIMATOR_PASS_DB: f64 = 0.001;
+
+/// Shortest Kaiser-windowed low-pass (odd length, unit DC gain, all taps) flat to
+/// ±[`DECIMATOR_PASS_DB`] over `[0, fp]` and attenuated by at least `atten_db` over `[¼, ½]`, in
+/// cycles per sample of the higher rate (`fp < ¼`): a decimator by 2 whose stopband starts at the
+/// lower rate's Nyquist frequency. Returns all `2m + 1` taps.
+fn design_decimator(fp: f64, atten_db: f64) -> Vec<f64> {
+    assert!(fp > 0.0 && fp < 0.25, "decimator passband edge {fp} must be inside (0, 1/4)");
+    let (f_stop, df) = (0.25, 0.25 - fp);
+    let fc = 0.5 * (fp + f_stop);
+    let n_est = (atten_db - 7.95) / (14.36 * df) + 1.0;
+    let mut m = ((0.9 * n_est - 1.0) / 2.0).floor().max(1.0) as usize;
+    // Margins, as in `design_halfband`, for what the grid can miss.
+    let stop = 10f64.powf(-(atten_db + 0.3) / 20.0);
+    let pass = 1.0 - 10f64.powf(-0.9 * DECIMATOR_PASS_DB / 20.0);
+    loop {
+        for extra in [0.0, 2.0, -2.0, 4.0, 6.0, -4.0, 8.0, 10.0, 12.0, 14.0] {
+            let h = lowpass_half_taps(m, fc, kaiser_beta(atten_db + extra));
+            if !band_exceeds(&h, f_stop, 0.5, 0.0, stop) && !band_exceeds(&h, fp, 0.0, 1.0, pass) {
+                return h.iter().rev().chain(&h[1..]).copied().collect();
+            }
+        }
+        assert!(m < 2000, "no decimator meets fp {fp}, {atten_db} dB");
+        m += 1;
     }
 }
 
@@ -647,6 +734,21 @@ impl Dense {
                     }
                 }
                 let (end, mut off) = (4 * nv, 0);
+                if g == 1 {
+                    // One output: four chains (the spare accumulators) rather than two, so a
+                    // long branch is not bound by multiply-add latency.
+                    while off + 16 <= end {
+                        let d = [V::load(lw.add(off)), V::load(lw.add(off + 4)), V::load(lw.add(off + 8)), V::load(lw.add(off + 12))];
+                        let c = cp[0].add(r + off);
+                        a1[0] = a1[0].madd(V::load(c), d[0]);
+                        a0[0] = a0[0].madd(V::load(c.add(4)), d[1]);
+                        a1[1] = a1[1].madd(V::load(c.add(8)), d[2]);
+                        a0[1] = a0[1].madd(V::load(c.add(12)), d[3]);
+                        off += 16;
+                    }
+                    a0[0] = a0[0].add(a0[1]);
+                    a1[0] = a1[0].add(a1[1]);
+                }
                 while off + 8 <= end {
                     let d0 = V::load(lw.add(off));
                     let d1 = V::load(lw.add(off + 4));
@@ -848,6 +950,71 @@ impl Down2 {
     }
 }
 
+/// The outermost 2× decimator (2·fs → fs, gain 1): a general linear-phase low-pass `h` with
+/// `2m + 1` taps, all non-zero (see [`design_decimator`]), in two polyphase branches at the base
+/// rate, `2m + 1` multiply-adds per output in all. Pair `i` is `(x[2i], x[2i+1])`; the output is
+/// the filter evaluated at `x[2i+1]`, `y[i] = Σ_j h[j]·x[2i + 1 − j]` (delay `m − 1` at 2·fs),
+/// or, if `late`, at `x[2i]` (delay `m`).
+#[derive(Debug, Clone)]
+struct DownOuter {
+    /// On the sample the output is evaluated at (`x[2i+1]`, or `x[2i]` if late): taps `h[0], h[2], …`.
+    aligned: Dense,
+    /// On the other sample: `h[1], h[3], …` on `x[2i]`, or, if late, `0, h[1], h[3], …` on
+    /// `x[2i+1]` (that is, `h[2j+1]` on `x[2(i − 1 − j) + 1]`).
+    other: Dense,
+    m: usize,
+    late: bool,
+}
+
+impl DownOuter {
+    /// `h`: all `2m + 1` taps (symmetric).
+    fn new(h: &[f64], late: bool) -> Self {
+        assert!(h.len() % 2 == 1 && h.len() >= 3);
+        let even: Vec<f64> = h.iter().step_by(2).copied().collect();
+        let odd = h.iter().skip(1).step_by(2).copied();
+        let other: Vec<f64> = if late { std::iter::once(0.0).chain(odd).collect() } else { odd.collect() };
+        Self { aligned: Dense::new(&even, 1), other: Dense::new(&other, 1), m: h.len() / 2, late }
+    }
+    fn taps(&self) -> usize {
+        2 * self.m + 1
+    }
+    /// Delay at the higher rate.
+    fn delay(&self) -> usize {
+        self.m - 1 + self.late as usize
+    }
+    /// One pair `(x[2i], x[2i+1])` in, one output out.
+    #[inline(always)]
+    fn process<V: Lanes>(&mut self, a: f64, b: f64) -> f64 {
+        // Two copies rather than a select, as in `Down2::process`.
+        if self.late {
+            self.phase::<V>(a, b)
+        } else {
+            self.phase::<V>(b, a)
+        }
+    }
+    /// `aligned` on `p`, `other` on `q`.
+    #[inline(always)]
+    fn phase<V: Lanes>(&mut self, p: f64, q: f64) -> f64 {
+        let (mut y0, mut y1) = ([0.0], [0.0]);
+        self.aligned.run::<V, 1>(&[p], &mut y0);
+        self.other.run::<V, 1>(&[q], &mut y1);
+        y0[0] + y1[0]
+    }
+    /// Block form: `v` (time order, `2n` samples, `n` at most `BLOCK`) in, `y[..n]` out.
+    #[inline(always)]
+    fn process_block<V: Lanes>(&mut self, v: &[f64], y: &mut [f64]) {
+        let n = v.len() / 2;
+        let (p, q) = if self.late { (0, 1) } else { (1, 0) };
+        let y = &mut y[..n];
+        self.aligned.run_block::<V, 1, false>(v, p, 2, n, y, 1);
+        self.other.run_block::<V, 1, true>(v, q, 2, n, y, 1);
+    }
+    fn clear(&mut self) {
+        self.aligned.clear();
+        self.other.clear();
+    }
+}
+
 /// Render quality: how far above the band the nonlinearity runs and how deep the filters stop.
 ///
 /// The internal rate is set by anti-aliasing, not by linear accuracy (the circuit model is exact at
@@ -884,14 +1051,17 @@ impl Quality {
 /// Maximum oversampling factor (11.025 kHz at high quality needs 32×).
 pub const MAX_FACTOR: usize = 32;
 
-/// A cascade of 2× half-band stages up to `factor`, then back down.
+/// A cascade of 2× half-band stages up to `factor`; back down through the same half-band stages
+/// but for the outermost, a general FIR decimator stopping at fs/2.
 #[derive(Debug, Clone)]
 pub struct Oversampler {
     factor: usize,
     /// Outermost first.
     up: Vec<Up2>,
-    /// Innermost first.
+    /// The inner decimators (all but the outermost), innermost first.
     down: Vec<Down2>,
+    /// The outermost decimator (`None` at factor 1).
+    outer: Option<DownOuter>,
     latency: usize,
     /// Block scratch, `BLOCK·factor` samples each.
     scratch: [Vec<f64>; 2],
@@ -921,15 +1091,19 @@ impl Oversampler {
                 design_halfband(edge / rate_out, atten)
             })
             .collect();
+        // The outermost decimator stops at fs/2 (see the module docs): passband to f_pass,
+        // stopband from a quarter of 2·fs.
+        let dec = (stages >= 1).then(|| design_decimator(f_pass / (2.0 * fs_hz), atten));
         // Stage s delays up-then-down by T_s samples of 2^s·fs; the total Σ T_s / 2^s must be a
         // whole number. Going from the innermost stage out, each stage's parity is fixed by the
-        // stages inside it; a stage whose natural T_s = 4k + 1 has the wrong parity takes the
-        // decimator's `late` form (+1).
+        // stages inside it; a stage whose natural T_s has the wrong parity takes its decimator's
+        // `late` form (+1). Inner stages: T_s = (2k + 1) + 2k; outermost: (2k + 1) + (m − 1).
         let mut late = vec![false; stages + 1];
         let mut acc = 0usize; // Σ_{inner stages} T_s · 2^(S − s)
         for s in (1..=stages).rev() {
             let unit = 1usize << (stages - s);
-            let mut t = 4 * hbs[s - 1].k() + 1;
+            let k = hbs[s - 1].k();
+            let mut t = if s == 1 { 2 * k + 1 + dec.as_ref().map_or(0, |h| h.len() / 2 - 1) } else { 4 * k + 1 };
             if (acc / unit + t) % 2 == 1 {
                 late[s] = true;
                 t += 1;
@@ -938,11 +1112,14 @@ impl Oversampler {
         }
         debug_assert!(acc.is_multiple_of(factor));
         let up: Vec<Up2> = (1..=stages).map(|s| Up2::new(&hbs[s - 1], 1 << (s - 1))).collect();
-        let down: Vec<Down2> = (1..=stages).rev().map(|s| Down2::new(&hbs[s - 1], late[s], 1 << (s - 1))).collect();
-        let latency_hi: usize = up.iter().zip(down.iter().rev()).enumerate().map(|(i, (u, d))| (u.delay() + d.delay()) << (stages - 1 - i)).sum();
+        let down: Vec<Down2> = (2..=stages).rev().map(|s| Down2::new(&hbs[s - 1], late[s], 1 << (s - 1))).collect();
+        let outer = dec.map(|h| DownOuter::new(&h, late[1]));
+        let latency_hi: usize = up.iter().enumerate().map(|(i, u)| u.delay() << (stages - 1 - i)).sum::<usize>()
+            + down.iter().enumerate().map(|(i, d)| d.delay() << i).sum::<usize>()
+            + outer.as_ref().map_or(0, |o| o.delay() << (stages - 1));
         debug_assert_eq!(latency_hi, acc);
         let scratch = [vec![0.0; BLOCK * factor], vec![0.0; BLOCK * factor]];
-        Self { factor, up, down, latency: acc / factor, scratch, avx2: has_avx2_fma() }
+        Self { factor, up, down, outer, latency: acc / factor, scratch, avx2: has_avx2_fma() }
     }
 
     /// Oversampling factor (a power of two up to [`MAX_FACTOR`]).
@@ -959,6 +1136,12 @@ impl Oversampler {
     #[cfg(test)]
     fn stage_taps(&self) -> Vec<usize> {
         self.up.iter().map(|u| 4 * u.k + 3).collect()
+    }
+
+    /// Taps of the outermost decimator (0 at factor 1).
+    #[cfg(test)]
+    fn decimator_taps(&self) -> usize {
+        self.outer.as_ref().map_or(0, DownOuter::taps)
     }
 
     /// Upsamples one base-rate sample into `out[..factor]`.
@@ -1045,39 +1228,36 @@ impl Oversampler {
     fn down_body<V: Lanes>(&mut self, buf: &[f64; MAX_FACTOR]) -> f64 {
         // Innermost stage first; `buf` is read once, sample by sample, and stage outputs stay in
         // small local arrays (registers).
-        let d = &mut self.down[..];
-        match d {
-            [s1] => s1.process::<V, 1>(&gather(buf, 0), &gather(buf, 1))[0],
-            [s2, s1] => {
-                let y = s2.process::<V, 2>(&gather(buf, 0), &gather(buf, 1));
-                s1.process::<V, 1>(&[y[0]], &[y[1]])[0]
-            }
-            [s3, s2, s1] => {
+        let Some(outer) = self.outer.as_mut() else {
+            return buf[0];
+        };
+        let y: [f64; 2] = match &mut self.down[..] {
+            [] => [gather::<1>(buf, 0)[0], gather::<1>(buf, 1)[0]],
+            [s2] => s2.process::<V, 2>(&gather(buf, 0), &gather(buf, 1)),
+            [s3, s2] => {
                 let y = s3.process::<V, 4>(&gather(buf, 0), &gather(buf, 1));
                 let (a, b) = deinterleave::<4, 2>(&y);
-                let y = s2.process::<V, 2>(&a, &b);
-                s1.process::<V, 1>(&[y[0]], &[y[1]])[0]
+                s2.process::<V, 2>(&a, &b)
             }
-            [s4, s3, s2, s1] => {
+            [s4, s3, s2] => {
                 let y = s4.process::<V, 8>(&gather(buf, 0), &gather(buf, 1));
                 let (a, b) = deinterleave::<8, 4>(&y);
                 let y = s3.process::<V, 4>(&a, &b);
                 let (a, b) = deinterleave::<4, 2>(&y);
-                let y = s2.process::<V, 2>(&a, &b);
-                s1.process::<V, 1>(&[y[0]], &[y[1]])[0]
+                s2.process::<V, 2>(&a, &b)
             }
-            [s5, s4, s3, s2, s1] => {
+            [s5, s4, s3, s2] => {
                 let y = s5.process::<V, 16>(&gather(buf, 0), &gather(buf, 1));
                 let (a, b) = deinterleave::<16, 8>(&y);
                 let y = s4.process::<V, 8>(&a, &b);
                 let (a, b) = deinterleave::<8, 4>(&y);
                 let y = s3.process::<V, 4>(&a, &b);
                 let (a, b) = deinterleave::<4, 2>(&y);
-                let y = s2.process::<V, 2>(&a, &b);
-                s1.process::<V, 1>(&[y[0]], &[y[1]])[0]
+                s2.process::<V, 2>(&a, &b)
             }
             _ => unreachable!("1 to 5 stages"),
-        }
+        };
+        outer.process::<V>(y[0], y[1])
     }
 
     /// Upsamples a block: `out[..x.len()·factor]` gets what [`Oversampler::up`] would give for
@@ -1175,21 +1355,22 @@ impl Oversampler {
         self.down_block_body::<Plain>(v, y)
     }
 
-    /// One chunk (at most `BLOCK` outputs), innermost stage first.
+    /// One chunk (at most `BLOCK` outputs), innermost stage first, through the scratch buffers;
+    /// the outermost decimator straight into `y`.
     #[inline(always)]
     fn down_block_body<V: Lanes>(&mut self, v: &[f64], y: &mut [f64]) {
         let s = self.down.len();
         let [a, b] = &mut self.scratch;
         let mut n = y.len() * self.factor;
         for (i, st) in self.down.iter_mut().enumerate() {
-            let last = i + 1 == s;
+            // Input: v, then alternately a and b; output: a, b, ….
             let (src, dst): (&[f64], &mut [f64]) = match (i, i % 2) {
-                (0, _) => (&v[..n], if last { &mut y[..] } else { &mut a[..] }),
-                (_, 1) => (&a[..n], if last { &mut y[..] } else { &mut b[..] }),
-                _ => (&b[..n], if last { &mut y[..] } else { &mut a[..] }),
+                (0, _) => (&v[..n], &mut a[..]),
+                (_, 1) => (&a[..n], &mut b[..]),
+                _ => (&b[..n], &mut a[..]),
             };
-            match s - 1 - i {
-                0 => st.process_block::<V, 1>(src, dst),
+            // Inner stage i is stage s + 1 − i, fed 2^(s − i) outputs' worth per call.
+            match s - i {
                 1 => st.process_block::<V, 2>(src, dst),
                 2 => st.process_block::<V, 4>(src, dst),
                 3 => st.process_block::<V, 8>(src, dst),
@@ -1197,12 +1378,21 @@ impl Oversampler {
             }
             n /= 2;
         }
+        let src: &[f64] = match (s, s % 2) {
+            (0, _) => &v[..n],
+            (_, 1) => &a[..n],
+            _ => &b[..n],
+        };
+        if let Some(outer) = self.outer.as_mut() {
+            outer.process_block::<V>(src, y);
+        }
     }
 
     /// Clears all filter histories.
     pub fn reset(&mut self) {
         self.up.iter_mut().for_each(Up2::clear);
         self.down.iter_mut().for_each(Down2::clear);
+        self.outer.iter_mut().for_each(DownOuter::clear);
     }
 }
 
@@ -1290,15 +1480,15 @@ mod tests {
         g
     }
 
-    /// Peak of `mag / dc` (dB) over `|f − k·fs| ≤ f_pass`, `k ≥ 1`, up to the internal Nyquist.
-    fn image_peak_db(mag: &[f64], dc: f64, fs: f64, factor: usize) -> f64 {
+    /// Peak of `mag / dc` (dB) over `|f − k·fs| ≤ width`, `k ≥ 1`, up to the internal Nyquist.
+    fn image_peak_db(mag: &[f64], dc: f64, fs: f64, factor: usize, width: f64) -> f64 {
         let n = 2 * (mag.len() - 1);
         let rate = fs * factor as f64;
         let mut peak = f64::NEG_INFINITY;
         for (i, m) in mag.iter().enumerate() {
             let f = i as f64 * rate / n as f64;
             let k = (f / fs).round();
-            if k >= 1.0 && (f - k * fs).abs() <= f_pass(fs) {
+            if k >= 1.0 && (f - k * fs).abs() <= width {
                 peak = peak.max(20.0 * (m / dc).log10());
             }
         }
@@ -1387,14 +1577,14 @@ mod tests {
                 }
                 let h = up_ir(&mut os);
                 let mag = magnitude(&h, (h.len() * 8).next_power_of_two());
-                let peak = image_peak_db(&mag, os.factor() as f64, fs, os.factor());
+                let peak = image_peak_db(&mag, os.factor() as f64, fs, os.factor(), f_pass(fs));
                 assert!(peak <= -min_atten(q), "fs {fs} {q:?}: images at {peak:.1} dB");
             }
         }
     }
 
-    /// Whatever would fold into 0…f_pass on the way down is ≥ 90 dB (Default) / 110 dB (High)
-    /// down.
+    /// Whatever would fold anywhere into 0…fs/2 on the way down (everything from fs/2 up) is
+    /// ≥ 90 dB (Default) / 110 dB (High) down.
     #[test]
     fn decimator_aliases_are_rejected() {
         for fs in RATES {
@@ -1406,8 +1596,81 @@ mod tests {
                 let g = down_ir(&mut os);
                 assert!((g.iter().sum::<f64>() - 1.0).abs() < 1e-9, "fs {fs} {q:?}: DC gain");
                 let mag = magnitude(&g, (g.len() * 8).next_power_of_two());
-                let peak = image_peak_db(&mag, 1.0, fs, os.factor());
+                let peak = image_peak_db(&mag, 1.0, fs, os.factor(), 0.5 * fs);
                 assert!(peak <= -min_atten(q), "fs {fs} {q:?}: aliases at {peak:.1} dB");
+            }
+        }
+    }
+
+    /// The outermost decimator on its own, checked by FFT: odd length, every tap non-zero, flat
+    /// to ±0.001 dB up to f_pass, ≥ 90 dB (Default) / 110 dB (High) down from fs/2.
+    #[test]
+    fn outer_decimator_meets_its_spec() {
+        for fs in [11_025.0, 22_050.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0] {
+            for q in QUALITIES {
+                let h = design_decimator(f_pass(fs) / (2.0 * fs), q.atten_db());
+                assert!(h.len() % 2 == 1 && h.iter().all(|&v| v != 0.0), "fs {fs} {q:?}");
+                let n = (h.len() * 64).next_power_of_two();
+                let mag = magnitude(&h, n);
+                let f = |i: usize| i as f64 * 2.0 * fs / n as f64;
+                let pass = (0..mag.len()).filter(|&i| f(i) <= f_pass(fs)).map(|i| (20.0 * mag[i].log10()).abs()).fold(0.0, f64::max);
+                let stop = (0..mag.len()).filter(|&i| f(i) >= 0.5 * fs).map(|i| 20.0 * mag[i].log10()).fold(f64::NEG_INFINITY, f64::max);
+                assert!(pass <= 0.001, "fs {fs} {q:?}: passband ±{pass:.5} dB");
+                assert!(stop <= -min_atten(q), "fs {fs} {q:?}: stopband {stop:.1} dB");
+            }
+        }
+    }
+
+    /// The outermost decimator stops at fs/2 itself, well below the half-band's `fs − f_pass`:
+    /// internal-rate tones between the two, fed to `down` and `down_block`, come out (folded into
+    /// f_pass…fs/2) ≥ 90 dB (Default) / 110 dB (High) down, the same from both.
+    #[test]
+    fn tones_between_half_rate_and_stopband_do_not_fold() {
+        let cases: [(f64, &[f64]); 5] = [
+            (48_000.0, &[24_100.0, 25_000.0, 27_000.0, 27_900.0]),
+            (44_100.0, &[22_100.0, 23_000.0, 24_000.0]),
+            (22_050.0, &[11_100.0, 11_500.0, 12_000.0]),
+            (96_000.0, &[48_500.0, 60_000.0, 75_000.0]),
+            (176_400.0, &[88_500.0, 150_000.0]),
+        ];
+        for (fs, tones) in cases {
+            for q in QUALITIES {
+                for &ft in tones {
+                    let mut a = Oversampler::new(fs, q);
+                    let f = a.factor();
+                    if f == 1 {
+                        continue;
+                    }
+                    let mut b = a.clone();
+                    let n = 4096;
+                    let rate = fs * f as f64;
+                    let v: Vec<f64> = (0..n * f).map(|k| (2.0 * PI * ft * k as f64 / rate).sin()).collect();
+                    let mut buf = [0.0; MAX_FACTOR];
+                    let ya: Vec<f64> = v
+                        .chunks(f)
+                        .map(|c| {
+                            buf[..f].copy_from_slice(c);
+                            a.down(&mut buf)
+                        })
+                        .collect();
+                    let mut yb = vec![0.0; n];
+                    let mut pos = 0;
+                    for len in [37, 64, 1, 200, 130].into_iter().cycle() {
+                        let len = len.min(n - pos);
+                        b.down_block(&v[pos * f..(pos + len) * f], &mut yb[pos..pos + len]);
+                        pos += len;
+                        if pos == n {
+                            break;
+                        }
+                    }
+                    for (i, (p, r)) in ya.iter().zip(&yb).enumerate() {
+                        assert!((p - r).abs() < 1e-12, "fs {fs} {q:?} {ft} Hz, output {i}: {p} vs {r}");
+                    }
+                    // Past the start-up transient the output is the folded tone alone.
+                    let peak = ya[2 * a.latency() + 64..].iter().fold(0.0f64, |m, y| m.max(y.abs()));
+                    let db = 20.0 * peak.log10();
+                    assert!(db <= -min_atten(q), "fs {fs} {q:?}: {ft} Hz folds to {} Hz at {db:.1} dB", fs - ft);
+                }
             }
         }
     }
@@ -1573,8 +1836,9 @@ mod tests {
         }
     }
 
-    /// `cargo test --release --lib resample -- --ignored --nocapture`: taps, latency, measured
-    /// ripple and rejection, and ns per base sample (up + down) for each rate and quality.
+    /// `cargo test --release --lib resample -- --ignored --nocapture`: taps (half-band stages,
+    /// outermost first, then the outermost decimator), latency, measured ripple and rejection,
+    /// and ns per base sample (up + down) for each rate and quality.
     #[test]
     #[ignore]
     fn report() {
@@ -1595,8 +1859,8 @@ mod tests {
                     let h = up_ir(&mut os);
                     let g = down_ir(&mut os);
                     (
-                        image_peak_db(&magnitude(&h, (h.len() * 8).next_power_of_two()), os.factor() as f64, fs, os.factor()),
-                        image_peak_db(&magnitude(&g, (g.len() * 8).next_power_of_two()), 1.0, fs, os.factor()),
+                        image_peak_db(&magnitude(&h, (h.len() * 8).next_power_of_two()), os.factor() as f64, fs, os.factor(), f_pass(fs)),
+                        image_peak_db(&magnitude(&g, (g.len() * 8).next_power_of_two()), 1.0, fs, os.factor(), 0.5 * fs),
                     )
                 } else {
                     (f64::NEG_INFINITY, f64::NEG_INFINITY)
@@ -1627,9 +1891,10 @@ mod tests {
                     best_blk = best_blk.min(t0.elapsed().as_secs_f64() * 1e9 / x.len() as f64);
                 }
                 println!(
-                    "fs {fs:>6} {q:<7?} {:>2}x taps {:?} latency {:>3}  ripple ±{ripple:.5} dB  images {img:.1} dB  aliases {ali:.1} dB  {best:.1} ns/sample ({best_blk:.1} in blocks of 64)  design {design_ms:.1} ms {}",
+                    "fs {fs:>6} {q:<7?} {:>2}x taps {:?} decimator {:>3} latency {:>3}  ripple ±{ripple:.5} dB  images {img:.1} dB  aliases (from fs/2) {ali:.1} dB  {best:.1} ns/sample ({best_blk:.1} in blocks of 64)  design {design_ms:.1} ms {}",
                     os.factor(),
                     os.stage_taps(),
+                    os.decimator_taps(),
                     os.latency(),
                     acc > 1e300
                 );
