@@ -300,6 +300,8 @@ impl ModalLoad {
     /// The part of the next sample's history that does not depend on this sample's input:
     /// `Σ Re(c·z·x) + Σ_{k≥2} d_k·u[n+1−k]`. With it, the next history is `pre + g·u`
     /// ([`Self::gain`]), so this sample's input reaches it through one multiply-add.
+    // Lane-indexed loops over the 4-wide arrays are what the compiler vectorises.
+    #[allow(clippy::needless_range_loop)]
     #[inline(always)]
     pub fn pre<F: Fma>(&self) -> f64 {
         let mut p = [0.0f64; 4];

@@ -97,6 +97,8 @@ impl KneeTable {
             return knee(x).0;
         }
         let p = ax * (KNEE_TABLE_LEN as f64 / KNEE_TABLE_END);
+        // Written so that NaN also takes the exact path.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
         if !(p < KNEE_TABLE_LEN as f64) {
             return knee(x).0;
         }

@@ -975,6 +975,7 @@ impl DownOuter {
         let other: Vec<f64> = if late { std::iter::once(0.0).chain(odd).collect() } else { odd.collect() };
         Self { aligned: Dense::new(&even, 1), other: Dense::new(&other, 1), m: h.len() / 2, late }
     }
+    #[cfg(test)]
     fn taps(&self) -> usize {
         2 * self.m + 1
     }

@@ -153,6 +153,8 @@ impl SolveTable {
                     let exact = self.elem.solve(u, self.r_ohm, &mut self.w_checks);
                     let c = self.coef[k];
                     let approx = c[0] + 0.5 * (c[1] + 0.5 * (c[2] + 0.5 * c[3]));
+                    // Written so that a NaN also fails the check.
+                    #[allow(clippy::neg_cmp_op_on_partial_ord)]
                     if !((approx - exact).abs() <= tol) {
                         self.phase = Phase::Unusable;
                         return;
