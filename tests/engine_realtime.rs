@@ -58,3 +58,54 @@ fn processing_never_allocates_with_parameter_changes_and_load_swaps() {
         drop(retired);
     }
 }
+
+/// The steady-state machinery under `assert_no_alloc`: the element table is built a few nodes per
+/// sample after the parameters settle, then blocks run through the chunked block path (mono and
+/// stereo pair), with a load swap and a parameter change in between.
+#[test]
+fn steady_state_table_and_block_paths_never_allocate() {
+    let loads = library::loads();
+    let p = library::find_stage("laptop-jack").unwrap().params;
+    let q = StageParams { r_out_ohm: 10.0, i_max_a: Some(0.02), ..p };
+    let mut a = Engine::new(48_000.0, Quality::Default, &loads[0].network, &p, 1).unwrap();
+    let mut b = Engine::new(48_000.0, Quality::Default, &loads[0].network, &p, 2).unwrap();
+    let mut spare_a = Some(a.build_load(&loads[3].network).unwrap());
+    let mut spare_b = Some(b.build_load(&loads[3].network).unwrap());
+    let mut retired = Vec::with_capacity(4);
+    let mut l = vec![0.0f64; 480];
+    let mut r = vec![0.0f64; 480];
+    let mut mono = vec![0.0f32; 333];
+    let mut used = [false; 3];
+    reset_violation_count();
+    assert_no_alloc(|| {
+        for blk in 0..300 {
+            if blk == 100 {
+                if let (Some(na), Some(nb)) = (spare_a.take(), spare_b.take()) {
+                    retired.push(a.swap_load(na));
+                    retired.push(b.swap_load(nb));
+                }
+            }
+            if blk == 200 {
+                a.set_params(&q);
+                b.set_params(&q);
+            }
+            for (k, (x, y)) in l.iter_mut().zip(r.iter_mut()).enumerate() {
+                let t = (blk * 480 + k) as f64 / 48_000.0;
+                *x = 0.7 * (2.0 * std::f64::consts::PI * 997.0 * t).sin();
+                *y = 0.5 * (2.0 * std::f64::consts::PI * 331.0 * t).sin();
+            }
+            Engine::process_block_pair_f64(&mut a, &mut b, &mut l, &mut r);
+            for (k, s) in mono.iter_mut().enumerate() {
+                *s = 0.3 * ((blk * 333 + k) as f32 * 0.05).sin();
+            }
+            a.process_block(&mut mono);
+            if a.table_in_use() && b.table_in_use() {
+                used[blk / 100] = true;
+            }
+        }
+    });
+    assert_eq!(violation_count(), 0, "allocations in the steady-state paths");
+    assert_eq!(used, [true; 3], "the element table was not in use in every phase");
+    assert!(l.iter().chain(&r).all(|v| v.is_finite()));
+    drop(retired);
+}
