@@ -74,6 +74,7 @@
 //! with each coefficient vector used for four outputs. The two forms share their state and can be
 //! mixed.
 
+use super::simd::has_avx2_fma;
 use std::f64::consts::PI;
 
 /// Zeroth-order modified Bessel function of the first kind (power series; converges fast for the
@@ -1397,17 +1398,6 @@ impl Oversampler {
     }
 }
 
-/// Whether the CPU has AVX2 and FMA (checked once per [`Oversampler`]).
-fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
-}
 #[cfg(test)]
 mod tests {
     use super::*;

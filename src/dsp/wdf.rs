@@ -10,7 +10,7 @@
 //!
 //! Series and parallel junctions are three-or-more-port adaptors whose upward port is adapted
 //! (reflection-free), so the tree is explicit: an upward pass computes every reflected wave from the
-//! states, the root (the nonlinear amplifier in `engine.rs`) answers with its incident wave, and a
+//! states, the root (whatever drives the network) answers with its incident wave, and a
 //! downward pass scatters it back to the leaves. Derivation, with `ρ_k = R_k/R_p`:
 //! - series (same current, voltages add): `b_p = Σ b_k`, `a_k = b_k + ρ_k·(a_p − b_p)`;
 //! - parallel (same voltage, currents add): `b_p = Σ (G_k/G_p)·b_k`, `a_k = a_p + b_p − b_k`.
@@ -272,25 +272,6 @@ impl Wdf {
                 self.beta[c] = 1.0;
                 self.gamma[c] = -1.0;
             }
-        }
-    }
-
-    /// Changes the value (SI) of leaf `k`, which must be a child of the root adaptor, and updates
-    /// the root's coefficients. Cheap enough for every sample while a parameter is smoothing.
-    ///
-    /// A value of exactly zero makes the element a short (zero port resistance, no state), which is
-    /// how an absent series inductor or resistor is represented.
-    pub fn set_root_child(&mut self, k: usize, value: f64) {
-        if let Some((kind, _)) = self.leaf[k] {
-            self.leaf[k] = Some((kind, value));
-            if value == 0.0 || (kind == Leaf::C && value.is_infinite()) {
-                self.r[k] = 0.0;
-                self.state[k] = 0.0;
-            } else {
-                self.r[k] = self.leaf_resistance(k, kind, value);
-            }
-            let root = self.root();
-            self.recompute_node(root);
         }
     }
 
