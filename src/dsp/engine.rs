@@ -71,8 +71,9 @@ const BAND_HZ: (f64, f64) = (20.0, 20_000.0);
 pub struct PreparedLoad {
     /// The load's discrete-time port relation at the engine's internal rate.
     modal: ModalLoad,
-    /// `1/d₀` of `modal`: ohms for the admittance form (the impedance form uses `d₀` itself).
-    inv_d0: f64,
+    /// This sample's resistance of the load, ohms: `d₀` for the impedance form, `1/d₀` for the
+    /// admittance form (`v_load = z·i + h_load` either way).
+    z_direct_ohm: f64,
     /// Minimum |Z_load| over the audio band, ohms.
     min_z_ohm: f64,
     /// |Z_load| at [`Z_REF_HZ`], ohms (for the companions' pre-warp corners).
@@ -248,7 +249,9 @@ pub struct Engine {
     hi_buf: Vec<f64>,
     /// The element is a plain wire (cached `element.is_linear()`).
     linear: bool,
-    /// `1/R_tot` of the linear loop (ideal element), siemens.
+    /// Loop resistance `R_tot = R_out + R_C + R_L + z_load` (ohms) and its inverse (siemens), set
+    /// with the parameters.
+    r_tot_ohm: f64,
     inv_r_tot: f64,
     /// The CPU has AVX2 and FMA: the per-sample code runs its compiled-for-FMA copy.
     hw_fma: bool,
@@ -287,6 +290,7 @@ impl Engine {
             noise: Noise::new(seed),
             seed,
             level_pos: 0,
+            r_tot_ohm: 0.0,
             inv_r_tot: 0.0,
             linear: true,
             lo_buf: vec![0.0; CHUNK],
@@ -295,7 +299,7 @@ impl Engine {
             iterations: 0,
         };
         e.sm.all().iter_mut().for_each(|s| s.set_rate(fs_hz));
-        e.apply_smoothed(true);
+        e.apply_smoothed();
         e.request_table();
         Ok(e)
     }
@@ -343,7 +347,7 @@ impl Engine {
         std::mem::swap(&mut self.load, &mut new);
         self.load.modal.reset();
         self.src.reset();
-        self.apply_smoothed(true);
+        self.apply_smoothed();
         if self.smoothing {
             self.table.invalidate();
         } else {
@@ -358,15 +362,10 @@ impl Engine {
             self.table.invalidate();
             return;
         }
-        let z_load = match self.load.modal.form() {
-            PortForm::Impedance => self.load.modal.direct(),
-            PortForm::Admittance => self.load.inv_d0,
-        };
-        let r_tot = self.src.resistance() + z_load;
         // The loop voltage stays within the amplifier's swing (rails, or +12 dBFS of level) but
         // for transients; twice that covers them, and anything beyond runs the exact solver.
         let swing = (KNEE_CEILING * self.v_peak_v).min(4.0 * SQRT_2 * self.level_v);
-        self.table.request(self.element, r_tot, 2.0 * swing);
+        self.table.request(self.element, self.r_tot_ohm, 2.0 * swing);
     }
 
     /// Sets new target parameters (sanitised into range); they are reached smoothly.
@@ -390,7 +389,7 @@ impl Engine {
         for (s, v) in self.sm.all().into_iter().zip(t) {
             s.set(v, true);
         }
-        self.apply_smoothed(true);
+        self.apply_smoothed();
         self.smoothing = false;
         self.request_table();
         let g = 1.0 / (SQRT_2 * self.params.level_v);
@@ -408,8 +407,8 @@ impl Engine {
         self.snap_params();
     }
 
-    /// Pushes the smoothed values into the circuit. `force` also re-applies settled values.
-    fn apply_smoothed(&mut self, force: bool) {
+    /// Pushes the smoothed values into the circuit.
+    fn apply_smoothed(&mut self) {
         let p = self.params;
         let sm = &self.sm;
         self.level_v = sm.level_v.value();
@@ -450,12 +449,8 @@ impl Engine {
             self.src.v_l_v = 0.0;
             0.0
         };
-        let _ = force;
-        let z_load = match self.load.modal.form() {
-            PortForm::Impedance => self.load.modal.direct(),
-            PortForm::Admittance => self.load.inv_d0,
-        };
-        self.inv_r_tot = 1.0 / (self.src.resistance() + z_load);
+        self.r_tot_ohm = self.src.resistance() + self.load.z_direct_ohm;
+        self.inv_r_tot = 1.0 / self.r_tot_ohm;
         // Output element.
         let limited = !(p.i_max_a.is_none() && sm.i_max_a.settled());
         let i_max = sm.i_max_a.value();
@@ -556,7 +551,7 @@ impl Engine {
             for s in self.sm.all() {
                 moving |= s.tick();
             }
-            self.apply_smoothed(false);
+            self.apply_smoothed();
             self.smoothing = moving;
             if !moving {
                 self.request_table();
@@ -613,10 +608,10 @@ impl Engine {
     /// The load as `v_load = z·i + h_load` this sample: `(z, h_load)`.
     #[inline(always)]
     fn load_thevenin(&self) -> (f64, f64) {
-        let m = &self.load.modal;
-        match m.form() {
-            PortForm::Impedance => (m.direct(), m.history()),
-            PortForm::Admittance => (self.load.inv_d0, -m.history() * self.load.inv_d0),
+        let (z, h) = (self.load.z_direct_ohm, self.load.modal.history());
+        match self.load.modal.form() {
+            PortForm::Impedance => (z, h),
+            PortForm::Admittance => (z, -h * z),
         }
     }
 
@@ -641,12 +636,11 @@ impl Engine {
         } else if let Some(i) = self.table.eval_with::<F>(u) {
             i
         } else {
-            let r_tot = self.src.resistance() + z_load;
             // Warm start by linear extrapolation of the last two solutions: oversampled, the
             // signal is smooth, so Newton usually needs one or two steps.
             let mut w = 2.0 * self.w_prev - self.w_prev2;
             let mut it = 0;
-            let i = self.element.solve_count(u, r_tot, &mut w, &mut it);
+            let i = self.element.solve_count(u, self.r_tot_ohm, &mut w, &mut it);
             self.iterations += it as u64;
             self.w_prev2 = self.w_prev;
             self.w_prev = w;
@@ -664,7 +658,7 @@ impl Engine {
             PortForm::Impedance => (pre, g),
             // h_load' = −(pre + g·v_load)/d₀ with v_load = i/d₀ + h_load.
             PortForm::Admittance => {
-                let k = self.load.inv_d0;
+                let k = self.load.z_direct_ohm;
                 (-k * F::fma(g, h_load, pre), -g * k * k)
             }
         };
@@ -884,7 +878,10 @@ fn build_load_at(net: &Network, fs_internal_hz: f64) -> Result<PreparedLoad, Net
         return Err(NetworkError(format!("the load's discrete model has a non-positive direct term ({d0})")));
     }
     Ok(PreparedLoad {
-        inv_d0: 1.0 / d0,
+        z_direct_ohm: match modal.form() {
+            PortForm::Impedance => d0,
+            PortForm::Admittance => 1.0 / d0,
+        },
         modal,
         min_z_ohm: net.min_magnitude(BAND_HZ.0, BAND_HZ.1),
         z_ref_ohm: net.impedance(Z_REF_HZ).norm(),

@@ -24,7 +24,7 @@
 //! stays stable.
 //!
 //! Threading: [`ModalLoad::fit`] allocates and takes around a millisecond (call it off the audio
-//! thread); `history`, `advance` and `reset` never allocate.
+//! thread); `history`, `pre`, `commit` and `reset` never allocate.
 
 use super::linalg::{eigenvalues, lstsq, Mat};
 use super::network::{Network, NetworkError};
@@ -107,10 +107,13 @@ impl ModalLoad {
     /// in-band accuracy but may leave the filter non-passive near the internal Nyquist; a heavier
     /// one keeps it passive without a direct-term shift.
     pub fn fit(net: &Network, fs_hz: f64) -> Result<Self, NetworkError> {
+        net.validate()?;
+        let form = port_form(net);
+        let poles = analog_poles(net, form, fs_hz)?;
         let mut best: Option<Self> = None;
         let mut last_err = None;
         for &(taps, w) in CANDIDATES {
-            match Self::fit_with(net, fs_hz, taps, w) {
+            match Self::fit_with(net, form, &poles, fs_hz, taps, w) {
                 Ok(m) => {
                     let better = best.as_ref().is_none_or(|b| m.report.max_err_db < b.report.max_err_db);
                     let done = m.report.passivity_shift == 0.0;
@@ -127,9 +130,8 @@ impl ModalLoad {
         best.ok_or_else(|| last_err.unwrap_or_else(|| NetworkError("the load's modal fit failed".into())))
     }
 
-    fn fit_with(net: &Network, fs_hz: f64, taps: usize, w_above: f64) -> Result<Self, NetworkError> {
-        net.validate()?;
-        let form = port_form(net);
+    /// One candidate fit of `net` (validated, with its port form and analog poles).
+    fn fit_with(net: &Network, form: PortForm, poles: &[Complex64], fs_hz: f64, taps: usize, w_above: f64) -> Result<Self, NetworkError> {
         let t = 1.0 / fs_hz;
         let target = |f: f64| -> Complex64 {
             let z = net.impedance(f);
@@ -138,11 +140,10 @@ impl ModalLoad {
                 PortForm::Admittance => 1.0 / z,
             }
         };
-        let poles = analog_poles(net, form, fs_hz)?;
         // Discrete poles, one per conjugate pair (Im ≥ 0), dropping modes too fast to matter
         // (|z| < 1e-9: they are a direct term, which d₀ and d₁ already cover).
         let mut zs: Vec<Complex64> = Vec::new();
-        for p in poles {
+        for &p in poles {
             let p = Complex64::new(p.re.min(-1e-6 * p.norm()).min(-1e-3), p.im);
             if p.im < -1e-9 * p.norm() {
                 continue;
@@ -225,28 +226,28 @@ impl ModalLoad {
                 rows.push((b.iter().map(|b| w_p * b.re).collect(), w_p * (target(f).re.max(0.0) + 2.0 * margin)));
             }
         }
-        let Unpacked { mut d0, fir, modes } = fitted.expect("at least one round");
-        let eval = |f: f64, d0: f64| Unpacked { d0, fir: fir.clone(), modes: modes.clone() }.eval(f, t);
+        let mut model = fitted.expect("at least one round");
         let mut min_re = f64::INFINITY;
         for &f in &grid {
-            min_re = min_re.min(eval(f, d0).re);
+            min_re = min_re.min(model.eval(f, t).re);
         }
-        for &(zk, _) in &modes {
-            min_re = min_re.min(eval(zk.arg().abs() * fs_hz / (2.0 * PI), d0).re);
+        for &(zk, _) in &model.modes {
+            min_re = min_re.min(model.eval(zk.arg().abs() * fs_hz / (2.0 * PI), t).re);
         }
         let mut shift = 0.0;
         if min_re < margin {
             shift = margin - min_re;
-            d0 += shift;
+            model.d0 += shift;
         }
         // Accuracy over the audio band.
         let (mut e_db, mut e_deg) = (0.0f64, 0.0f64);
         for k in 0..400 {
             let f = BAND_HZ.0 * (BAND_HZ.1 / BAND_HZ.0).powf(k as f64 / 399.0);
-            let r = eval(f, d0) / target(f);
+            let r = model.eval(f, t) / target(f);
             e_db = e_db.max((20.0 * r.norm().log10()).abs());
             e_deg = e_deg.max(r.arg().to_degrees().abs());
         }
+        let Unpacked { d0, fir, modes } = model;
         if !(d0.is_finite() && fir.iter().all(|d| d.is_finite()) && modes.iter().all(|(z, c)| z.is_finite() && c.is_finite())) {
             return Err(NetworkError("the load's modal fit produced non-finite coefficients".into()));
         }
@@ -333,13 +334,6 @@ impl ModalLoad {
         }
         self.u_hist = [u, self.u_hist[0], self.u_hist[1], self.u_hist[2]];
         self.h = F::fma(self.g, u, pre);
-    }
-
-    /// [`Self::pre`] then [`Self::commit`].
-    #[inline(always)]
-    pub fn advance<F: Fma>(&mut self, u: f64) {
-        let pre = self.pre::<F>();
-        self.commit::<F>(u, pre);
     }
 
     /// Clears the states.
@@ -438,14 +432,12 @@ fn port_form(net: &Network) -> PortForm {
 /// `λ` map back exactly through `s = 2·fs·(λ − 1)/(λ + 1)`.
 pub fn analog_poles(net: &Network, form: PortForm, fs_hz: f64) -> Result<Vec<Complex64>, NetworkError> {
     let root = Network::Series(vec![net.clone()]);
-    let (mut wdf, top) = Wdf::build_exact_bilinear(&root, fs_hz)?;
+    let (mut wdf, _) = Wdf::build_exact_bilinear(&root, fs_hz)?;
     let n = wdf.reactive_count();
     if n == 0 {
         return Ok(Vec::new());
     }
-    let mut ss = StateSpace::new(&wdf);
-    ss.extract(&mut wdf, top[0]);
-    let (a, b, c) = ss.matrices();
+    let StateSpace { a, b, c, .. } = StateSpace::extract(&mut wdf);
     let rho = match form {
         PortForm::Impedance => 1.0,
         PortForm::Admittance => -1.0,
@@ -479,7 +471,8 @@ mod tests {
         for k in 0..n {
             let u = (w * k as f64).cos();
             let y = m.history() + m.direct() * u;
-            m.advance::<crate::dsp::simd::SoftFma>(u);
+            let pre = m.pre::<crate::dsp::simd::SoftFma>();
+            m.commit::<crate::dsp::simd::SoftFma>(u, pre);
             if k >= n / 2 {
                 acc += y * Complex64::from_polar(2.0, -w * k as f64);
                 cnt += 1.0;

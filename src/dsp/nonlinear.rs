@@ -2,8 +2,10 @@
 //! output resistance and crossover distortion.
 //!
 //! Every function here is a *static* element law; the circuit (and so the load's frequency
-//! dependence) enters through the port resistance and Thévenin voltage the WDF hands the solver
+//! dependence) enters through the loop resistance and drive the engine hands the solver
 //! (see `engine.rs` and docs/MODEL.md, "The nonlinear stage").
+
+use super::table::{hermite_coef, hermite_eval};
 
 /// Order of the soft knee `S(x) = x / (1 + (x/c)^8)^(1/8)`. An even order keeps `S` analytic on
 /// the real axis, so harmonics decay exponentially and 4× oversampling keeps aliases below
@@ -45,17 +47,6 @@ pub fn knee_inverse(y: f64) -> f64 {
     y / (1.0 - q8).max(1e-300).powf(0.125)
 }
 
-/// Rail clipping: the amplifier cannot swing its output beyond its supply rails.
-/// `v_peak_v` is the peak voltage at onset (`√2·V_max`); infinite means no rails.
-#[inline]
-pub fn rail_clip(e_v: f64, v_peak_v: f64) -> f64 {
-    if v_peak_v.is_finite() {
-        v_peak_v * knee(e_v / v_peak_v).0
-    } else {
-        e_v
-    }
-}
-
 /// Intervals of [`KneeTable`] over `0 ≤ x < KNEE_TABLE_END`.
 const KNEE_TABLE_LEN: usize = 4096;
 const KNEE_TABLE_END: f64 = 8.0;
@@ -81,7 +72,7 @@ pub fn knee_table() -> &'static KneeTable {
                 let (p0, d0) = knee(k as f64 * h);
                 let (p1, d1) = knee((k + 1) as f64 * h);
                 let (m0, m1) = (d0 * h, d1 * h);
-                [p0, m0, 3.0 * (p1 - p0) - 2.0 * m0 - m1, 2.0 * (p0 - p1) + m0 + m1]
+                hermite_coef(p0, m0, p1, m1)
             })
             .collect();
         KneeTable { coef }
@@ -104,9 +95,7 @@ impl KneeTable {
         }
         let k = p as i32;
         let t = p - k as f64;
-        let c = self.coef[k as usize];
-        let t2 = t * t;
-        F::fma(t2, F::fma(t, c[3], c[2]), F::fma(t, c[1], c[0])).copysign(x)
+        hermite_eval::<F>(&self.coef[k as usize], t).copysign(x)
     }
 }
 
@@ -192,33 +181,41 @@ impl OutputElement {
     /// the tabulated solver (`table.rs`) stores for cubic Hermite interpolation.
     pub fn solve_slope(&self, u: f64, r_p_ohm: f64, w_prev: &mut f64) -> (f64, f64) {
         let i = self.solve(u, r_p_ohm, w_prev);
-        let w = *w_prev;
+        match self.law(r_p_ohm) {
+            None => (i, 1.0 / r_p_ohm),
+            Some(law) => {
+                // di/du = (di/dw)/(dg/dw) with i = I·S(w).
+                let (ds, _, dg) = law.eval(*w_prev);
+                (i, law.i_scale * ds / dg)
+            }
+        }
+    }
+
+    /// The residual's constants for a port resistance `r_p_ohm`; `None` when the element is a
+    /// plain wire (the solve is a division).
+    #[inline]
+    fn law(&self, r_p_ohm: f64) -> Option<Law> {
         let limited = self.i_max_a.is_finite();
         if !limited && self.v_xo_v == 0.0 {
-            return (i, 1.0 / r_p_ohm);
+            return None;
         }
         let i_scale = if limited { self.i_max_a } else { 1.0 };
-        let v_k = if limited { self.v_knee_v } else { 0.0 };
-        let r_mod = if limited { self.r_mod_ohm } else { 0.0 };
-        let a = r_p_ohm * i_scale;
-        let xo_k = i_scale / self.i_xo_a;
-        let (s, ds) = if limited { knee(w) } else { (w, 1.0) };
-        let dsg = if self.v_xo_v > 0.0 { sigmoid(xo_k * s).1 } else { 0.0 };
-        let dg = ds * (a + 3.0 * r_mod * i_scale * s * s + self.v_xo_v * dsg * xo_k) + v_k * (1.0 - ds);
-        (i, i_scale * ds / dg)
+        Some(Law {
+            limited,
+            i_scale,
+            v_k: if limited { self.v_knee_v } else { 0.0 },
+            r_mod: if limited { self.r_mod_ohm } else { 0.0 },
+            a: r_p_ohm * i_scale,
+            v_x: self.v_xo_v,
+            xo_k: i_scale / self.i_xo_a,
+        })
     }
 
     /// [`Self::solve`], also counting Newton/bisection iterations into `iters`.
     #[inline]
     pub fn solve_count(&self, u: f64, r_p_ohm: f64, w_prev: &mut f64, iters: &mut u32) -> f64 {
-        let limited = self.i_max_a.is_finite();
-        if !limited && self.v_xo_v == 0.0 {
-            return u / r_p_ohm;
-        }
-        let i_scale = if limited { self.i_max_a } else { 1.0 };
-        let v_k = if limited { self.v_knee_v } else { 0.0 };
-        let r_mod = if limited { self.r_mod_ohm } else { 0.0 };
-        let a = r_p_ohm * i_scale;
+        let Some(law) = self.law(r_p_ohm) else { return u / r_p_ohm };
+        let Law { limited, i_scale, v_k, a, .. } = law;
         // Lower bound of the residual's slope (see above).
         let m = if limited { a.min(v_k) } else { a };
         let bound = u / m;
@@ -233,14 +230,10 @@ impl OutputElement {
             }
         }
         let mut w = w_prev.clamp(lo, hi);
-        let xo_k = i_scale / self.i_xo_a;
         for _ in 0..60 {
             *iters += 1;
-            let (s, ds) = if limited { knee(w) } else { (w, 1.0) };
-            let (sg, dsg) = if self.v_xo_v > 0.0 { sigmoid(xo_k * s) } else { (0.0, 0.0) };
-            let g = a * s + v_k * (w - s) + r_mod * i_scale * s * s * s + self.v_xo_v * sg - u;
-            let dg = ds * (a + 3.0 * r_mod * i_scale * s * s + self.v_xo_v * dsg * xo_k)
-                + v_k * (1.0 - ds);
+            let (_, g_u, dg) = law.eval(w);
+            let g = g_u - u;
             let step = g / dg;
             if step.abs() <= 1e-11 * (1.0 + w.abs()) {
                 w -= step;
@@ -267,6 +260,33 @@ impl OutputElement {
         } else {
             w
         }
+    }
+}
+
+/// The element's residual `g(w) + u` in the solver's unknown `w = S⁻¹(i/I_max)` (see
+/// [`OutputElement::solve`]), with the constants of one port resistance.
+#[derive(Debug, Clone, Copy)]
+struct Law {
+    limited: bool,
+    i_scale: f64,
+    v_k: f64,
+    r_mod: f64,
+    a: f64,
+    v_x: f64,
+    xo_k: f64,
+}
+
+impl Law {
+    /// `(S'(w), g(w) + u, g'(w))` with
+    /// `g(w) + u = a·S + V_k·(w − S) + r_mod·I·S³ + V_x·σ(I·S/i_x)`.
+    #[inline]
+    fn eval(&self, w: f64) -> (f64, f64, f64) {
+        let Law { limited, i_scale, v_k, r_mod, a, v_x, xo_k } = *self;
+        let (s, ds) = if limited { knee(w) } else { (w, 1.0) };
+        let (sg, dsg) = if v_x > 0.0 { sigmoid(xo_k * s) } else { (0.0, 0.0) };
+        let g_u = a * s + v_k * (w - s) + r_mod * i_scale * s * s * s + v_x * sg;
+        let dg = ds * (a + 3.0 * r_mod * i_scale * s * s + v_x * dsg * xo_k) + v_k * (1.0 - ds);
+        (ds, g_u, dg)
     }
 }
 

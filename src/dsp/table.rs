@@ -13,6 +13,22 @@
 use super::nonlinear::OutputElement;
 use super::simd::{Fma, SoftFma};
 
+/// The cubic Hermite interpolant on one interval, in the local coordinate `t ∈ [0, 1)`, from the
+/// end values `p0`, `p1` and end slopes `m0`, `m1` (per unit `t`): coefficients of
+/// `c0 + c1·t + c2·t² + c3·t³` (de Boor, *A Practical Guide to Splines*, ch. IV).
+#[inline]
+pub fn hermite_coef(p0: f64, m0: f64, p1: f64, m1: f64) -> [f64; 4] {
+    [p0, m0, 3.0 * (p1 - p0) - 2.0 * m0 - m1, 2.0 * (p0 - p1) + m0 + m1]
+}
+
+/// Evaluates [`hermite_coef`]'s cubic at `t` by Estrin's scheme, `(c0 + c1·t) + t²·(c2 + c3·t)`:
+/// two multiply-adds deep instead of Horner's three (it sits on the per-sample dependency chain).
+#[inline(always)]
+pub fn hermite_eval<F: Fma>(c: &[f64; 4], t: f64) -> f64 {
+    let t2 = t * t;
+    F::fma(t2, F::fma(t, c[3], c[2]), F::fma(t, c[1], c[0]))
+}
+
 /// Grid intervals. 4096 keeps the table at 128 KiB (L2-resident) and, over ±2× the stage's
 /// largest voltage, resolves the crossover region of a 1 Ω-loop with a few points.
 pub const INTERVALS: usize = 4096;
@@ -139,7 +155,7 @@ impl SolveTable {
                     for k in 0..INTERVALS {
                         let (p0, m0) = self.nodes[k];
                         let (p1, m1) = self.nodes[k + 1];
-                        self.coef[k] = [p0, m0, 3.0 * (p1 - p0) - 2.0 * m0 - m1, 2.0 * (p0 - p1) + m0 + m1];
+                        self.coef[k] = hermite_coef(p0, m0, p1, m1);
                     }
                     self.phase = Phase::Checks;
                     self.next = 0;
@@ -151,8 +167,7 @@ impl SolveTable {
                 for k in self.next..end {
                     let u = self.u0 + (k as f64 + 0.5) * self.h;
                     let exact = self.elem.solve(u, self.r_ohm, &mut self.w_checks);
-                    let c = self.coef[k];
-                    let approx = c[0] + 0.5 * (c[1] + 0.5 * (c[2] + 0.5 * c[3]));
+                    let approx = hermite_eval::<SoftFma>(&self.coef[k], 0.5);
                     // Written so that a NaN also fails the check.
                     #[allow(clippy::neg_cmp_op_on_partial_ord)]
                     if !((approx - exact).abs() <= tol) {
@@ -187,10 +202,7 @@ impl SolveTable {
         }
         let k = p as i32;
         let t = p - k as f64;
-        let c = self.coef.get(k as usize)?;
-        // Estrin's scheme: (c0 + c1·t) + t²·(c2 + c3·t), two multiply-adds deep instead of three.
-        let t2 = t * t;
-        Some(F::fma(t2, F::fma(t, c[3], c[2]), F::fma(t, c[1], c[0])))
+        Some(hermite_eval::<F>(self.coef.get(k as usize)?, t))
     }
 }
 

@@ -324,23 +324,21 @@ impl Processor {
                 run[1] |= rb;
             }
             // Inputs (non-finite treated as silence).
-            for ch in 0..nch {
-                for i in 0..len {
-                    let x = io[ch][start + i] as f64;
-                    sc.x[ch][i] = if x.is_finite() { x } else { 0.0 };
+            for (buf, xs) in io.iter().take(nch).zip(sc.x.iter_mut()) {
+                for (x, &v) in xs.iter_mut().zip(&buf[start..start + len]) {
+                    let v = v as f64;
+                    *x = if v.is_finite() { v } else { 0.0 };
                 }
             }
             // The two slots' engines.
             for (s, slot) in self.slots.iter_mut().enumerate() {
-                for ch in 0..nch {
-                    let (x, y) = (&sc.x[ch], &mut sc.y[s][ch]);
-                    y[..len].copy_from_slice(&x[..len]);
-                    if !run[s] {
-                        y[..len].iter_mut().for_each(|v| *v = 0.0);
-                    }
-                }
+                // A silent slot (offline only, see `skip_silent_slot`) outputs zeros uncomputed.
                 if !run[s] {
+                    sc.y[s].iter_mut().take(nch).for_each(|y| y[..len].fill(0.0));
                     continue;
+                }
+                for (y, x) in sc.y[s].iter_mut().zip(&sc.x).take(nch) {
+                    y[..len].copy_from_slice(&x[..len]);
                 }
                 if nch == 2 {
                     let [l, r] = &mut sc.y[s];
