@@ -8,7 +8,7 @@ fn main() {
     let mut b = Engine::new(48_000.0, Quality::Default, load, &p, 2).unwrap();
     let mut l: Vec<f64> = (0..192_000).map(|k| 0.5 * (k as f64 * 0.13).sin()).collect();
     let mut r: Vec<f64> = (0..192_000).map(|k| 0.5 * (k as f64 * 0.11).sin()).collect();
-    for _ in 0..3 {
+    for _ in 0..std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(3) {
         Engine::process_block_pair_f64(&mut a, &mut b, &mut l, &mut r);
     }
     println!("{}", l.iter().sum::<f64>() + r.iter().sum::<f64>());

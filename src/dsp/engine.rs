@@ -27,7 +27,7 @@
 //! (`new`, `prepare`, `build_load`) is meant for other threads or for activation; `set_params`,
 //! `swap_load` and `process*` never allocate, lock or do I/O.
 
-use super::modal::{ModalLoad, PortForm};
+use super::modal::{ModalLoad, ModalOps, Modes, PortForm, Quad};
 use super::network::{Network, NetworkError};
 use super::noise::Noise;
 use super::nonlinear::{knee_table, KneeTable, OutputElement, KNEE_CEILING};
@@ -35,7 +35,7 @@ use super::simd::{has_avx2_fma, Fma, HwFma, SoftFma};
 use super::resample::{Oversampler, Quality, MAX_FACTOR};
 use super::smoother::Smoother;
 use super::stage::StageParams;
-use super::table::SolveTable;
+use super::table::{SolveTable, TableView};
 use std::f64::consts::{PI, SQRT_2};
 
 /// Stand-ins for "absent" while a parameter smooths towards or away from absence; once settled
@@ -594,126 +594,138 @@ impl Engine {
         }
     }
 
-    /// The amplifier's rail-clipped voltage for an open-circuit voltage `e_v`, volts.
+    /// The rails on a buffer of open-circuit voltages in place (volts in, volts out).
     #[inline(always)]
-    fn rails<F: Fma>(&self, e_v: f64) -> f64 {
+    fn rails_block<F: Fma>(&self, buf: &mut [f64]) {
         // Rail clipping: the amplifier cannot swing beyond its supply rails.
         if self.inv_v_peak > 0.0 {
-            self.v_peak_v * self.knee.eval::<F>(e_v * self.inv_v_peak)
-        } else {
-            e_v
+            self.knee.clip_block::<F>(buf, self.v_peak_v, self.inv_v_peak);
         }
     }
 
-    /// The load as `v_load = z·i + h_load` this sample: `(z, h_load)`.
+    /// The element solve for the present (fixed) parameters.
     #[inline(always)]
-    fn load_thevenin(&self) -> (f64, f64) {
-        let (z, h) = (self.load.z_direct_ohm, self.load.modal.history());
-        match self.load.modal.form() {
-            PortForm::Impedance => (z, h),
-            PortForm::Admittance => (z, -h * z),
+    fn solver(&self) -> Solver<'_> {
+        Solver {
+            linear: self.linear,
+            inv_r_tot: self.inv_r_tot,
+            table: self.table.view(),
+            element: self.element,
+            r_tot_ohm: self.r_tot_ohm,
+            w_prev: self.w_prev,
+            w_prev2: self.w_prev2,
+            iterations: 0,
         }
     }
 
-    /// The loop's drive `u = ve − h_src − h_load` for this sample, from the current states.
+    /// Takes back a solver's warm starts and iteration count.
     #[inline(always)]
-    fn drive<F: Fma>(&self, ve: f64) -> f64 {
-        ve - (self.src.history::<F>() + self.load_thevenin().1)
+    fn keep_solver(&mut self, s: (f64, f64, u64)) {
+        (self.w_prev, self.w_prev2) = (s.0, s.1);
+        self.iterations += s.2;
     }
 
-    /// One oversampled step of the circuit for the loop drive `u` (see [`Self::drive`]). Returns
-    /// the load voltage (volts) and the next step's drive for the rail-clipped voltage `ve_next`.
-    ///
-    /// The next drive is formed as `base − γ·i`, with `base` and `γ` computed from the states
-    /// before this step's update (every history is affine in this step's current `i`), so the
-    /// sample-to-sample dependency chain is the element solve plus one multiply-add; the state
-    /// updates run beside it. Algebraically identical to [`Self::drive`] after the update.
+    /// This engine's circuit as a [`Lane`] over the modes `m` (taken out of the load).
     #[inline(always)]
-    fn step<F: Fma>(&mut self, u: f64, ve_next: f64) -> (f64, f64) {
-        let (z_load, h_load) = self.load_thevenin();
-        let i = if self.linear {
-            u * self.inv_r_tot
-        } else if let Some(i) = self.table.eval_with::<F>(u) {
-            i
-        } else {
-            // Warm start by linear extrapolation of the last two solutions: oversampled, the
-            // signal is smooth, so Newton usually needs one or two steps.
-            let mut w = 2.0 * self.w_prev - self.w_prev2;
-            let mut it = 0;
-            let i = self.element.solve_count(u, self.r_tot_ohm, &mut w, &mut it);
-            self.iterations += it as u64;
-            self.w_prev2 = self.w_prev;
-            self.w_prev = w;
-            i
-        };
-        let v_load = F::fma(z_load, i, h_load);
-        let src = &self.src;
-        let m = &self.load.modal;
-        let pre = m.pre::<F>();
-        // h_src' = v_C + v_L + (R_C + R_L)·i_prev + 2·(R_C − R_L)·i (trapezoidal companions).
-        let a_src = F::fma(src.r_c_ohm + src.r_l_ohm, src.i_prev_a, src.v_c_v + src.v_l_v);
+    fn lane<F: Fma, M: ModalOps, const Y: bool>(&self, m: M) -> Lane<M, Y> {
+        let zd = self.load.z_direct_ohm;
+        let src = self.src;
         let g = m.gain();
-        let (b_load, g_load) = match m.form() {
-            // h_load' = pre + g·i.
-            PortForm::Impedance => (pre, g),
-            // h_load' = −(pre + g·v_load)/d₀ with v_load = i/d₀ + h_load.
-            PortForm::Admittance => {
-                let k = self.load.z_direct_ohm;
-                (-k * F::fma(g, h_load, pre), -g * k * k)
-            }
-        };
-        let gamma = F::fma(2.0, src.r_c_ohm - src.r_l_ohm, g_load);
-        let u_next = F::fma(-gamma, i, ve_next - (a_src + b_load));
-        self.src.advance::<F>(i);
-        let m = &mut self.load.modal;
-        match m.form() {
-            PortForm::Impedance => m.commit::<F>(i, pre),
-            PortForm::Admittance => m.commit::<F>(v_load, pre),
-        }
-        (v_load, u_next)
+        // The next drive's weight of this step's current: the companions' `2·(R_C − R_L)` plus the
+        // load's (`g`, or `−g·z²` for the admittance form, see `Lane::step`).
+        let g_load = if Y { -g * zd * zd } else { g };
+        Lane { m, src, zd, gamma: F::fma(2.0, src.r_c_ohm - src.r_l_ohm, g_load) }
     }
 
     /// Runs the circuit over an oversampled buffer in place (open-circuit voltages in, load
-    /// voltages out).
+    /// voltages out). Parameters are fixed for the call.
     #[inline(always)]
     fn steps<F: Fma>(&mut self, buf: &mut [f64]) {
-        let n = buf.len();
-        if n == 0 {
+        if buf.is_empty() {
             return;
         }
-        for v in buf.iter_mut() {
-            *v = self.rails::<F>(*v);
-        }
-        let mut u = self.drive::<F>(buf[0]);
-        for k in 0..n {
-            let ve_next = if k + 1 < n { buf[k + 1] } else { 0.0 };
-            let (v, un) = self.step::<F>(u, ve_next);
-            buf[k] = v;
-            u = un;
+        self.rails_block::<F>(buf);
+        match self.load.modal.form() {
+            PortForm::Impedance => self.steps_form::<F, false>(buf),
+            PortForm::Admittance => self.steps_form::<F, true>(buf),
         }
     }
 
-    /// Both engines' circuits over their oversampled buffers, interleaved step by step.
+    /// [`Self::steps`] for one port form: the modes copied into registers when there are at most
+    /// eight (every library load), else run in place.
+    #[inline(always)]
+    fn steps_form<F: Fma, const Y: bool>(&mut self, buf: &mut [f64]) {
+        if let Some(mut r) = self.load.modal.regs::<1>() {
+            self.steps_with::<F, _, Y>(&mut r, buf);
+            self.load.modal.store(&r);
+        } else if let Some(mut r) = self.load.modal.regs::<2>() {
+            self.steps_with::<F, _, Y>(&mut r, buf);
+            self.load.modal.store(&r);
+        } else {
+            // Taken out and put back (no allocation: an empty `Vec` is left behind meanwhile).
+            let mut m = self.load.modal.take_modes();
+            self.steps_with::<F, _, Y>(&mut m, buf);
+            self.load.modal.put_modes(m);
+        }
+    }
+
+    #[inline(always)]
+    fn steps_with<F: Fma, M: ModalOps, const Y: bool>(&mut self, m: M, buf: &mut [f64]) {
+        let mut lane = self.lane::<F, M, Y>(m);
+        let mut solver = self.solver();
+        lane.run::<F>(&mut solver, buf);
+        let s = solver.finish();
+        self.src = lane.src;
+        self.keep_solver(s);
+    }
+
+    /// Both engines' circuits over their oversampled buffers, interleaved step by step so the CPU
+    /// overlaps the two dependency chains. Each channel's arithmetic is exactly [`Self::steps`]'.
     #[inline(always)]
     fn steps_pair<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64]) {
-        let n = ba.len().min(bb.len());
-        if n == 0 {
+        let (fa, fb) = (a.load.modal.form(), b.load.modal.form());
+        let (ra, rb) = (a.load.modal.regs::<1>(), b.load.modal.regs::<1>());
+        let (Some(mut ra), Some(mut rb)) = (ra, rb) else {
+            a.steps::<F>(ba);
+            b.steps::<F>(bb);
+            return;
+        };
+        if fa != fb || ba.len() != bb.len() || ba.is_empty() {
+            a.steps::<F>(ba);
+            b.steps::<F>(bb);
             return;
         }
-        for k in 0..n {
-            ba[k] = a.rails::<F>(ba[k]);
-            bb[k] = b.rails::<F>(bb[k]);
+        a.rails_block::<F>(ba);
+        b.rails_block::<F>(bb);
+        match fa {
+            PortForm::Impedance => Self::pair_with::<F, false>(a, b, &mut ra, &mut rb, ba, bb),
+            PortForm::Admittance => Self::pair_with::<F, true>(a, b, &mut ra, &mut rb, ba, bb),
         }
-        let (mut ua, mut ub) = (a.drive::<F>(ba[0]), b.drive::<F>(bb[0]));
+        a.load.modal.store(&ra);
+        b.load.modal.store(&rb);
+    }
+
+    #[inline(always)]
+    fn pair_with<F: Fma, const Y: bool>(a: &mut Engine, b: &mut Engine, ra: &mut Modes<[Quad; 1]>, rb: &mut Modes<[Quad; 1]>, ba: &mut [f64], bb: &mut [f64]) {
+        let (mut la, mut lb) = (a.lane::<F, _, Y>(ra), b.lane::<F, _, Y>(rb));
+        let (mut sa, mut sb) = (a.solver(), b.solver());
+        let n = ba.len();
+        let (mut ua, mut ub) = (la.drive::<F>(ba[0]), lb.drive::<F>(bb[0]));
         for k in 0..n {
             let (na, nb) = if k + 1 < n { (ba[k + 1], bb[k + 1]) } else { (0.0, 0.0) };
-            let (va, una) = a.step::<F>(ua, na);
-            let (vb, unb) = b.step::<F>(ub, nb);
+            let ia = sa.solve::<F>(ua);
+            let ib = sb.solve::<F>(ub);
+            let (va, una) = la.step::<F>(ia, na);
+            let (vb, unb) = lb.step::<F>(ib, nb);
             ba[k] = va;
             bb[k] = vb;
             ua = una;
             ub = unb;
         }
+        let (fa, fb) = (sa.finish(), sb.finish());
+        (a.src, b.src) = (la.src, lb.src);
+        a.keep_solver(fa);
+        b.keep_solver(fb);
     }
 
     /// True when a whole block can run with fixed parameters (nothing smoothing, no table being
@@ -867,6 +879,127 @@ impl Engine {
     /// The current element law (for the SPICE cross-check and diagnostics).
     pub fn output_element(&self) -> OutputElement {
         self.element
+    }
+}
+
+/// One channel's circuit held in locals for a run of oversampled steps with fixed parameters (one
+/// base-rate sample, or a chunk): copies of the coefficients and states, which the compiler keeps in
+/// registers. `M` holds the load's modes; `Y` selects the admittance form. Audio thread.
+struct Lane<M: ModalOps, const Y: bool> {
+    m: M,
+    src: Source,
+    /// The load's resistance this sample (`z_direct_ohm`), ohms.
+    zd: f64,
+    /// Weight of this step's current in the next step's drive, ohms (see [`Lane::step`]).
+    gamma: f64,
+}
+
+impl<M: ModalOps, const Y: bool> Lane<M, Y> {
+    /// The load as `v_load = zd·i + th` this sample: `th`, volts.
+    #[inline(always)]
+    fn thevenin(&self) -> f64 {
+        let h = self.m.history();
+        if Y {
+            -h * self.zd
+        } else {
+            h
+        }
+    }
+
+    /// The loop's drive `u = ve − h_src − h_load` for this sample, from the current states.
+    #[inline(always)]
+    fn drive<F: Fma>(&self, ve: f64) -> f64 {
+        ve - (self.src.history::<F>() + self.thevenin())
+    }
+
+    /// One oversampled step of the circuit for the loop current `i` (the element's solution for
+    /// this step's drive). Returns the load voltage (volts) and the next step's drive for the
+    /// rail-clipped voltage `ve_next`.
+    ///
+    /// The next drive is formed as `base − γ·i`, with `base` and `γ` computed from the states
+    /// before this step's update (every history is affine in this step's current `i`), so the
+    /// sample-to-sample dependency chain is the element solve plus one multiply-add; the state
+    /// updates run beside it. Algebraically identical to [`Self::drive`] after the update.
+    #[inline(always)]
+    fn step<F: Fma>(&mut self, i: f64, ve_next: f64) -> (f64, f64) {
+        let th = self.thevenin();
+        let v_load = F::fma(self.zd, i, th);
+        let pre = self.m.pre::<F>();
+        let s = &self.src;
+        // h_src' = v_C + v_L + (R_C + R_L)·i_prev + 2·(R_C − R_L)·i (trapezoidal companions).
+        let a_src = F::fma(s.r_c_ohm + s.r_l_ohm, s.i_prev_a, s.v_c_v + s.v_l_v);
+        // Impedance form: h_load' = pre + g·i. Admittance form: h_load' = −(pre + g·v_load)/d₀
+        // with v_load = i/d₀ + th (the `g·i` parts of both are in `gamma`).
+        let b_load = if Y { -self.zd * F::fma(self.m.gain(), th, pre) } else { pre };
+        let u_next = F::fma(-self.gamma, i, ve_next - (a_src + b_load));
+        self.src.advance::<F>(i);
+        self.m.commit::<F>(if Y { v_load } else { i }, pre);
+        (v_load, u_next)
+    }
+
+    /// Runs the steps over an oversampled buffer of rail-clipped voltages in place (load voltages
+    /// out).
+    #[inline(always)]
+    fn run<F: Fma>(&mut self, solver: &mut Solver, buf: &mut [f64]) {
+        let n = buf.len();
+        if n == 0 {
+            return;
+        }
+        let mut u = self.drive::<F>(buf[0]);
+        for k in 0..n {
+            let ve_next = if k + 1 < n { buf[k + 1] } else { 0.0 };
+            let i = solver.solve::<F>(u);
+            let (v, un) = self.step::<F>(i, ve_next);
+            buf[k] = v;
+            u = un;
+        }
+    }
+}
+
+/// The element's loop equation `R_tot·i + Δv(i) = u` for fixed parameters: a plain resistance,
+/// the table, or the exact solver for drives off the table. Audio thread.
+struct Solver<'a> {
+    linear: bool,
+    inv_r_tot: f64,
+    table: Option<TableView<'a>>,
+    element: OutputElement,
+    r_tot_ohm: f64,
+    /// Newton warm start and the solution before it (see `OutputElement::solve`).
+    w_prev: f64,
+    w_prev2: f64,
+    iterations: u64,
+}
+
+impl Solver<'_> {
+    /// The loop current for the drive `u`, amperes.
+    #[inline(always)]
+    fn solve<F: Fma>(&mut self, u: f64) -> f64 {
+        if self.linear {
+            return u * self.inv_r_tot;
+        }
+        if let Some(i) = self.table.and_then(|t| t.eval::<F>(u)) {
+            return i;
+        }
+        self.exact(u)
+    }
+
+    /// Safeguarded Newton, warm-started by linear extrapolation of the last two solutions:
+    /// oversampled, the signal is smooth, so it usually needs one or two steps.
+    #[cold]
+    #[inline(never)]
+    fn exact(&mut self, u: f64) -> f64 {
+        let mut w = 2.0 * self.w_prev - self.w_prev2;
+        let mut it = 0;
+        let i = self.element.solve_count(u, self.r_tot_ohm, &mut w, &mut it);
+        self.iterations += it as u64;
+        self.w_prev2 = self.w_prev;
+        self.w_prev = w;
+        i
+    }
+
+    /// The warm starts and iteration count, for [`Engine::keep_solver`].
+    fn finish(&self) -> (f64, f64, u64) {
+        (self.w_prev, self.w_prev2, self.iterations)
     }
 }
 

@@ -59,7 +59,7 @@ pub struct FitReport {
 
 /// Four modes side by side, so one sample's update is a few 4-wide vector operations.
 #[derive(Debug, Clone, Copy, Default)]
-struct Quad {
+pub struct Quad {
     zr: [f64; 4],
     zi: [f64; 4],
     /// `c·z` (with the factor 2 of a conjugate pair folded into `c`).
@@ -71,13 +71,13 @@ struct Quad {
     xi: [f64; 4],
 }
 
-/// The fitted load, with its states. See the module docs.
-#[derive(Debug, Clone)]
-pub struct ModalLoad {
-    form: PortForm,
-    quads: Vec<Quad>,
-    /// Direct term `d₀` (ohms or siemens).
-    d0: f64,
+/// The run-time part of the filter: the modes' coefficients and states, the FIR part and the
+/// history. `S` holds the quads: a `Vec` in the fitted [`ModalLoad`], or a fixed-size array copied
+/// out of it for a run of samples ([`ModalLoad::regs`]), which the compiler keeps in registers.
+/// Audio thread; never allocates.
+#[derive(Debug, Clone, Copy)]
+pub struct Modes<S> {
+    quads: S,
     /// Weight of the last input in the next history: `d₁ + Σ Re c_k`.
     g: f64,
     /// `d₂…d_K` (zero-padded).
@@ -86,6 +86,15 @@ pub struct ModalLoad {
     u_hist: [f64; MAX_TAPS],
     /// History `h` of the current sample: `F_d`'s output with this sample's input set to zero.
     h: f64,
+}
+
+/// The fitted load, with its states. See the module docs.
+#[derive(Debug, Clone)]
+pub struct ModalLoad {
+    form: PortForm,
+    /// Direct term `d₀` (ohms or siemens).
+    d0: f64,
+    modes: Modes<Vec<Quad>>,
     report: FitReport,
 }
 
@@ -270,12 +279,8 @@ impl ModalLoad {
         }
         Ok(Self {
             form,
-            quads,
             d0,
-            g,
-            fir_rest,
-            u_hist: [0.0; MAX_TAPS],
-            h: 0.0,
+            modes: Modes { quads, g, fir_rest, u_hist: [0.0; MAX_TAPS], h: 0.0 },
             report: FitReport { max_err_db: e_db, max_err_deg: e_deg, passivity_shift: shift, modes: modes.len() },
         })
     }
@@ -292,9 +297,103 @@ impl ModalLoad {
         self.d0
     }
 
+    /// The run-time filter (states included), in place.
+    #[inline(always)]
+    pub fn modes_mut(&mut self) -> &mut Modes<Vec<Quad>> {
+        &mut self.modes
+    }
+
+    /// A copy of the run-time filter in `Q` quads (the unused ones zero, which adds exact zeros),
+    /// or `None` if it has more modes than `4·Q`. Write its states back with [`Self::store`].
+    #[inline(always)]
+    pub fn regs<const Q: usize>(&self) -> Option<Modes<[Quad; Q]>> {
+        let m = &self.modes;
+        if m.quads.len() > Q {
+            return None;
+        }
+        let mut quads = [Quad::default(); Q];
+        quads[..m.quads.len()].copy_from_slice(&m.quads);
+        Some(Modes { quads, g: m.g, fir_rest: m.fir_rest, u_hist: m.u_hist, h: m.h })
+    }
+
+    /// Moves the run-time filter out (leaving an empty one, no allocation) for a run of samples
+    /// that needs it beside `&mut` access to its owner; give it back with [`Self::put_modes`].
+    #[inline(always)]
+    pub fn take_modes(&mut self) -> Modes<Vec<Quad>> {
+        let empty = Modes { quads: Vec::new(), g: 0.0, fir_rest: [0.0; MAX_TAPS], u_hist: [0.0; MAX_TAPS], h: 0.0 };
+        std::mem::replace(&mut self.modes, empty)
+    }
+
+    /// Gives back what [`Self::take_modes`] took.
+    #[inline(always)]
+    pub fn put_modes(&mut self, m: Modes<Vec<Quad>>) {
+        self.modes = m;
+    }
+
+    /// Takes back the states of a copy made by [`Self::regs`].
+    #[inline(always)]
+    pub fn store<const Q: usize>(&mut self, r: &Modes<[Quad; Q]>) {
+        let m = &mut self.modes;
+        let n = m.quads.len();
+        for (q, s) in m.quads.iter_mut().zip(&r.quads[..n]) {
+            q.xr = s.xr;
+            q.xi = s.xi;
+        }
+        m.u_hist = r.u_hist;
+        m.h = r.h;
+    }
+
+    /// Clears the states.
+    pub fn reset(&mut self) {
+        self.modes.reset()
+    }
+
+    /// Flushes tiny states to zero (no subnormals in the recursion).
+    pub fn flush_denormals(&mut self) {
+        self.modes.flush_denormals()
+    }
+
+    /// How well the fit matches the analog load.
+    pub fn report(&self) -> FitReport {
+        self.report
+    }
+}
+
+/// The filter's per-sample operations, for whichever storage holds the quads.
+pub trait ModalOps {
     /// This sample's output with this sample's input at zero.
-    #[inline]
-    pub fn history(&self) -> f64 {
+    fn history(&self) -> f64;
+    /// The part of the next history that does not depend on this sample's input (see the impl).
+    fn pre<F: Fma>(&self) -> f64;
+    /// Weight of this sample's input in the next history.
+    fn gain(&self) -> f64;
+    /// Accepts this sample's input, with `pre` of this sample, and moves to the next sample.
+    fn commit<F: Fma>(&mut self, u: f64, pre: f64);
+}
+
+impl<T: ModalOps> ModalOps for &mut T {
+    #[inline(always)]
+    fn history(&self) -> f64 {
+        (**self).history()
+    }
+    #[inline(always)]
+    fn pre<F: Fma>(&self) -> f64 {
+        (**self).pre::<F>()
+    }
+    #[inline(always)]
+    fn gain(&self) -> f64 {
+        (**self).gain()
+    }
+    #[inline(always)]
+    fn commit<F: Fma>(&mut self, u: f64, pre: f64) {
+        (**self).commit::<F>(u, pre)
+    }
+}
+
+impl<S: AsRef<[Quad]> + AsMut<[Quad]>> ModalOps for Modes<S> {
+    /// This sample's output with this sample's input at zero.
+    #[inline(always)]
+    fn history(&self) -> f64 {
         self.h
     }
 
@@ -304,9 +403,9 @@ impl ModalLoad {
     // Lane-indexed loops over the 4-wide arrays are what the compiler vectorises.
     #[allow(clippy::needless_range_loop)]
     #[inline(always)]
-    pub fn pre<F: Fma>(&self) -> f64 {
+    fn pre<F: Fma>(&self) -> f64 {
         let mut p = [0.0f64; 4];
-        for q in self.quads.iter() {
+        for q in self.quads.as_ref().iter() {
             for l in 0..4 {
                 p[l] = F::fma(q.czr[l], q.xr[l], F::fma(q.nczi[l], q.xi[l], p[l]));
             }
@@ -317,15 +416,15 @@ impl ModalLoad {
 
     /// Weight `g = d₁ + Σ Re c_k` of this sample's input in the next history.
     #[inline(always)]
-    pub fn gain(&self) -> f64 {
+    fn gain(&self) -> f64 {
         self.g
     }
 
     /// Accepts this sample's input `u` (amperes for the impedance form, volts for the admittance
     /// form), with `pre` from [`Self::pre`] of this sample, and moves to the next sample.
     #[inline(always)]
-    pub fn commit<F: Fma>(&mut self, u: f64, pre: f64) {
-        for q in self.quads.iter_mut() {
+    fn commit<F: Fma>(&mut self, u: f64, pre: f64) {
+        for q in self.quads.as_mut().iter_mut() {
             for l in 0..4 {
                 let (xr, xi) = (q.xr[l], q.xi[l]);
                 q.xr[l] = F::fma(q.zr[l], xr, F::fma(q.nzi[l], xi, u));
@@ -335,10 +434,12 @@ impl ModalLoad {
         self.u_hist = [u, self.u_hist[0], self.u_hist[1], self.u_hist[2]];
         self.h = F::fma(self.g, u, pre);
     }
+}
 
+impl<S: AsRef<[Quad]> + AsMut<[Quad]>> Modes<S> {
     /// Clears the states.
     pub fn reset(&mut self) {
-        for q in self.quads.iter_mut() {
+        for q in self.quads.as_mut().iter_mut() {
             q.xr = [0.0; 4];
             q.xi = [0.0; 4];
         }
@@ -348,7 +449,7 @@ impl ModalLoad {
 
     /// Flushes tiny states to zero (no subnormals in the recursion).
     pub fn flush_denormals(&mut self) {
-        for q in self.quads.iter_mut() {
+        for q in self.quads.as_mut().iter_mut() {
             for l in 0..4 {
                 if q.xr[l].abs() < 1e-30 {
                     q.xr[l] = 0.0;
@@ -361,11 +462,6 @@ impl ModalLoad {
         if self.h.abs() < 1e-30 {
             self.h = 0.0;
         }
-    }
-
-    /// How well the fit matches the analog load.
-    pub fn report(&self) -> FitReport {
-        self.report
     }
 }
 
@@ -470,9 +566,11 @@ mod tests {
         let mut cnt = 0.0;
         for k in 0..n {
             let u = (w * k as f64).cos();
-            let y = m.history() + m.direct() * u;
-            let pre = m.pre::<crate::dsp::simd::SoftFma>();
-            m.commit::<crate::dsp::simd::SoftFma>(u, pre);
+            let d0 = m.direct();
+            let md = m.modes_mut();
+            let y = md.history() + d0 * u;
+            let pre = md.pre::<crate::dsp::simd::SoftFma>();
+            md.commit::<crate::dsp::simd::SoftFma>(u, pre);
             if k >= n / 2 {
                 acc += y * Complex64::from_polar(2.0, -w * k as f64);
                 cnt += 1.0;

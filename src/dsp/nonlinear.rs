@@ -29,7 +29,7 @@ pub fn knee(x: f64) -> (f64, f64) {
         // Far below the knee (|x| < 0.32·c): second-order binomial series of (1+q8)^(-1/8) and
         // (1+q8)^(-9/8); the neglected terms are below 1e-12 relative. Saves three square roots on
         // almost every sample.
-        let r_inv = 1.0 - q8 * (1.0 / 8.0) + q8 * q8 * (9.0 / 128.0);
+        let r_inv = series_r_inv(q8);
         let ds = 1.0 - q8 * (9.0 / 8.0) + q8 * q8 * (153.0 / 128.0);
         return (x * r_inv, ds);
     }
@@ -38,6 +38,22 @@ pub fn knee(x: f64) -> (f64, f64) {
     let s = x / r;
     // S'(x) = (1 + (x/c)^8)^(-9/8) = 1/(r·d).
     (s, 1.0 / (r * d))
+}
+
+/// `(1 + q8)^(−1/8)` by its binomial series (see [`knee`]).
+#[inline(always)]
+fn series_r_inv(q8: f64) -> f64 {
+    1.0 - q8 * (1.0 / 8.0) + q8 * q8 * (9.0 / 128.0)
+}
+
+/// `S(x)` by the series alone, for `|x| <` [`KNEE_SERIES_END`]: the same arithmetic as [`knee`]
+/// there, so the block and per-sample rails agree bit for bit.
+#[inline(always)]
+fn knee_series(x: f64) -> f64 {
+    let q = x * (1.0 / KNEE_CEILING);
+    let q2 = q * q;
+    let q4 = q2 * q2;
+    x * series_r_inv(q4 * q4)
 }
 
 /// Inverse of [`knee`] for |y| < [`KNEE_CEILING`]: `S⁻¹(y) = y / (1 − (y/c)^8)^(1/8)`.
@@ -96,6 +112,38 @@ impl KneeTable {
         let k = p as i32;
         let t = p - k as f64;
         hermite_eval::<F>(&self.coef[k as usize], t).copysign(x)
+    }
+
+    /// The rails on a buffer of amplifier voltages in place: `v ← v_peak·S(v/v_peak)`, with
+    /// `inv_v_peak = 1/v_peak` (volts, per volt). Far below the knee, the usual case, this is one
+    /// vectorised pass of the series; otherwise [`Self::eval`] per sample. Same results either way.
+    #[allow(clippy::needless_range_loop)]
+    #[inline(always)]
+    pub fn clip_block<F: crate::dsp::simd::Fma>(&self, buf: &mut [f64], v_peak: f64, inv_v_peak: f64) {
+        // Largest |v|, four lanes (a pattern the compiler turns into vector max).
+        let mut m = [0.0f64; 4];
+        let mut chunks = buf.chunks_exact(4);
+        for c in &mut chunks {
+            for l in 0..4 {
+                let a = c[l].abs();
+                m[l] = if a > m[l] { a } else { m[l] };
+            }
+        }
+        let mut top = m[0].max(m[1]).max(m[2].max(m[3]));
+        for v in chunks.remainder() {
+            top = top.max(v.abs());
+        }
+        // `top·inv` bounds every `|v·inv|` (rounding is monotone), so each sample would take
+        // `eval`'s series branch too. NaN fails the test and goes per sample.
+        if top * inv_v_peak < KNEE_SERIES_END {
+            for v in buf.iter_mut() {
+                *v = v_peak * knee_series(*v * inv_v_peak);
+            }
+        } else {
+            for v in buf.iter_mut() {
+                *v = v_peak * self.eval::<F>(*v * inv_v_peak);
+            }
+        }
     }
 }
 

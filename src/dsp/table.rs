@@ -32,6 +32,7 @@ pub fn hermite_eval<F: Fma>(c: &[f64; 4], t: f64) -> f64 {
 /// Grid intervals. 4096 keeps the table at 128 KiB (L2-resident) and, over ±2× the stage's
 /// largest voltage, resolves the crossover region of a 1 Ω-loop with a few points.
 pub const INTERVALS: usize = 4096;
+const _: () = assert!(INTERVALS.is_power_of_two());
 /// Nodes (or checks) solved per call of [`SolveTable::build_step`].
 const STEP_WORK: usize = 16;
 /// Largest interpolation error accepted at the checked midpoints, relative to the largest current
@@ -193,16 +194,44 @@ impl SolveTable {
     /// [`Self::eval`] with the multiply-add flavour of the calling code (see `simd::Fma`).
     #[inline(always)]
     pub fn eval_with<F: Fma>(&self, u: f64) -> Option<f64> {
+        self.view()?.eval::<F>(u)
+    }
+
+    /// The lookup of a ready table, for a run of samples with the phase checked once.
+    #[inline(always)]
+    pub fn view(&self) -> Option<TableView<'_>> {
         if self.phase != Phase::Ready {
             return None;
         }
+        let coef: &[[f64; 4]; INTERVALS] = self.coef[..].try_into().ok()?;
+        Some(TableView { coef, inv_h: self.inv_h, p0: self.p0 })
+    }
+}
+
+/// A ready table's lookup, borrowed for a run of samples (see [`SolveTable::view`]).
+#[derive(Debug, Clone, Copy)]
+pub struct TableView<'a> {
+    coef: &'a [[f64; 4]; INTERVALS],
+    inv_h: f64,
+    p0: f64,
+}
+
+impl TableView<'_> {
+    /// `Φ(u)` in amperes, or `None` when `u` is off the grid (or NaN).
+    #[inline(always)]
+    pub fn eval<F: Fma>(&self, u: f64) -> Option<f64> {
         let p = F::fma(u, self.inv_h, self.p0);
+        // Written so that NaN also fails.
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
         if !(p >= 0.0 && p < INTERVALS as f64) {
             return None;
         }
-        let k = p as i32;
+        // SAFETY: 0 ≤ p < INTERVALS, so the truncation fits an i32 (no saturating conversion
+        // needed on the per-sample path).
+        let k = unsafe { p.to_int_unchecked::<i32>() };
         let t = p - k as f64;
-        Some(hermite_eval::<F>(self.coef.get(k as usize)?, t))
+        // The mask is a no-op for 0 ≤ k < INTERVALS (a power of two) and drops the bounds check.
+        Some(hermite_eval::<F>(&self.coef[k as usize & (INTERVALS - 1)], t))
     }
 }
 
