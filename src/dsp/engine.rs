@@ -27,7 +27,10 @@
 //! (`new`, `prepare`, `build_load`) is meant for other threads or for activation; `set_params`,
 //! `swap_load` and `process*` never allocate, lock or do I/O.
 
-use super::modal::{ModalLoad, ModalOps, Modes, PortForm, Quad};
+use super::lane::{Lane, Solver, Source};
+#[cfg(target_arch = "x86_64")]
+use super::lane_avx2::{self, Regs};
+use super::modal::{ModalLoad, ModalOps, PortForm};
 use super::network::{Network, NetworkError};
 use super::noise::Noise;
 use super::nonlinear::{knee_table, KneeTable, OutputElement, KNEE_CEILING};
@@ -35,7 +38,7 @@ use super::simd::{has_avx2_fma, Fma, HwFma, SoftFma};
 use super::resample::{Oversampler, Quality, MAX_FACTOR};
 use super::smoother::Smoother;
 use super::stage::StageParams;
-use super::table::{SolveTable, TableView};
+use super::table::SolveTable;
 use std::f64::consts::{PI, SQRT_2};
 
 /// Stand-ins for "absent" while a parameter smooths towards or away from absence; once settled
@@ -90,57 +93,6 @@ impl PreparedLoad {
     /// The load's modal filter (fit report, form).
     pub fn modal(&self) -> &ModalLoad {
         &self.modal
-    }
-}
-
-/// The source network's reactive elements as trapezoidal companions, and R_out. Each element is
-/// `v = R·i + h` for this sample's current `i`.
-#[derive(Debug, Clone, Copy, Default)]
-struct Source {
-    /// Output resistance, ohms.
-    r_out_ohm: f64,
-    /// Coupling capacitor: companion resistance `tan(ω_p·T/2)/(ω_p·C)` (0 when absent), ohms, and
-    /// its voltage, volts.
-    r_c_ohm: f64,
-    v_c_v: f64,
-    /// Series inductor: companion resistance `ω_p·L/tan(ω_p·T/2)` (0 when absent), ohms, and its
-    /// voltage, volts.
-    r_l_ohm: f64,
-    v_l_v: f64,
-    /// Last sample's loop current, amperes.
-    i_prev_a: f64,
-}
-
-impl Source {
-    /// Histories of the capacitor and inductor for this sample, volts (trapezoidal rule:
-    /// `v_C[n] = v_C[n−1] + R_C·(i[n] + i[n−1])`, `v_L[n] = −v_L[n−1] + R_L·(i[n] − i[n−1])`).
-    #[inline(always)]
-    fn history<F: Fma>(&self) -> f64 {
-        F::fma(self.r_c_ohm - self.r_l_ohm, self.i_prev_a, self.v_c_v - self.v_l_v)
-    }
-    /// Series resistance of the three elements this sample, ohms.
-    #[inline]
-    fn resistance(&self) -> f64 {
-        self.r_out_ohm + self.r_c_ohm + self.r_l_ohm
-    }
-    /// Accepts this sample's current.
-    #[inline(always)]
-    fn advance<F: Fma>(&mut self, i: f64) {
-        self.v_c_v = F::fma(self.r_c_ohm, i + self.i_prev_a, self.v_c_v);
-        self.v_l_v = F::fma(self.r_l_ohm, i - self.i_prev_a, -self.v_l_v);
-        self.i_prev_a = i;
-    }
-    fn reset(&mut self) {
-        self.v_c_v = 0.0;
-        self.v_l_v = 0.0;
-        self.i_prev_a = 0.0;
-    }
-    fn flush_denormals(&mut self) {
-        for v in [&mut self.v_c_v, &mut self.v_l_v, &mut self.i_prev_a] {
-            if v.abs() < 1e-30 {
-                *v = 0.0;
-            }
-        }
     }
 }
 
@@ -652,10 +604,26 @@ impl Engine {
     }
 
     /// [`Self::steps`] for one port form: the modes copied into registers when there are at most
-    /// eight (every library load), else run in place.
+    /// eight (every library load), else run in place. With AVX2 and at most four modes, the
+    /// two-lane kernel runs it with a shadow copy in its second lane, so a channel's output is the
+    /// same bits alone as beside another in [`Self::steps_pair`].
     #[inline(always)]
     fn steps_form<F: Fma, const Y: bool>(&mut self, buf: &mut [f64]) {
         if let Some(mut r) = self.load.modal.regs::<1>() {
+            #[cfg(target_arch = "x86_64")]
+            if F::HW {
+                let mut shadow = r;
+                let (mut la, mut lb) = (self.lane::<F, _, Y>(&mut r), self.lane::<F, _, Y>(&mut shadow));
+                let mut sa = self.solver();
+                let mut sb = sa;
+                // SAFETY: `F::HW` holds only inside the AVX2+FMA entry points (`hw_fma`).
+                unsafe { lane_avx2::run::<Y, false>(&mut la, &mut lb, &mut sa, &mut sb, buf, &mut []) };
+                let s = sa.finish();
+                self.src = la.src;
+                self.keep_solver(s);
+                self.load.modal.store(&r);
+                return;
+            }
             self.steps_with::<F, _, Y>(&mut r, buf);
             self.load.modal.store(&r);
         } else if let Some(mut r) = self.load.modal.regs::<2>() {
@@ -679,49 +647,36 @@ impl Engine {
         self.keep_solver(s);
     }
 
-    /// Both engines' circuits over their oversampled buffers, interleaved step by step so the CPU
-    /// overlaps the two dependency chains. Each channel's arithmetic is exactly [`Self::steps`]'.
+    /// Both engines' circuits over their oversampled buffers: side by side in the two-lane kernel
+    /// when it applies (AVX2, at most four modes each, the same port form), else one after the
+    /// other. Each channel's arithmetic is exactly [`Self::steps`]' either way.
     #[inline(always)]
     fn steps_pair<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64]) {
-        let (fa, fb) = (a.load.modal.form(), b.load.modal.form());
-        let (ra, rb) = (a.load.modal.regs::<1>(), b.load.modal.regs::<1>());
-        let (Some(mut ra), Some(mut rb)) = (ra, rb) else {
-            a.steps::<F>(ba);
-            b.steps::<F>(bb);
-            return;
-        };
-        if fa != fb || ba.len() != bb.len() || ba.is_empty() {
-            a.steps::<F>(ba);
-            b.steps::<F>(bb);
-            return;
+        #[cfg(target_arch = "x86_64")]
+        if F::HW && a.load.modal.form() == b.load.modal.form() && ba.len() == bb.len() && !ba.is_empty() {
+            if let (Some(mut ra), Some(mut rb)) = (a.load.modal.regs::<1>(), b.load.modal.regs::<1>()) {
+                a.rails_block::<F>(ba);
+                b.rails_block::<F>(bb);
+                match a.load.modal.form() {
+                    PortForm::Impedance => Self::pair_kernel::<F, false>(a, b, &mut ra, &mut rb, ba, bb),
+                    PortForm::Admittance => Self::pair_kernel::<F, true>(a, b, &mut ra, &mut rb, ba, bb),
+                }
+                a.load.modal.store(&ra);
+                b.load.modal.store(&rb);
+                return;
+            }
         }
-        a.rails_block::<F>(ba);
-        b.rails_block::<F>(bb);
-        match fa {
-            PortForm::Impedance => Self::pair_with::<F, false>(a, b, &mut ra, &mut rb, ba, bb),
-            PortForm::Admittance => Self::pair_with::<F, true>(a, b, &mut ra, &mut rb, ba, bb),
-        }
-        a.load.modal.store(&ra);
-        b.load.modal.store(&rb);
+        a.steps::<F>(ba);
+        b.steps::<F>(bb);
     }
 
+    #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn pair_with<F: Fma, const Y: bool>(a: &mut Engine, b: &mut Engine, ra: &mut Modes<[Quad; 1]>, rb: &mut Modes<[Quad; 1]>, ba: &mut [f64], bb: &mut [f64]) {
+    fn pair_kernel<F: Fma, const Y: bool>(a: &mut Engine, b: &mut Engine, ra: &mut Regs, rb: &mut Regs, ba: &mut [f64], bb: &mut [f64]) {
         let (mut la, mut lb) = (a.lane::<F, _, Y>(ra), b.lane::<F, _, Y>(rb));
         let (mut sa, mut sb) = (a.solver(), b.solver());
-        let n = ba.len();
-        let (mut ua, mut ub) = (la.drive::<F>(ba[0]), lb.drive::<F>(bb[0]));
-        for k in 0..n {
-            let (na, nb) = if k + 1 < n { (ba[k + 1], bb[k + 1]) } else { (0.0, 0.0) };
-            let ia = sa.solve::<F>(ua);
-            let ib = sb.solve::<F>(ub);
-            let (va, una) = la.step::<F>(ia, na);
-            let (vb, unb) = lb.step::<F>(ib, nb);
-            ba[k] = va;
-            bb[k] = vb;
-            ua = una;
-            ub = unb;
-        }
+        // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`).
+        unsafe { lane_avx2::run::<Y, true>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb) };
         let (fa, fb) = (sa.finish(), sb.finish());
         (a.src, b.src) = (la.src, lb.src);
         a.keep_solver(fa);
@@ -879,127 +834,6 @@ impl Engine {
     /// The current element law (for the SPICE cross-check and diagnostics).
     pub fn output_element(&self) -> OutputElement {
         self.element
-    }
-}
-
-/// One channel's circuit held in locals for a run of oversampled steps with fixed parameters (one
-/// base-rate sample, or a chunk): copies of the coefficients and states, which the compiler keeps in
-/// registers. `M` holds the load's modes; `Y` selects the admittance form. Audio thread.
-struct Lane<M: ModalOps, const Y: bool> {
-    m: M,
-    src: Source,
-    /// The load's resistance this sample (`z_direct_ohm`), ohms.
-    zd: f64,
-    /// Weight of this step's current in the next step's drive, ohms (see [`Lane::step`]).
-    gamma: f64,
-}
-
-impl<M: ModalOps, const Y: bool> Lane<M, Y> {
-    /// The load as `v_load = zd·i + th` this sample: `th`, volts.
-    #[inline(always)]
-    fn thevenin(&self) -> f64 {
-        let h = self.m.history();
-        if Y {
-            -h * self.zd
-        } else {
-            h
-        }
-    }
-
-    /// The loop's drive `u = ve − h_src − h_load` for this sample, from the current states.
-    #[inline(always)]
-    fn drive<F: Fma>(&self, ve: f64) -> f64 {
-        ve - (self.src.history::<F>() + self.thevenin())
-    }
-
-    /// One oversampled step of the circuit for the loop current `i` (the element's solution for
-    /// this step's drive). Returns the load voltage (volts) and the next step's drive for the
-    /// rail-clipped voltage `ve_next`.
-    ///
-    /// The next drive is formed as `base − γ·i`, with `base` and `γ` computed from the states
-    /// before this step's update (every history is affine in this step's current `i`), so the
-    /// sample-to-sample dependency chain is the element solve plus one multiply-add; the state
-    /// updates run beside it. Algebraically identical to [`Self::drive`] after the update.
-    #[inline(always)]
-    fn step<F: Fma>(&mut self, i: f64, ve_next: f64) -> (f64, f64) {
-        let th = self.thevenin();
-        let v_load = F::fma(self.zd, i, th);
-        let pre = self.m.pre::<F>();
-        let s = &self.src;
-        // h_src' = v_C + v_L + (R_C + R_L)·i_prev + 2·(R_C − R_L)·i (trapezoidal companions).
-        let a_src = F::fma(s.r_c_ohm + s.r_l_ohm, s.i_prev_a, s.v_c_v + s.v_l_v);
-        // Impedance form: h_load' = pre + g·i. Admittance form: h_load' = −(pre + g·v_load)/d₀
-        // with v_load = i/d₀ + th (the `g·i` parts of both are in `gamma`).
-        let b_load = if Y { -self.zd * F::fma(self.m.gain(), th, pre) } else { pre };
-        let u_next = F::fma(-self.gamma, i, ve_next - (a_src + b_load));
-        self.src.advance::<F>(i);
-        self.m.commit::<F>(if Y { v_load } else { i }, pre);
-        (v_load, u_next)
-    }
-
-    /// Runs the steps over an oversampled buffer of rail-clipped voltages in place (load voltages
-    /// out).
-    #[inline(always)]
-    fn run<F: Fma>(&mut self, solver: &mut Solver, buf: &mut [f64]) {
-        let n = buf.len();
-        if n == 0 {
-            return;
-        }
-        let mut u = self.drive::<F>(buf[0]);
-        for k in 0..n {
-            let ve_next = if k + 1 < n { buf[k + 1] } else { 0.0 };
-            let i = solver.solve::<F>(u);
-            let (v, un) = self.step::<F>(i, ve_next);
-            buf[k] = v;
-            u = un;
-        }
-    }
-}
-
-/// The element's loop equation `R_tot·i + Δv(i) = u` for fixed parameters: a plain resistance,
-/// the table, or the exact solver for drives off the table. Audio thread.
-struct Solver<'a> {
-    linear: bool,
-    inv_r_tot: f64,
-    table: Option<TableView<'a>>,
-    element: OutputElement,
-    r_tot_ohm: f64,
-    /// Newton warm start and the solution before it (see `OutputElement::solve`).
-    w_prev: f64,
-    w_prev2: f64,
-    iterations: u64,
-}
-
-impl Solver<'_> {
-    /// The loop current for the drive `u`, amperes.
-    #[inline(always)]
-    fn solve<F: Fma>(&mut self, u: f64) -> f64 {
-        if self.linear {
-            return u * self.inv_r_tot;
-        }
-        if let Some(i) = self.table.and_then(|t| t.eval::<F>(u)) {
-            return i;
-        }
-        self.exact(u)
-    }
-
-    /// Safeguarded Newton, warm-started by linear extrapolation of the last two solutions:
-    /// oversampled, the signal is smooth, so it usually needs one or two steps.
-    #[cold]
-    #[inline(never)]
-    fn exact(&mut self, u: f64) -> f64 {
-        let mut w = 2.0 * self.w_prev - self.w_prev2;
-        let mut it = 0;
-        let i = self.element.solve_count(u, self.r_tot_ohm, &mut w, &mut it);
-        self.iterations += it as u64;
-        self.w_prev2 = self.w_prev;
-        self.w_prev = w;
-        i
-    }
-
-    /// The warm starts and iteration count, for [`Engine::keep_solver`].
-    fn finish(&self) -> (f64, f64, u64) {
-        (self.w_prev, self.w_prev2, self.iterations)
     }
 }
 

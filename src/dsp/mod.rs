@@ -2,6 +2,9 @@
 //! against analytic answers and ngspice (see `tests/`).
 
 pub mod engine;
+mod lane;
+#[cfg(target_arch = "x86_64")]
+mod lane_avx2;
 pub mod linalg;
 pub mod modal;
 pub mod network;

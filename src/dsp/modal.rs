@@ -60,15 +60,15 @@ pub struct FitReport {
 /// Four modes side by side, so one sample's update is a few 4-wide vector operations.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Quad {
-    zr: [f64; 4],
-    zi: [f64; 4],
+    pub(crate) zr: [f64; 4],
+    pub(crate) zi: [f64; 4],
     /// `c·z` (with the factor 2 of a conjugate pair folded into `c`).
-    czr: [f64; 4],
+    pub(crate) czr: [f64; 4],
     /// `−Im(c·z)` and `−Im z` (negated once here rather than every sample).
-    nczi: [f64; 4],
-    nzi: [f64; 4],
-    xr: [f64; 4],
-    xi: [f64; 4],
+    pub(crate) nczi: [f64; 4],
+    pub(crate) nzi: [f64; 4],
+    pub(crate) xr: [f64; 4],
+    pub(crate) xi: [f64; 4],
 }
 
 /// The run-time part of the filter: the modes' coefficients and states, the FIR part and the
@@ -77,15 +77,15 @@ pub struct Quad {
 /// Audio thread; never allocates.
 #[derive(Debug, Clone, Copy)]
 pub struct Modes<S> {
-    quads: S,
+    pub(crate) quads: S,
     /// Weight of the last input in the next history: `d₁ + Σ Re c_k`.
-    g: f64,
+    pub(crate) g: f64,
     /// `d₂…d_K` (zero-padded).
-    fir_rest: [f64; MAX_TAPS],
+    pub(crate) fir_rest: [f64; MAX_TAPS],
     /// Past inputs, newest first.
-    u_hist: [f64; MAX_TAPS],
+    pub(crate) u_hist: [f64; MAX_TAPS],
     /// History `h` of the current sample: `F_d`'s output with this sample's input set to zero.
-    h: f64,
+    pub(crate) h: f64,
 }
 
 /// The fitted load, with its states. See the module docs.

@@ -12,11 +12,15 @@
 pub trait Fma {
     /// `a·b + c`.
     fn fma(a: f64, b: f64, c: f64) -> f64;
+    /// True for [`HwFma`]: the caller is compiled with AVX2 and FMA, so hand-vectorised kernels
+    /// for them may be called.
+    const HW: bool;
 }
 
 /// Fused multiply-add; only call it from code compiled with the `fma` target feature.
 pub struct HwFma;
 impl Fma for HwFma {
+    const HW: bool = true;
     #[inline(always)]
     fn fma(a: f64, b: f64, c: f64) -> f64 {
         a.mul_add(b, c)
@@ -26,6 +30,7 @@ impl Fma for HwFma {
 /// Separate multiply and add (baseline CPUs).
 pub struct SoftFma;
 impl Fma for SoftFma {
+    const HW: bool = false;
     #[inline(always)]
     fn fma(a: f64, b: f64, c: f64) -> f64 {
         a * b + c

@@ -211,9 +211,11 @@ impl SolveTable {
 /// A ready table's lookup, borrowed for a run of samples (see [`SolveTable::view`]).
 #[derive(Debug, Clone, Copy)]
 pub struct TableView<'a> {
-    coef: &'a [[f64; 4]; INTERVALS],
-    inv_h: f64,
-    p0: f64,
+    /// Per interval, the cubic's coefficients (see [`hermite_eval`]).
+    pub(crate) coef: &'a [[f64; 4]; INTERVALS],
+    /// Grid position of `u` is `u·inv_h + p0`.
+    pub(crate) inv_h: f64,
+    pub(crate) p0: f64,
 }
 
 impl TableView<'_> {

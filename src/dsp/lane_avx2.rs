@@ -1,0 +1,193 @@
+//! Two channels' steady-state steps side by side in AVX2 registers: the stereo pair's (or, with
+//! a shadow copy in the second lane, one channel's) [`Lane`]s over a load with at most four modes
+//! (every library load), their scalar quantities as the two halves of one 128-bit register and each
+//! channel's four modes in one 256-bit register.
+//!
+//! Every operation is the one [`Lane::step`], `Modes`' `pre`/`commit` and
+//! [`TableView::eval`](super::table::TableView::eval) do, with the same operands in the same order
+//! and the same fused multiply-adds, so a channel's output is bit-identical whichever path runs it
+//! and whether it runs alone or beside another (tested: `tests/engine_fast.rs`).
+//!
+//! Threading: audio thread; no allocation. Only call [`run`] on a CPU with AVX2 and FMA.
+
+use super::lane::{Lane, Solver};
+use super::modal::{Modes, Quad};
+use super::simd::HwFma;
+use super::table::INTERVALS;
+use std::arch::x86_64::*;
+
+/// A load's modes copied out for a run (see `ModalLoad::regs`).
+pub(crate) type Regs = Modes<[Quad; 1]>;
+
+/// How both lanes solve the element for the whole run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Both elements are plain wires: `i = u/R_tot`.
+    Linear,
+    /// Both have a ready table.
+    Table,
+    /// Anything else: each lane's own [`Solver::solve`].
+    Other,
+}
+
+/// `[a, b]` as one register (lane 0 = channel a).
+#[inline(always)]
+unsafe fn pair(a: f64, b: f64) -> __m128d {
+    _mm_set_pd(b, a)
+}
+
+#[inline(always)]
+unsafe fn lanes(v: __m128d) -> (f64, f64) {
+    (_mm_cvtsd_f64(v), _mm_cvtsd_f64(_mm_unpackhi_pd(v, v)))
+}
+
+/// Runs the steps of lanes `a` and `b` over `buf_a` and (if `PAIR`) `buf_b`, rail-clipped voltages
+/// in, load voltages out, in place. Without `PAIR`, `b` must be a copy of `a` (its shadow, which
+/// reads `buf_a` and whose results are dropped) and `buf_b` is not touched. `Y`: admittance form.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA. With `PAIR`, `buf_b` must be as long as `buf_a`.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn run<const Y: bool, const PAIR: bool>(
+    a: &mut Lane<&mut Regs, Y>,
+    b: &mut Lane<&mut Regs, Y>,
+    sa: &mut Solver,
+    sb: &mut Solver,
+    buf_a: &mut [f64],
+    buf_b: &mut [f64],
+) {
+    let n = buf_a.len();
+    if n == 0 || (PAIR && buf_b.len() != n) {
+        return;
+    }
+    let kind = if sa.linear && sb.linear {
+        Kind::Linear
+    } else if !sa.linear && !sb.linear && sa.table.is_some() && sb.table.is_some() {
+        Kind::Table
+    } else {
+        Kind::Other
+    };
+    // Coefficients.
+    let (qa, qb) = (a.m.quads[0], b.m.quads[0]);
+    let ld = |x: &[f64; 4]| _mm256_loadu_pd(x.as_ptr());
+    let (zr_a, zi_a, nzi_a, czr_a, nczi_a) = (ld(&qa.zr), ld(&qa.zi), ld(&qa.nzi), ld(&qa.czr), ld(&qa.nczi));
+    let (zr_b, zi_b, nzi_b, czr_b, nczi_b) = (ld(&qb.zr), ld(&qb.zi), ld(&qb.nzi), ld(&qb.czr), ld(&qb.nczi));
+    let (mut xr_a, mut xi_a, mut xr_b, mut xi_b) = (ld(&qa.xr), ld(&qa.xi), ld(&qb.xr), ld(&qb.xi));
+    let zd = pair(a.zd, b.zd);
+    let n_zd = pair(-a.zd, -b.zd);
+    let n_gamma = pair(-a.gamma, -b.gamma);
+    let g = pair(a.m.g, b.m.g);
+    let fir = |k: usize| pair(a.m.fir_rest[k], b.m.fir_rest[k]);
+    let (fir0, fir1, fir2) = (fir(0), fir(1), fir(2));
+    let uh = |k: usize| pair(a.m.u_hist[k], b.m.u_hist[k]);
+    let (mut uh0, mut uh1, mut uh2, mut uh3) = (uh(0), uh(1), uh(2), uh(3));
+    let mut h = pair(a.m.h, b.m.h);
+    let rc = pair(a.src.r_c_ohm, b.src.r_c_ohm);
+    let rl = pair(a.src.r_l_ohm, b.src.r_l_ohm);
+    let rcl = _mm_add_pd(rc, rl);
+    let mut vc = pair(a.src.v_c_v, b.src.v_c_v);
+    let mut vl = pair(a.src.v_l_v, b.src.v_l_v);
+    let mut ip = pair(a.src.i_prev_a, b.src.i_prev_a);
+    let inv_r = pair(sa.inv_r_tot, sb.inv_r_tot);
+    let (inv_h, p0, ca, cb) = match (sa.table, sb.table) {
+        (Some(ta), Some(tb)) => (pair(ta.inv_h, tb.inv_h), pair(ta.p0, tb.p0), ta.coef.as_ptr() as *const f64, tb.coef.as_ptr() as *const f64),
+        _ => (_mm_setzero_pd(), _mm_setzero_pd(), std::ptr::null(), std::ptr::null()),
+    };
+    let zero = _mm_setzero_pd();
+    let top = _mm_set1_pd(INTERVALS as f64);
+    let neg0 = _mm_set1_pd(-0.0);
+    let zero4 = _mm256_setzero_pd();
+    // Raw pointers: lane b reads `buf_a` when it is a shadow. Indices below stay under `n`.
+    let out_a = buf_a.as_mut_ptr();
+    let out_b = if PAIR { buf_b.as_mut_ptr() } else { out_a };
+
+    // `Lane::thevenin`.
+    let thevenin = |h: __m128d| if Y { _mm_mul_pd(_mm_xor_pd(h, neg0), zd) } else { h };
+    // `Lane::drive`: u = ve − (h_src + th), h_src = (R_C − R_L)·i_prev + (v_C − v_L).
+    let ve0 = pair(*out_a, *out_b);
+    let h_src = _mm_fmadd_pd(_mm_sub_pd(rc, rl), ip, _mm_sub_pd(vc, vl));
+    let mut u = _mm_sub_pd(ve0, _mm_add_pd(h_src, thevenin(h)));
+
+    for k in 0..n {
+        let ve_next = if k + 1 < n { pair(*out_a.add(k + 1), *out_b.add(k + 1)) } else { zero };
+        // The element: `Solver::solve`.
+        let i = match kind {
+            Kind::Linear => _mm_mul_pd(u, inv_r),
+            Kind::Table => {
+                // `TableView::eval` in both lanes at once.
+                let p = _mm_fmadd_pd(u, inv_h, p0);
+                let ok = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
+                if _mm_movemask_pd(ok) == 3 {
+                    let kk = _mm_cvttpd_epi32(p);
+                    let t = _mm_sub_pd(p, _mm_cvtepi32_pd(kk));
+                    let ka = _mm_cvtsi128_si32(kk) as usize;
+                    let kb = _mm_extract_epi32::<1>(kk) as usize;
+                    let ra = _mm256_loadu_pd(ca.add(4 * ka));
+                    let rb = _mm256_loadu_pd(cb.add(4 * kb));
+                    let lo = _mm256_unpacklo_pd(ra, rb); // c0a c0b c2a c2b
+                    let hi = _mm256_unpackhi_pd(ra, rb); // c1a c1b c3a c3b
+                    let (c0, c2) = (_mm256_castpd256_pd128(lo), _mm256_extractf128_pd::<1>(lo));
+                    let (c1, c3) = (_mm256_castpd256_pd128(hi), _mm256_extractf128_pd::<1>(hi));
+                    let t2 = _mm_mul_pd(t, t);
+                    _mm_fmadd_pd(t2, _mm_fmadd_pd(t, c3, c2), _mm_fmadd_pd(t, c1, c0))
+                } else {
+                    let (ua, ub) = lanes(u);
+                    pair(sa.solve::<HwFma>(ua), sb.solve::<HwFma>(ub))
+                }
+            }
+            Kind::Other => {
+                let (ua, ub) = lanes(u);
+                pair(sa.solve::<HwFma>(ua), sb.solve::<HwFma>(ub))
+            }
+        };
+        // `Lane::step`.
+        let th = thevenin(h);
+        let v = _mm_fmadd_pd(zd, i, th);
+        // `Modes::pre`: Σ Re(c·z·x) per channel, then the FIR part.
+        let pa = _mm256_fmadd_pd(czr_a, xr_a, _mm256_fmadd_pd(nczi_a, xi_a, zero4));
+        let pb = _mm256_fmadd_pd(czr_b, xr_b, _mm256_fmadd_pd(nczi_b, xi_b, zero4));
+        let hs = _mm256_hadd_pd(pa, pb); // (p0+p1)a (p0+p1)b (p2+p3)a (p2+p3)b
+        let s = _mm_add_pd(_mm256_castpd256_pd128(hs), _mm256_extractf128_pd::<1>(hs));
+        let f = _mm_fmadd_pd(fir0, uh0, _mm_fmadd_pd(fir1, uh1, _mm_mul_pd(fir2, uh2)));
+        let pre = _mm_add_pd(s, f);
+        let a_src = _mm_fmadd_pd(rcl, ip, _mm_add_pd(vc, vl));
+        let b_load = if Y { _mm_mul_pd(n_zd, _mm_fmadd_pd(g, th, pre)) } else { pre };
+        let u_next = _mm_fmadd_pd(n_gamma, i, _mm_sub_pd(ve_next, _mm_add_pd(a_src, b_load)));
+        // `Source::advance`.
+        vc = _mm_fmadd_pd(rc, _mm_add_pd(i, ip), vc);
+        vl = _mm_fmadd_pd(rl, _mm_sub_pd(i, ip), _mm_xor_pd(vl, neg0));
+        ip = i;
+        // `Modes::commit`.
+        let w = if Y { v } else { i };
+        let wa = _mm256_broadcastsd_pd(w);
+        let wb = _mm256_broadcastsd_pd(_mm_unpackhi_pd(w, w));
+        let (xr, xi) = (xr_a, xi_a);
+        xr_a = _mm256_fmadd_pd(zr_a, xr, _mm256_fmadd_pd(nzi_a, xi, wa));
+        xi_a = _mm256_fmadd_pd(zr_a, xi, _mm256_mul_pd(zi_a, xr));
+        let (xr, xi) = (xr_b, xi_b);
+        xr_b = _mm256_fmadd_pd(zr_b, xr, _mm256_fmadd_pd(nzi_b, xi, wb));
+        xi_b = _mm256_fmadd_pd(zr_b, xi, _mm256_mul_pd(zi_b, xr));
+        (uh3, uh2, uh1, uh0) = (uh2, uh1, uh0, w);
+        h = _mm_fmadd_pd(g, w, pre);
+        _mm_storel_pd(out_a.add(k), v);
+        if PAIR {
+            _mm_storeh_pd(out_b.add(k), v);
+        }
+        u = u_next;
+    }
+
+    // States back.
+    let st = |x: __m256d| {
+        let mut o = [0.0; 4];
+        _mm256_storeu_pd(o.as_mut_ptr(), x);
+        o
+    };
+    (a.m.quads[0].xr, a.m.quads[0].xi, b.m.quads[0].xr, b.m.quads[0].xi) = (st(xr_a), st(xi_a), st(xr_b), st(xi_b));
+    let (u0, u1, u2, u3) = (lanes(uh0), lanes(uh1), lanes(uh2), lanes(uh3));
+    a.m.u_hist = [u0.0, u1.0, u2.0, u3.0];
+    b.m.u_hist = [u0.1, u1.1, u2.1, u3.1];
+    (a.m.h, b.m.h) = lanes(h);
+    (a.src.v_c_v, b.src.v_c_v) = lanes(vc);
+    (a.src.v_l_v, b.src.v_l_v) = lanes(vl);
+    (a.src.i_prev_a, b.src.i_prev_a) = lanes(ip);
+}
