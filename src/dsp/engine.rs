@@ -195,6 +195,10 @@ pub struct Engine {
     /// its input was scaled with.
     level_line: Vec<f64>,
     level_pos: usize,
+    /// The value last written to `level_line`, and how many writes in a row it has had: once that
+    /// reaches the line's length, every entry holds it and a block can skip the line.
+    level_last: f64,
+    level_run: usize,
     /// Chunk buffers for block processing: base-rate (`CHUNK`) and oversampled
     /// (`CHUNK·factor`), allocated in `new`.
     lo_buf: Vec<f64>,
@@ -242,6 +246,8 @@ impl Engine {
             noise: Noise::new(seed),
             seed,
             level_pos: 0,
+            level_last: 1.0 / (SQRT_2 * params.level_v),
+            level_run: usize::MAX,
             r_tot_ohm: 0.0,
             inv_r_tot: 0.0,
             linear: true,
@@ -346,6 +352,7 @@ impl Engine {
         self.request_table();
         let g = 1.0 / (SQRT_2 * self.params.level_v);
         self.level_line.iter_mut().for_each(|l| *l = g);
+        (self.level_last, self.level_run) = (g, usize::MAX);
     }
 
     /// Clears every state: filters, circuit, noise sequence.
@@ -527,22 +534,78 @@ impl Engine {
         // (written here rather than in `front`, so a block of fronts then a block of backs keeps
         // the same write-then-read order per sample; the level cannot change inside a block).
         let n = self.level_line.len();
-        self.level_line[self.level_pos] = self.inv_level;
+        let g = self.inv_level;
+        self.level_line[self.level_pos] = g;
         self.level_pos = if self.level_pos + 1 == n { 0 } else { self.level_pos + 1 };
+        if g == self.level_last {
+            self.level_run = self.level_run.saturating_add(1);
+        } else {
+            (self.level_last, self.level_run) = (g, 1);
+        }
         let y = v_load * self.level_line[self.level_pos];
         if !y.is_finite() {
             // Unreachable with in-range parameters; recover rather than emit garbage.
-            self.os.reset();
-            self.load.modal.reset();
-            self.src.reset();
-            self.w_prev = 0.0;
-            self.w_prev2 = 0.0;
+            self.recover();
             return 0.0;
         }
         if y.abs() < 1.0e-30 {
             0.0
         } else {
             y
+        }
+    }
+
+    /// Clears the circuit's states after a non-finite output.
+    #[cold]
+    fn recover(&mut self) {
+        self.os.reset();
+        self.load.modal.reset();
+        self.src.reset();
+        self.w_prev = 0.0;
+        self.w_prev2 = 0.0;
+    }
+
+    /// [`Self::front`] for a chunk with steady parameters (no smoothing, no table building):
+    /// `x` in, open-circuit voltages out. The same arithmetic, in a loop the compiler vectorises.
+    #[inline(always)]
+    fn front_block(&mut self, x: &[f64], e: &mut [f64]) {
+        let level = self.level_v;
+        for (e, &x) in e.iter_mut().zip(x) {
+            let x = if x.is_finite() { x.clamp(-1.0e6, 1.0e6) } else { 0.0 };
+            *e = x * SQRT_2 * level;
+        }
+        if self.noise_sigma_v > 0.0 {
+            for e in e.iter_mut() {
+                *e += self.noise_sigma_v * self.noise.gaussian();
+            }
+        }
+    }
+
+    /// [`Self::back`] for a chunk with steady parameters: load voltages in, output samples out.
+    /// When the level line holds one value throughout, as it does once the level has been steady
+    /// for the latency, the line is skipped and the loop vectorises; otherwise per sample.
+    #[inline(always)]
+    fn back_block(&mut self, v: &[f64], y: &mut [f64]) {
+        let n = self.level_line.len();
+        if !(self.level_run >= n && self.level_last == self.inv_level) {
+            for (y, &v) in y.iter_mut().zip(v) {
+                *y = self.back(v);
+            }
+            return;
+        }
+        self.level_pos = (self.level_pos + v.len()) % n;
+        self.level_run = self.level_run.saturating_add(v.len());
+        let g = self.inv_level;
+        let mut bad = false;
+        for (y, &v) in y.iter_mut().zip(v) {
+            let o = v * g;
+            let a = o.abs();
+            // Non-finite (NaN fails both tests) or below 1e-30: 0, as in `back`.
+            bad |= !(a <= f64::MAX);
+            *y = if a >= 1.0e-30 && a <= f64::MAX { o } else { 0.0 };
+        }
+        if bad {
+            self.recover();
         }
     }
 
@@ -706,15 +769,11 @@ impl Engine {
             let n = (io.len() - pos).min(CHUNK);
             let mut lo = std::mem::take(&mut self.lo_buf);
             let mut hi = std::mem::take(&mut self.hi_buf);
-            for k in 0..n {
-                lo[k] = self.front(io[pos + k]);
-            }
+            self.front_block(&io[pos..pos + n], &mut lo[..n]);
             self.os.up_block(&lo[..n], &mut hi[..n * f]);
             self.steps::<F>(&mut hi[..n * f]);
             self.os.down_block(&hi[..n * f], &mut lo[..n]);
-            for k in 0..n {
-                io[pos + k] = self.back(lo[k]);
-            }
+            self.back_block(&lo[..n], &mut io[pos..pos + n]);
             self.lo_buf = lo;
             self.hi_buf = hi;
             pos += n;
@@ -736,19 +795,15 @@ impl Engine {
             let n = (len - pos).min(CHUNK);
             let (mut la, mut ha) = (std::mem::take(&mut a.lo_buf), std::mem::take(&mut a.hi_buf));
             let (mut lb, mut hb) = (std::mem::take(&mut b.lo_buf), std::mem::take(&mut b.hi_buf));
-            for k in 0..n {
-                la[k] = a.front(l[pos + k]);
-                lb[k] = b.front(r[pos + k]);
-            }
+            a.front_block(&l[pos..pos + n], &mut la[..n]);
+            b.front_block(&r[pos..pos + n], &mut lb[..n]);
             a.os.up_block(&la[..n], &mut ha[..n * f]);
             b.os.up_block(&lb[..n], &mut hb[..n * f]);
             Self::steps_pair::<F>(a, b, &mut ha[..n * f], &mut hb[..n * f]);
             a.os.down_block(&ha[..n * f], &mut la[..n]);
             b.os.down_block(&hb[..n * f], &mut lb[..n]);
-            for k in 0..n {
-                l[pos + k] = a.back(la[k]);
-                r[pos + k] = b.back(lb[k]);
-            }
+            a.back_block(&la[..n], &mut l[pos..pos + n]);
+            b.back_block(&lb[..n], &mut r[pos..pos + n]);
             (a.lo_buf, a.hi_buf, b.lo_buf, b.hi_buf) = (la, ha, lb, hb);
             pos += n;
         }
