@@ -19,16 +19,13 @@ use std::arch::x86_64::*;
 /// A load's modes copied out for a run (see `ModalLoad::regs`).
 pub(crate) type Regs = Modes<[Quad; 1]>;
 
-/// How both lanes solve the element for the whole run.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    /// Both elements are plain wires: `i = u/R_tot`.
-    Linear,
-    /// Both have a ready table.
-    Table,
-    /// Anything else: each lane's own [`Solver::solve`].
-    Other,
-}
+/// How both lanes solve the element for the whole run (a const parameter of [`steps`]).
+/// Both elements are plain wires: `i = u/R_tot`.
+const LINEAR: u8 = 0;
+/// Both have a ready table.
+const TABLE: u8 = 1;
+/// Anything else: each lane's own [`Solver::solve`].
+const OTHER: u8 = 2;
 
 /// `[a, b]` as one register (lane 0 = channel a).
 #[inline(always)]
@@ -56,17 +53,29 @@ pub(crate) unsafe fn run<const Y: bool, const PAIR: bool>(
     buf_a: &mut [f64],
     buf_b: &mut [f64],
 ) {
-    let n = buf_a.len();
-    if n == 0 || (PAIR && buf_b.len() != n) {
+    if buf_a.is_empty() || (PAIR && buf_b.len() != buf_a.len()) {
         return;
     }
-    let kind = if sa.linear && sb.linear {
-        Kind::Linear
+    if sa.linear && sb.linear {
+        steps::<Y, PAIR, LINEAR>(a, b, sa, sb, buf_a, buf_b)
     } else if !sa.linear && !sb.linear && sa.table.is_some() && sb.table.is_some() {
-        Kind::Table
+        steps::<Y, PAIR, TABLE>(a, b, sa, sb, buf_a, buf_b)
     } else {
-        Kind::Other
-    };
+        steps::<Y, PAIR, OTHER>(a, b, sa, sb, buf_a, buf_b)
+    }
+}
+
+/// [`run`] for one way of solving the element (`KIND`).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
+    a: &mut Lane<&mut Regs, Y>,
+    b: &mut Lane<&mut Regs, Y>,
+    sa: &mut Solver,
+    sb: &mut Solver,
+    buf_a: &mut [f64],
+    buf_b: &mut [f64],
+) {
+    let n = buf_a.len();
     // Coefficients.
     let (qa, qb) = (a.m.quads[0], b.m.quads[0]);
     let ld = |x: &[f64; 4]| _mm256_loadu_pd(x.as_ptr());
@@ -80,7 +89,7 @@ pub(crate) unsafe fn run<const Y: bool, const PAIR: bool>(
     let fir = |k: usize| pair(a.m.fir_rest[k], b.m.fir_rest[k]);
     let (fir0, fir1, fir2) = (fir(0), fir(1), fir(2));
     let uh = |k: usize| pair(a.m.u_hist[k], b.m.u_hist[k]);
-    let (mut uh0, mut uh1, mut uh2, mut uh3) = (uh(0), uh(1), uh(2), uh(3));
+    let (mut uh0, mut uh1, mut uh2) = (uh(0), uh(1), uh(2));
     let mut h = pair(a.m.h, b.m.h);
     let rc = pair(a.src.r_c_ohm, b.src.r_c_ohm);
     let rl = pair(a.src.r_l_ohm, b.src.r_l_ohm);
@@ -109,11 +118,14 @@ pub(crate) unsafe fn run<const Y: bool, const PAIR: bool>(
     let mut u = _mm_sub_pd(ve0, _mm_add_pd(h_src, thevenin(h)));
 
     for k in 0..n {
-        let ve_next = if k + 1 < n { pair(*out_a.add(k + 1), *out_b.add(k + 1)) } else { zero };
+        // The next sample's voltages. The last step's next drive is never used (it is recomputed
+        // from the states next time), so it reads its own sample again rather than branch.
+        let j = (k + 1).min(n - 1);
+        let ve_next = pair(*out_a.add(j), *out_b.add(j));
         // The element: `Solver::solve`.
-        let i = match kind {
-            Kind::Linear => _mm_mul_pd(u, inv_r),
-            Kind::Table => {
+        let i = match KIND {
+            LINEAR => _mm_mul_pd(u, inv_r),
+            TABLE => {
                 // `TableView::eval` in both lanes at once.
                 let p = _mm_fmadd_pd(u, inv_h, p0);
                 let ok = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
@@ -135,7 +147,7 @@ pub(crate) unsafe fn run<const Y: bool, const PAIR: bool>(
                     pair(sa.solve::<HwFma>(ua), sb.solve::<HwFma>(ub))
                 }
             }
-            Kind::Other => {
+            _ => {
                 let (ua, ub) = lanes(u);
                 pair(sa.solve::<HwFma>(ua), sb.solve::<HwFma>(ub))
             }
@@ -167,7 +179,7 @@ pub(crate) unsafe fn run<const Y: bool, const PAIR: bool>(
         let (xr, xi) = (xr_b, xi_b);
         xr_b = _mm256_fmadd_pd(zr_b, xr, _mm256_fmadd_pd(nzi_b, xi, wb));
         xi_b = _mm256_fmadd_pd(zr_b, xi, _mm256_mul_pd(zi_b, xr));
-        (uh3, uh2, uh1, uh0) = (uh2, uh1, uh0, w);
+        (uh2, uh1, uh0) = (uh1, uh0, w);
         h = _mm_fmadd_pd(g, w, pre);
         _mm_storel_pd(out_a.add(k), v);
         if PAIR {
@@ -183,9 +195,9 @@ pub(crate) unsafe fn run<const Y: bool, const PAIR: bool>(
         o
     };
     (a.m.quads[0].xr, a.m.quads[0].xi, b.m.quads[0].xr, b.m.quads[0].xi) = (st(xr_a), st(xi_a), st(xr_b), st(xi_b));
-    let (u0, u1, u2, u3) = (lanes(uh0), lanes(uh1), lanes(uh2), lanes(uh3));
-    a.m.u_hist = [u0.0, u1.0, u2.0, u3.0];
-    b.m.u_hist = [u0.1, u1.1, u2.1, u3.1];
+    let (u0, u1, u2) = (lanes(uh0), lanes(uh1), lanes(uh2));
+    a.m.u_hist = [u0.0, u1.0, u2.0];
+    b.m.u_hist = [u0.1, u1.1, u2.1];
     (a.m.h, b.m.h) = lanes(h);
     (a.src.v_c_v, b.src.v_c_v) = lanes(vc);
     (a.src.v_l_v, b.src.v_l_v) = lanes(vl);

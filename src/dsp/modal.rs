@@ -81,9 +81,9 @@ pub struct Modes<S> {
     /// Weight of the last input in the next history: `d₁ + Σ Re c_k`.
     pub(crate) g: f64,
     /// `d₂…d_K` (zero-padded).
-    pub(crate) fir_rest: [f64; MAX_TAPS],
+    pub(crate) fir_rest: [f64; REST],
     /// Past inputs, newest first.
-    pub(crate) u_hist: [f64; MAX_TAPS],
+    pub(crate) u_hist: [f64; REST],
     /// History `h` of the current sample: `F_d`'s output with this sample's input set to zero.
     pub(crate) h: f64,
 }
@@ -104,6 +104,8 @@ pub struct ModalLoad {
 const CANDIDATES: &[(usize, f64)] = &[(4, 0.005), (4, 0.05), (2, 0.05), (4, 0.5), (1, 0.5)];
 /// Capacity of the FIR part's delay line.
 const MAX_TAPS: usize = 4;
+/// Taps beyond `d₁` (`d₂…d_K`), and so past inputs kept.
+const REST: usize = MAX_TAPS - 1;
 
 /// Audio band the fit is weighted for, hertz.
 const BAND_HZ: (f64, f64) = (20.0, 20_000.0);
@@ -262,7 +264,7 @@ impl ModalLoad {
         }
         let mut quads = vec![Quad::default(); modes.len().div_ceil(4)];
         let mut g = fir.first().copied().unwrap_or(0.0);
-        let mut fir_rest = [0.0; MAX_TAPS];
+        let mut fir_rest = [0.0; REST];
         for (k, d) in fir.iter().enumerate().skip(1) {
             fir_rest[k - 1] = *d;
         }
@@ -280,7 +282,7 @@ impl ModalLoad {
         Ok(Self {
             form,
             d0,
-            modes: Modes { quads, g, fir_rest, u_hist: [0.0; MAX_TAPS], h: 0.0 },
+            modes: Modes { quads, g, fir_rest, u_hist: [0.0; REST], h: 0.0 },
             report: FitReport { max_err_db: e_db, max_err_deg: e_deg, passivity_shift: shift, modes: modes.len() },
         })
     }
@@ -320,7 +322,7 @@ impl ModalLoad {
     /// that needs it beside `&mut` access to its owner; give it back with [`Self::put_modes`].
     #[inline(always)]
     pub fn take_modes(&mut self) -> Modes<Vec<Quad>> {
-        let empty = Modes { quads: Vec::new(), g: 0.0, fir_rest: [0.0; MAX_TAPS], u_hist: [0.0; MAX_TAPS], h: 0.0 };
+        let empty = Modes { quads: Vec::new(), g: 0.0, fir_rest: [0.0; REST], u_hist: [0.0; REST], h: 0.0 };
         std::mem::replace(&mut self.modes, empty)
     }
 
@@ -431,7 +433,7 @@ impl<S: AsRef<[Quad]> + AsMut<[Quad]>> ModalOps for Modes<S> {
                 q.xi[l] = F::fma(q.zr[l], xi, q.zi[l] * xr);
             }
         }
-        self.u_hist = [u, self.u_hist[0], self.u_hist[1], self.u_hist[2]];
+        self.u_hist = [u, self.u_hist[0], self.u_hist[1]];
         self.h = F::fma(self.g, u, pre);
     }
 }
@@ -443,7 +445,7 @@ impl<S: AsRef<[Quad]> + AsMut<[Quad]>> Modes<S> {
             q.xr = [0.0; 4];
             q.xi = [0.0; 4];
         }
-        self.u_hist = [0.0; MAX_TAPS];
+        self.u_hist = [0.0; REST];
         self.h = 0.0;
     }
 
