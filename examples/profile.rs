@@ -3,7 +3,7 @@ use loadline::dsp::{Engine, Quality};
 use loadline::library;
 fn main() {
     let load = &library::find_load("closed-dynamic-32").unwrap().network;
-    let p = library::find_stage("laptop-jack").unwrap().params;
+    let p = library::find_stage(&std::env::var("STAGE").unwrap_or("laptop-jack".into())).unwrap().params;
     let mut a = Engine::new(48_000.0, Quality::Default, load, &p, 1).unwrap();
     let mut b = Engine::new(48_000.0, Quality::Default, load, &p, 2).unwrap();
     let mut l: Vec<f64> = (0..192_000).map(|k| 0.5 * (k as f64 * 0.13).sin()).collect();

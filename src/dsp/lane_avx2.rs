@@ -116,6 +116,14 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
     let ve0 = pair(*out_a, *out_b);
     let h_src = _mm_fmadd_pd(_mm_sub_pd(rc, rl), ip, _mm_sub_pd(vc, vl));
     let mut u = _mm_sub_pd(ve0, _mm_add_pd(h_src, thevenin(h)));
+    // The dependency chain from one step's current to the next step's is shortened by carrying
+    // what the element solve needs first: for the table, the grid position `p = u·inv_h + p0`,
+    // formed directly as `p' = (base·inv_h + p0) − (γ·inv_h)·i`; for a plain wire, `u' = base −
+    // (γ/R_tot)·u`. Both equal the unfolded forms to rounding (the drive `u` itself is still
+    // formed, for drives off the table).
+    let mut p = _mm_fmadd_pd(u, inv_h, p0);
+    let n_gamma_h = _mm_mul_pd(n_gamma, inv_h);
+    let n_gamma_r = _mm_mul_pd(n_gamma, inv_r);
 
     for k in 0..n {
         // The next sample's voltages. The last step's next drive is never used (it is recomputed
@@ -127,21 +135,22 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
             LINEAR => _mm_mul_pd(u, inv_r),
             TABLE => {
                 // `TableView::eval` in both lanes at once.
-                let p = _mm_fmadd_pd(u, inv_h, p0);
                 let ok = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
                 if _mm_movemask_pd(ok) == 3 {
                     let kk = _mm_cvttpd_epi32(p);
                     let t = _mm_sub_pd(p, _mm_cvtepi32_pd(kk));
                     let ka = _mm_cvtsi128_si32(kk) as usize;
                     let kb = _mm_extract_epi32::<1>(kk) as usize;
-                    let ra = _mm256_loadu_pd(ca.add(4 * ka));
-                    let rb = _mm256_loadu_pd(cb.add(4 * kb));
-                    let lo = _mm256_unpacklo_pd(ra, rb); // c0a c0b c2a c2b
-                    let hi = _mm256_unpackhi_pd(ra, rb); // c1a c1b c3a c3b
-                    let (c0, c2) = (_mm256_castpd256_pd128(lo), _mm256_extractf128_pd::<1>(lo));
-                    let (c1, c3) = (_mm256_castpd256_pd128(hi), _mm256_extractf128_pd::<1>(hi));
-                    let t2 = _mm_mul_pd(t, t);
-                    _mm_fmadd_pd(t2, _mm_fmadd_pd(t, c3, c2), _mm_fmadd_pd(t, c1, c0))
+                    // Each lane's cubic (`hermite_eval`) in scalar registers, its coefficients
+                    // loaded straight into the multiply-adds: shorter than a vector load and a
+                    // transpose.
+                    let cubic = |c: *const f64, t: __m128d| {
+                        let t2 = _mm_mul_sd(t, t);
+                        let hi = _mm_fmadd_sd(t, _mm_load_sd(c.add(3)), _mm_load_sd(c.add(2)));
+                        let lo = _mm_fmadd_sd(t, _mm_load_sd(c.add(1)), _mm_load_sd(c));
+                        _mm_fmadd_sd(t2, hi, lo)
+                    };
+                    _mm_unpacklo_pd(cubic(ca.add(4 * ka), t), cubic(cb.add(4 * kb), _mm_unpackhi_pd(t, t)))
                 } else {
                     let (ua, ub) = lanes(u);
                     pair(sa.solve::<HwFma>(ua), sb.solve::<HwFma>(ub))
@@ -164,7 +173,11 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
         let pre = _mm_add_pd(s, f);
         let a_src = _mm_fmadd_pd(rcl, ip, _mm_add_pd(vc, vl));
         let b_load = if Y { _mm_mul_pd(n_zd, _mm_fmadd_pd(g, th, pre)) } else { pre };
-        let u_next = _mm_fmadd_pd(n_gamma, i, _mm_sub_pd(ve_next, _mm_add_pd(a_src, b_load)));
+        let base = _mm_sub_pd(ve_next, _mm_add_pd(a_src, b_load));
+        let u_next = if KIND == LINEAR { _mm_fmadd_pd(n_gamma_r, u, base) } else { _mm_fmadd_pd(n_gamma, i, base) };
+        if KIND == TABLE {
+            p = _mm_fmadd_pd(n_gamma_h, i, _mm_fmadd_pd(base, inv_h, p0));
+        }
         // `Source::advance`.
         vc = _mm_fmadd_pd(rc, _mm_add_pd(i, ip), vc);
         vl = _mm_fmadd_pd(rl, _mm_sub_pd(i, ip), _mm_xor_pd(vl, neg0));

@@ -11,6 +11,8 @@ pub mod network;
 pub mod noise;
 pub mod nonlinear;
 pub mod resample;
+#[cfg(target_arch = "x86_64")]
+mod rails_avx2;
 pub mod smoother;
 pub mod simd;
 pub mod spice;

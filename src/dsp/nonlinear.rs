@@ -64,10 +64,10 @@ pub fn knee_inverse(y: f64) -> f64 {
 }
 
 /// Intervals of [`KneeTable`] over `0 ≤ x < KNEE_TABLE_END`.
-const KNEE_TABLE_LEN: usize = 4096;
-const KNEE_TABLE_END: f64 = 8.0;
+pub(crate) const KNEE_TABLE_LEN: usize = 4096;
+pub(crate) const KNEE_TABLE_END: f64 = 8.0;
 /// Below this |x| the knee's binomial series (in [`knee`]) is used instead of the table.
-const KNEE_SERIES_END: f64 = 0.3;
+pub(crate) const KNEE_SERIES_END: f64 = 0.3;
 
 /// The knee `S(x)` tabulated for the per-sample rail clip: cubic Hermite on a uniform grid from
 /// exact values and slopes (de Boor, *A Practical Guide to Splines*, ch. IV), spacing 1/512, so
@@ -75,7 +75,7 @@ const KNEE_SERIES_END: f64 = 0.3;
 /// become one lookup. Built once per process (allocates) by [`knee_table`].
 #[derive(Debug)]
 pub struct KneeTable {
-    coef: Vec<[f64; 4]>,
+    pub(crate) coef: Vec<[f64; 4]>,
 }
 
 /// The process-wide [`KneeTable`] (built on first use: call it off the audio thread).
@@ -140,6 +140,12 @@ impl KneeTable {
                 *v = v_peak * knee_series(*v * inv_v_peak);
             }
         } else {
+            #[cfg(target_arch = "x86_64")]
+            if F::HW {
+                // SAFETY: `F::HW` holds only in code compiled for, and run on, AVX2 and FMA.
+                unsafe { super::rails_avx2::clip(self, buf, v_peak, inv_v_peak) };
+                return;
+            }
             for v in buf.iter_mut() {
                 *v = v_peak * self.eval::<F>(*v * inv_v_peak);
             }
