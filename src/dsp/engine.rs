@@ -758,54 +758,76 @@ impl Engine {
     /// same output up to the resampler's rounding.
     #[inline(always)]
     fn run<F: Fma>(&mut self, io: &mut [f64]) {
-        let f = self.os.factor();
         let mut pos = 0;
         while pos < io.len() {
-            if !self.steady() {
-                io[pos] = self.sample::<F>(io[pos]);
-                pos += 1;
-                continue;
-            }
-            let n = (io.len() - pos).min(CHUNK);
-            let mut lo = std::mem::take(&mut self.lo_buf);
-            let mut hi = std::mem::take(&mut self.hi_buf);
-            self.front_block(&io[pos..pos + n], &mut lo[..n]);
-            self.os.up_block(&lo[..n], &mut hi[..n * f]);
-            self.steps::<F>(&mut hi[..n * f]);
-            self.os.down_block(&hi[..n * f], &mut lo[..n]);
-            self.back_block(&lo[..n], &mut io[pos..pos + n]);
-            self.lo_buf = lo;
-            self.hi_buf = hi;
-            pos += n;
+            pos = self.advance::<F>(io, pos);
         }
     }
 
-    /// [`Self::run`] for a stereo pair (see [`Engine::process_pair`]).
+    /// One step of [`Self::run`] from `pos`: a single sample while anything moves, else a chunk.
+    /// Returns the new position.
+    #[inline(always)]
+    fn advance<F: Fma>(&mut self, io: &mut [f64], pos: usize) -> usize {
+        if !self.steady() {
+            io[pos] = self.sample::<F>(io[pos]);
+            return pos + 1;
+        }
+        let f = self.os.factor();
+        let n = (io.len() - pos).min(CHUNK);
+        let mut lo = std::mem::take(&mut self.lo_buf);
+        let mut hi = std::mem::take(&mut self.hi_buf);
+        self.front_block(&io[pos..pos + n], &mut lo[..n]);
+        self.os.up_block(&lo[..n], &mut hi[..n * f]);
+        self.steps::<F>(&mut hi[..n * f]);
+        self.os.down_block(&hi[..n * f], &mut lo[..n]);
+        self.back_block(&lo[..n], &mut io[pos..pos + n]);
+        self.lo_buf = lo;
+        self.hi_buf = hi;
+        pos + n
+    }
+
+    /// [`Self::run`] for a stereo pair (see [`Engine::process_pair`]). Each channel takes exactly
+    /// the steps it would take alone (its own cursor; a sample while its parameters move, else a
+    /// chunk); whenever both cursors meet at the same kind of step, the two run side by side.
     #[inline(always)]
     fn run_pair<F: Fma>(a: &mut Engine, b: &mut Engine, l: &mut [f64], r: &mut [f64]) {
         let f = a.os.factor();
         let len = l.len().min(r.len());
-        let mut pos = 0;
-        while pos < len {
-            if !(a.steady() && b.steady()) {
-                (l[pos], r[pos]) = Self::pair::<F>(a, b, l[pos], r[pos]);
-                pos += 1;
-                continue;
+        let (l, r) = (&mut l[..len], &mut r[..len]);
+        let (mut pa, mut pb) = (0, 0);
+        while pa < len || pb < len {
+            if pa == pb {
+                let pos = pa;
+                let (sa, sb) = (a.steady(), b.steady());
+                if !sa && !sb {
+                    (l[pos], r[pos]) = Self::pair::<F>(a, b, l[pos], r[pos]);
+                    (pa, pb) = (pos + 1, pos + 1);
+                    continue;
+                }
+                if sa && sb {
+                    let n = (len - pos).min(CHUNK);
+                    let (mut la, mut ha) = (std::mem::take(&mut a.lo_buf), std::mem::take(&mut a.hi_buf));
+                    let (mut lb, mut hb) = (std::mem::take(&mut b.lo_buf), std::mem::take(&mut b.hi_buf));
+                    a.front_block(&l[pos..pos + n], &mut la[..n]);
+                    b.front_block(&r[pos..pos + n], &mut lb[..n]);
+                    a.os.up_block(&la[..n], &mut ha[..n * f]);
+                    b.os.up_block(&lb[..n], &mut hb[..n * f]);
+                    Self::steps_pair::<F>(a, b, &mut ha[..n * f], &mut hb[..n * f]);
+                    a.os.down_block(&ha[..n * f], &mut la[..n]);
+                    b.os.down_block(&hb[..n * f], &mut lb[..n]);
+                    a.back_block(&la[..n], &mut l[pos..pos + n]);
+                    b.back_block(&lb[..n], &mut r[pos..pos + n]);
+                    (a.lo_buf, a.hi_buf, b.lo_buf, b.hi_buf) = (la, ha, lb, hb);
+                    (pa, pb) = (pos + n, pos + n);
+                    continue;
+                }
             }
-            let n = (len - pos).min(CHUNK);
-            let (mut la, mut ha) = (std::mem::take(&mut a.lo_buf), std::mem::take(&mut a.hi_buf));
-            let (mut lb, mut hb) = (std::mem::take(&mut b.lo_buf), std::mem::take(&mut b.hi_buf));
-            a.front_block(&l[pos..pos + n], &mut la[..n]);
-            b.front_block(&r[pos..pos + n], &mut lb[..n]);
-            a.os.up_block(&la[..n], &mut ha[..n * f]);
-            b.os.up_block(&lb[..n], &mut hb[..n * f]);
-            Self::steps_pair::<F>(a, b, &mut ha[..n * f], &mut hb[..n * f]);
-            a.os.down_block(&ha[..n * f], &mut la[..n]);
-            b.os.down_block(&hb[..n * f], &mut lb[..n]);
-            a.back_block(&la[..n], &mut l[pos..pos + n]);
-            b.back_block(&lb[..n], &mut r[pos..pos + n]);
-            (a.lo_buf, a.hi_buf, b.lo_buf, b.hi_buf) = (la, ha, lb, hb);
-            pos += n;
+            // The channels' steps differ here: the one behind goes on alone.
+            if pa <= pb {
+                pa = a.advance::<F>(l, pa);
+            } else {
+                pb = b.advance::<F>(r, pb);
+            }
         }
     }
 
@@ -874,6 +896,13 @@ impl Engine {
         } else {
             self.table.invalidate();
         }
+    }
+
+    /// Runs the baseline code (no AVX2/FMA copies, no two-lane kernel) even on a CPU that has
+    /// AVX2 and FMA, or goes back to choosing by the CPU. For tests that compare the two and for
+    /// diagnosis; not for the audio thread's hot path.
+    pub fn set_baseline_code(&mut self, on: bool) {
+        self.hw_fma = !on && cfg!(target_arch = "x86_64") && has_avx2_fma();
     }
 
     /// True once the settled element law is being answered from its table.

@@ -56,12 +56,43 @@ pub(crate) unsafe fn run<const Y: bool, const PAIR: bool>(
     if buf_a.is_empty() || (PAIR && buf_b.len() != buf_a.len()) {
         return;
     }
-    if sa.linear && sb.linear {
-        steps::<Y, PAIR, LINEAR>(a, b, sa, sb, buf_a, buf_b)
-    } else if !sa.linear && !sb.linear && sa.table.is_some() && sb.table.is_some() {
-        steps::<Y, PAIR, TABLE>(a, b, sa, sb, buf_a, buf_b)
+    let (ka, kb) = (kind(sa), kind(sb));
+    if PAIR && ka != kb {
+        // A lane's arithmetic depends on its kind, so channels of different kinds run one at a
+        // time (each with its shadow), exactly as they would alone.
+        solo::<Y>(a, sa, buf_a);
+        solo::<Y>(b, sb, buf_b);
+        return;
+    }
+    match ka {
+        LINEAR => steps::<Y, PAIR, LINEAR>(a, b, sa, sb, buf_a, buf_b),
+        TABLE => steps::<Y, PAIR, TABLE>(a, b, sa, sb, buf_a, buf_b),
+        _ => steps::<Y, PAIR, OTHER>(a, b, sa, sb, buf_a, buf_b),
+    }
+}
+
+/// How a lane solves its element for the run.
+#[inline(always)]
+fn kind(s: &Solver) -> u8 {
+    if s.linear {
+        LINEAR
+    } else if s.table.is_some() {
+        TABLE
     } else {
-        steps::<Y, PAIR, OTHER>(a, b, sa, sb, buf_a, buf_b)
+        OTHER
+    }
+}
+
+/// One channel alone, its shadow in the second lane (see [`run`]).
+#[target_feature(enable = "avx2,fma")]
+unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64]) {
+    let mut regs = *a.m;
+    let mut shadow = Lane { m: &mut regs, src: a.src, zd: a.zd, gamma: a.gamma };
+    let mut ss = *sa;
+    match kind(sa) {
+        LINEAR => steps::<Y, false, LINEAR>(a, &mut shadow, sa, &mut ss, buf, &mut []),
+        TABLE => steps::<Y, false, TABLE>(a, &mut shadow, sa, &mut ss, buf, &mut []),
+        _ => steps::<Y, false, OTHER>(a, &mut shadow, sa, &mut ss, buf, &mut []),
     }
 }
 
@@ -136,24 +167,34 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
             TABLE => {
                 // `TableView::eval` in both lanes at once.
                 let ok = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
-                if _mm_movemask_pd(ok) == 3 {
+                // Each lane's cubic (`hermite_eval`) in scalar registers, its coefficients
+                // loaded straight into the multiply-adds: shorter than a vector load and a
+                // transpose.
+                let cubic = |c: *const f64, t: __m128d| {
+                    let t2 = _mm_mul_sd(t, t);
+                    let hi = _mm_fmadd_sd(t, _mm_load_sd(c.add(3)), _mm_load_sd(c.add(2)));
+                    let lo = _mm_fmadd_sd(t, _mm_load_sd(c.add(1)), _mm_load_sd(c));
+                    _mm_fmadd_sd(t2, hi, lo)
+                };
+                let m = _mm_movemask_pd(ok);
+                if m == 3 {
                     let kk = _mm_cvttpd_epi32(p);
                     let t = _mm_sub_pd(p, _mm_cvtepi32_pd(kk));
                     let ka = _mm_cvtsi128_si32(kk) as usize;
                     let kb = _mm_extract_epi32::<1>(kk) as usize;
-                    // Each lane's cubic (`hermite_eval`) in scalar registers, its coefficients
-                    // loaded straight into the multiply-adds: shorter than a vector load and a
-                    // transpose.
-                    let cubic = |c: *const f64, t: __m128d| {
-                        let t2 = _mm_mul_sd(t, t);
-                        let hi = _mm_fmadd_sd(t, _mm_load_sd(c.add(3)), _mm_load_sd(c.add(2)));
-                        let lo = _mm_fmadd_sd(t, _mm_load_sd(c.add(1)), _mm_load_sd(c));
-                        _mm_fmadd_sd(t2, hi, lo)
-                    };
                     _mm_unpacklo_pd(cubic(ca.add(4 * ka), t), cubic(cb.add(4 * kb), _mm_unpackhi_pd(t, t)))
                 } else {
+                    // A lane off the grid takes the exact solver; the other still reads the table,
+                    // so each lane's result is what it would be alone.
                     let (ua, ub) = lanes(u);
-                    pair(sa.solve::<HwFma>(ua), sb.solve::<HwFma>(ub))
+                    let one = |c: *const f64, p: __m128d| {
+                        let k = _mm_cvttsd_si32(p);
+                        let t = _mm_sub_sd(p, _mm_cvtsi32_sd(p, k));
+                        cubic(c.add(4 * k as usize), t)
+                    };
+                    let ia = if m & 1 != 0 { _mm_cvtsd_f64(one(ca, p)) } else { sa.exact(ua) };
+                    let ib = if m & 2 != 0 { _mm_cvtsd_f64(one(cb, _mm_unpackhi_pd(p, p))) } else { sb.exact(ub) };
+                    pair(ia, ib)
                 }
             }
             _ => {
