@@ -44,8 +44,9 @@
 //!   rejects everything that would fold into 0…fs/2.
 //!
 //! ## Delay lines and latency
-//! Each dense branch reads contiguous windows of a double-length circular buffer (every sample is
-//! written twice), so its dot products are straight loops; the kernels are compiled twice, for
+//! Each dense branch reads contiguous windows of a linear history buffer (every sample written
+//! once, the newest history moved back to the top now and then; see [`Line`]), so its dot
+//! products are straight loops; the kernels are compiled twice, for
 //! AVX2+FMA (taken when the CPU has it, checked once in [`Oversampler::new`]) and for the
 //! baseline, which differs only by rounding.
 //!
@@ -285,9 +286,15 @@ fn design_decimator(fp: f64, atten_db: f64) -> Vec<f64> {
     }
 }
 
-/// A history line that keeps the last `len` samples contiguous (each written twice), so any
-/// window of them is a plain slice. Samples arrive in blocks of `N` (the calls of one stage), `len`
-/// is a multiple of `N`, and the newest block starts at `pos`, newest sample first.
+/// A history line that keeps the last `len` samples contiguous, newest first, so any window of
+/// them is a plain slice: a linear buffer of `len` plus a spare of at least `2·len` and eight
+/// chunks' worth of samples, filled downwards from the top, whose newest `len` samples are moved
+/// back to the top when the next append would run off the bottom (at most once every two
+/// appends, since an append is at most `len` samples, and in the block path at most once every
+/// eight chunks: the move, about 130 instructions for 136 samples, then costs well under one
+/// instruction per base sample). Each sample is written once, rather than twice as in a
+/// double-length circular buffer. Samples arrive in blocks of `block` (the calls of one stage),
+/// and the newest sample is at `pos`.
 #[derive(Debug, Clone)]
 struct Line {
     buf: Vec<f64>,
@@ -298,49 +305,84 @@ struct Line {
 impl Line {
     fn new(min_len: usize, block: usize) -> Self {
         let len = min_len.max(1).div_ceil(block) * block;
-        Self { buf: vec![0.0; 2 * len], pos: 0, len }
+        let spare = (2 * len).max(8 * BLOCK * block);
+        Self { buf: vec![0.0; len + spare], pos: spare, len }
+    }
+    /// Makes room for `n ≤ len` samples below `pos` and moves `pos` down onto them.
+    #[inline(always)]
+    fn make_room(&mut self, n: usize) {
+        assert!(n <= self.len);
+        if self.pos < n {
+            self.shift();
+        }
+        self.pos -= n;
+    }
+    /// Moves the newest `len` samples to the top of the buffer.
+    #[cold]
+    #[inline(never)]
+    fn shift(&mut self) {
+        let top = self.buf.len() - self.len;
+        self.buf.copy_within(self.pos..self.pos + self.len, top);
+        self.pos = top;
     }
     /// Appends `x` (time order).
     #[inline(always)]
     fn push_block<const N: usize>(&mut self, x: &[f64; N]) {
-        debug_assert!(self.len.is_multiple_of(N) && self.pos.is_multiple_of(N));
-        self.pos = if self.pos == 0 { self.len - N } else { self.pos - N };
-        debug_assert!(self.pos + N <= self.len && self.buf.len() == 2 * self.len);
-        // SAFETY: pos + N ≤ len and the buffer holds 2·len samples.
+        self.make_room(N);
+        debug_assert!(self.pos + N <= self.buf.len());
+        // SAFETY: pos + N ≤ buf.len() (make_room leaves len ≥ N samples above pos).
         unsafe {
             let p = self.buf.as_mut_ptr().add(self.pos);
             for (i, &v) in x.iter().enumerate() {
                 *p.add(N - 1 - i) = v;
-                *p.add(self.len + N - 1 - i) = v;
             }
         }
     }
-    /// Appends `x[offset + stride·i]` for `i < n` (time order), `n ≤ len`.
+    /// Appends `x` (time order, at most `len` samples), four at a time reversed in registers.
     #[inline(always)]
-    fn push_strided(&mut self, x: &[f64], offset: usize, stride: usize, n: usize) {
-        assert!(n <= self.len && (n == 0 || offset + stride * (n - 1) < x.len()));
-        // Two runs at most: below `pos`, then (after wrapping) below `len`.
-        let first = n.min(self.pos);
-        // SAFETY: each run writes `[p0, p0 + run)` and `[p0 + len, p0 + len + run)` with
-        // `p0 + run ≤ len` inside the 2·len buffer; the reads are in bounds (asserted above).
+    fn push<V: Lanes>(&mut self, x: &[f64]) {
+        let n = x.len();
+        self.make_room(n);
+        // SAFETY: sample t goes to `pos + n − 1 − t`, inside the buffer (make_room); the reads
+        // are inside `x`.
         unsafe {
-            let s = x.as_ptr().add(offset);
-            let b = self.buf.as_mut_ptr();
-            let len = self.len;
-            let run = |p0: usize, from: usize, count: usize| {
-                let (lo, hi) = (b.add(p0 + count - 1), b.add(p0 + len + count - 1));
-                for i in 0..count {
-                    let v = *s.add(stride * (from + i));
-                    *lo.sub(i) = v;
-                    *hi.sub(i) = v;
-                }
-            };
-            run(self.pos - first, 0, first);
-            if first < n {
-                run(self.len - (n - first), first, n - first);
-                self.pos = self.len - (n - first);
-            } else {
-                self.pos -= first;
+            let top = self.buf.as_mut_ptr().add(self.pos + n);
+            let s = x.as_ptr();
+            let mut t = 0;
+            while t + 4 <= n {
+                V::load(s.add(t)).reverse().storeu(top.sub(t + 4));
+                t += 4;
+            }
+            while t < n {
+                *top.sub(t + 1) = *s.add(t);
+                t += 1;
+            }
+        }
+    }
+    /// Appends the pairs of `v` (time order, `2n` samples, `n ≤ len`): the first sample of each
+    /// pair to `a`, the second to `b`, eight samples split and reversed in registers at a time.
+    #[inline(always)]
+    fn push_pairs<V: Lanes>(a: &mut Line, b: &mut Line, v: &[f64]) {
+        let n = v.len() / 2;
+        a.make_room(n);
+        b.make_room(n);
+        // SAFETY: pair t goes to `pos + n − 1 − t` of each line, inside its buffer (make_room);
+        // the reads are inside `v` (2n samples).
+        unsafe {
+            let ta = a.buf.as_mut_ptr().add(a.pos + n);
+            let tb = b.buf.as_mut_ptr().add(b.pos + n);
+            let s = v.as_ptr();
+            let mut t = 0;
+            while t + 4 <= n {
+                let (e, o) = V::split_rev(V::load(s.add(2 * t)), V::load(s.add(2 * t + 4)));
+                e.storeu(ta.sub(t + 4));
+                o.storeu(tb.sub(t + 4));
+                t += 4;
+            }
+            while t < n {
+                *ta.sub(t + 1) = *s.add(2 * t);
+                *tb.sub(t + 1) = *s.add(2 * t + 1);
+                t += 1;
             }
         }
     }
@@ -348,7 +390,7 @@ impl Line {
     #[inline(always)]
     fn at(&self, age: usize) -> f64 {
         debug_assert!(age < self.len);
-        // SAFETY: pos < len and age < len, inside the 2·len buffer.
+        // SAFETY: pos + len ≤ buf.len() and age < len.
         unsafe { *self.buf.get_unchecked(self.pos + age) }
     }
     fn clear(&mut self) {
@@ -382,8 +424,17 @@ trait Lanes: Copy {
     fn from4(a: f64, b: f64, c: f64, d: f64) -> Self;
     /// `[x, x, x, x]`.
     fn splat(x: f64) -> Self;
-    /// The four lanes, lane 0 first.
-    fn to_array(self) -> [f64; 4];
+    /// # Safety
+    /// `p` must be valid for writing four `f64` (any alignment).
+    unsafe fn storeu(self, p: *mut f64);
+    /// `[v3, v2, v1, v0]`.
+    fn reverse(self) -> Self;
+    /// From `a = [x0, x1, x2, x3]` and `b = [x4, x5, x6, x7]`: the even and odd samples, each
+    /// reversed, `([x6, x4, x2, x0], [x7, x5, x3, x1])`.
+    fn split_rev(a: Self, b: Self) -> (Self, Self);
+    /// From `y = [y3, y2, y1, y0]` and `d = [d3, d2, d1, d0]`: `[y0, d0, y1, d1]` and
+    /// `[y2, d2, y3, d3]`, the two in time order and interleaved.
+    fn zip_rev(y: Self, d: Self) -> (Self, Self);
 }
 
 /// Baseline lanes (the compiler maps them onto whatever vector unit the target has).
@@ -449,8 +500,24 @@ impl Lanes for Plain {
         Plain([x; 4])
     }
     #[inline(always)]
-    fn to_array(self) -> [f64; 4] {
-        self.0
+    unsafe fn storeu(self, p: *mut f64) {
+        // SAFETY: the caller guarantees four writable f64.
+        unsafe { p.cast::<[f64; 4]>().write_unaligned(self.0) }
+    }
+    #[inline(always)]
+    fn reverse(self) -> Self {
+        let v = self.0;
+        Plain([v[3], v[2], v[1], v[0]])
+    }
+    #[inline(always)]
+    fn split_rev(a: Self, b: Self) -> (Self, Self) {
+        let (a, b) = (a.0, b.0);
+        (Plain([b[2], b[0], a[2], a[0]]), Plain([b[3], b[1], a[3], a[1]]))
+    }
+    #[inline(always)]
+    fn zip_rev(y: Self, d: Self) -> (Self, Self) {
+        let (y, d) = (y.0, d.0);
+        (Plain([y[3], d[3], y[2], d[2]]), Plain([y[1], d[1], y[0], d[0]]))
     }
 }
 
@@ -558,10 +625,28 @@ mod avx {
             Avx(unsafe { _mm256_set1_pd(x) })
         }
         #[inline(always)]
-        fn to_array(self) -> [f64; 4] {
-            let mut r = [0.0; 4];
-            unsafe { _mm256_storeu_pd(r.as_mut_ptr(), self.0) };
-            r
+        unsafe fn storeu(self, p: *mut f64) {
+            unsafe { _mm256_storeu_pd(p, self.0) }
+        }
+        #[inline(always)]
+        fn reverse(self) -> Self {
+            Avx(unsafe { _mm256_permute4x64_pd::<0b00_01_10_11>(self.0) })
+        }
+        #[inline(always)]
+        fn split_rev(a: Self, b: Self) -> (Self, Self) {
+            unsafe {
+                // [x0, x4, x2, x6] and [x1, x5, x3, x7], then lanes 3, 1, 2, 0 of each.
+                let (lo, hi) = (_mm256_unpacklo_pd(a.0, b.0), _mm256_unpackhi_pd(a.0, b.0));
+                (Avx(_mm256_permute4x64_pd::<0b00_10_01_11>(lo)), Avx(_mm256_permute4x64_pd::<0b00_10_01_11>(hi)))
+            }
+        }
+        #[inline(always)]
+        fn zip_rev(y: Self, d: Self) -> (Self, Self) {
+            unsafe {
+                // [y3, d3, y1, d1] and [y2, d2, y0, d0], then their halves regrouped.
+                let (lo, hi) = (_mm256_unpacklo_pd(y.0, d.0), _mm256_unpackhi_pd(y.0, d.0));
+                (Avx(_mm256_permute2f128_pd::<0x31>(hi, lo)), Avx(_mm256_permute2f128_pd::<0x20>(hi, lo)))
+            }
         }
     }
 }
@@ -578,6 +663,30 @@ const fn recent_len(n: usize) -> usize {
         4
     } else {
         2 * n
+    }
+}
+
+/// [`Dense::run_block`] output modes: store, add, or store interleaved with a delayed input.
+const STORE: u8 = 0;
+const ADD: u8 = 1;
+const ZIP: u8 = 2;
+
+/// Output `i` of [`Dense::run_block`] as `MODE` says (`d`: the delayed input, for [`ZIP`]).
+///
+/// # Safety
+/// `y` must be valid for output `i` (index `i`, or `2i + 1` for `ZIP`).
+#[inline(always)]
+unsafe fn emit<const MODE: u8>(y: *mut f64, i: usize, v: f64, d: f64) {
+    // SAFETY: the caller's.
+    unsafe {
+        match MODE {
+            STORE => *y.add(i) = v,
+            ADD => *y.add(i) += v,
+            _ => {
+                *y.add(2 * i) = v;
+                *y.add(2 * i + 1) = d;
+            }
+        }
     }
 }
 
@@ -620,30 +729,36 @@ impl Dense {
         Self { full, head, hist, l, taps: c.len(), line, recent: Recent::default() }
     }
 
-    /// Block form of [`Dense::run`]: `n` samples `x[xo + xs·i]` (time order) in; output `i`
-    /// written to (`ADD`: added to) `y[ys·i]`. `n` is a multiple of `N` and at most `BLOCK·N`.
+    /// Block form of [`Dense::run`] over the newest `n` samples of the line, already appended
+    /// (see [`Line::push`], [`Line::push_pairs`]); `n` is a multiple of `N` and at most `BLOCK·N`.
+    /// Output `i` goes to `y` as `MODE` says: [`STORE`] to `y[i]`, [`ADD`] added to `y[i]`, or
+    /// [`ZIP`] to `y[2i]`, with the input `delay` samples before it (from the same line: the
+    /// half-band interpolator's pure-delay branch) to `y[2i + 1]`.
     ///
-    /// All `n` samples are appended first. The outputs are then computed 32 at a time as eight
-    /// vectors of four consecutive outputs: each tap is broadcast once and multiplied into all
-    /// eight, whose samples for that tap are eight contiguous (unaligned) vectors of the line.
+    /// The outputs are computed 32 at a time as eight vectors of four consecutive outputs: each
+    /// tap is broadcast once and multiplied into all eight, whose samples for that tap are eight
+    /// contiguous (unaligned) vectors of the line.
     /// Against the earlier form (four outputs, each a horizontal vector over four taps) this
     /// needs no horizontal sums at the end, runs over the exact tap count rather than one padded
     /// to a multiple of 4 (139 rather than 144 multiply-adds per output of the 48 kHz outer
     /// decimator), and makes one load of a coefficient serve eight multiply-adds rather than four;
     /// eight independent accumulators cover the multiply-add latency (4 cycles, 2 per cycle).
+    /// Each vector (newest output in lane 0, as the line runs) is reversed, or interleaved with
+    /// the delayed inputs, in registers and stored whole.
     /// The rest (fewer than 32 outputs, only for chunks that are not a multiple of 32 outputs)
     /// four, then one at a time, as before.
     #[inline(always)]
-    fn run_block<V: Lanes, const N: usize, const ADD: bool>(&mut self, x: &[f64], xo: usize, xs: usize, n: usize, y: &mut [f64], ys: usize) {
+    fn run_block<V: Lanes, const N: usize, const MODE: u8>(&mut self, n: usize, y: &mut [f64], delay: usize) {
         debug_assert!(n.is_multiple_of(N) && n <= BLOCK * N);
-        self.line.push_strided(x, xo, xs, n);
         let m = self.full.len();
-        assert!(n == 0 || ys * (n - 1) < y.len());
-        debug_assert!(self.line.pos + n + m <= 2 * self.line.len + 1);
+        let ys = if MODE == ZIP { 2 } else { 1 };
+        assert!(n == 0 || ys * n <= y.len());
+        assert!(MODE != ZIP || n + delay <= self.line.len);
+        debug_assert!(self.line.len >= n + m && self.line.pos + self.line.len <= self.line.buf.len());
         let mut i = 0;
-        // SAFETY: output `i`'s window `[pos + n − 1 − i, … + m)` lies inside the 2·len buffer
-        // (len ≥ m + BLOCK·N, see `Dense::new`); `full` has `m` taps, a multiple of 4; `y`
-        // indices are asserted above.
+        // SAFETY: output `i`'s window `[pos + n − 1 − i, … + m)` lies inside the line's newest
+        // `len` samples (len ≥ m + BLOCK·N, see `Dense::new`), as does its delayed input (asserted
+        // above); `full` has `m` taps, a multiple of 4; `y` indices are asserted above.
         unsafe {
             let lp = self.line.buf.as_ptr().add(self.line.pos);
             let cp = self.full.as_ptr();
@@ -673,11 +788,16 @@ impl Dense {
                     }
                     j += 1;
                 }
-                for (g, ag) in a.iter().enumerate() {
-                    let r = ag.to_array();
-                    for t in 0..4 {
-                        let o = yp.add(ys * (i + 4 * g + t));
-                        *o = if ADD { *o + r[3 - t] } else { r[3 - t] };
+                for (g, &ag) in a.iter().enumerate() {
+                    let o = yp.add(ys * (i + 4 * g));
+                    match MODE {
+                        STORE => ag.reverse().storeu(o),
+                        ADD => ag.reverse().add(V::load(o)).storeu(o),
+                        _ => {
+                            let (p, q) = V::zip_rev(ag, V::load(b.add(delay).sub(4 * g)));
+                            p.storeu(o);
+                            q.storeu(o.add(4));
+                        }
                     }
                 }
                 i += 32;
@@ -695,8 +815,7 @@ impl Dense {
                 }
                 let h = V::hsum4(a[0], a[1], a[2], a[3]);
                 for (t, &ht) in h.iter().enumerate() {
-                    let o = yp.add(ys * (i + t));
-                    *o = if ADD { *o + ht } else { ht };
+                    emit::<MODE>(yp, i + t, ht, *lp.add(n - 1 - i - t + delay));
                 }
                 i += 4;
             }
@@ -708,18 +827,16 @@ impl Dense {
                     a = a.madd(V::load(cp.add(j)), V::load(w0.add(j)));
                     j += 4;
                 }
-                let o = yp.add(ys * i);
-                *o = if ADD { *o + a.hsum() } else { a.hsum() };
+                emit::<MODE>(yp, i, a.hsum(), *w0.add(delay));
                 i += 1;
             }
-        }
-        // Keep the per-sample state: Recent holds the newest samples.
-        let rq = recent_len(N) / 4;
-        let rp = self.recent.0.as_mut_ptr();
-        for q in 0..rq {
-            let v = V::from4(self.line.at(4 * q), self.line.at(4 * q + 1), self.line.at(4 * q + 2), self.line.at(4 * q + 3));
-            // SAFETY: `Recent` holds 32 ≥ 4·rq f64, 32-byte aligned.
-            unsafe { v.store(rp.add(4 * q)) };
+            // Keep the per-sample state: Recent holds the newest samples.
+            let rp = self.recent.0.as_mut_ptr();
+            for q in 0..recent_len(N) / 4 {
+                // SAFETY: `Recent` holds 32 ≥ recent_len f64, 32-byte aligned; the line holds
+                // len ≥ recent_len samples from pos.
+                V::load(lp.add(4 * q)).store(rp.add(4 * q));
+            }
         }
     }
 
@@ -931,20 +1048,13 @@ impl Up2 {
         (y, d)
     }
     /// Block form: `u` (time order, a multiple of `N` samples, at most `BLOCK·N`) in,
-    /// `w[..2·u.len()]` out.
+    /// `w[..2·u.len()]` out. The pure delay `u[i − k]` is read from the line (which holds the
+    /// samples before this block contiguously with it) and interleaved with the dense outputs in
+    /// registers as they are stored.
     #[inline(always)]
     fn process_block<V: Lanes, const N: usize>(&mut self, u: &[f64], w: &mut [f64]) {
-        let n = u.len();
-        let k = self.k;
-        let w = &mut w[..2 * n];
-        // Pure delay u[i − k]: from before this block (read before appending), then from it.
-        for i in 0..k.min(n) {
-            w[2 * i + 1] = self.dense.line.at(k - i - 1);
-        }
-        for (o, &v) in w.chunks_exact_mut(2).skip(k).zip(u) {
-            o[1] = v;
-        }
-        self.dense.run_block::<V, N, false>(u, 0, 1, n, w, 2);
+        self.dense.line.push::<V>(u);
+        self.dense.run_block::<V, N, ZIP>(u.len(), w, self.k);
     }
     fn clear(&mut self) {
         self.dense.clear();
@@ -1003,22 +1113,40 @@ impl Down2 {
     #[inline(always)]
     fn process_block<V: Lanes, const N: usize>(&mut self, v: &[f64], y: &mut [f64]) {
         let n = v.len() / 2;
-        let (d, o) = if self.late { (0, 1) } else { (1, 0) };
         let ck = self.k + self.late as usize;
-        let y = &mut y[..n];
-        // Centre tap on the other phase, delayed by ck pairs: from before this block (read
-        // before appending), then from it.
-        // (Two loops rather than a select per output, which cost about ten instructions each.)
-        let before = ck.min(n);
-        for (i, yi) in y[..before].iter_mut().enumerate() {
-            *yi = 0.5 * self.centre.at(ck - i - 1);
+        // Both phases appended in one pass over the pairs.
+        if self.late {
+            Line::push_pairs::<V>(&mut self.dense.line, &mut self.centre, v);
+        } else {
+            Line::push_pairs::<V>(&mut self.centre, &mut self.dense.line, v);
         }
-        let x = &v[o..o + 2 * (n - before)];
-        for (yi, p) in y[before..].iter_mut().zip(x.chunks_exact(2)) {
-            *yi = 0.5 * p[0];
+        // Centre tap on the other phase, delayed by ck pairs (the line holds the pairs before
+        // this block contiguously with it), then the dense branch added.
+        self.centre_block::<V>(n, &mut y[..n], ck);
+        self.dense.run_block::<V, N, ADD>(n, y, 0);
+    }
+    /// `y[i] = ½·u[i − ck]` for the `n` newest pairs' centre-phase samples `u` (already
+    /// appended), four at a time reversed in registers.
+    #[inline(always)]
+    fn centre_block<V: Lanes>(&self, n: usize, y: &mut [f64], ck: usize) {
+        let c = &self.centre;
+        assert!(n + ck <= c.len && y.len() == n);
+        // SAFETY: output i reads age `n − 1 − i + ck < len` from pos (asserted), inside the
+        // buffer; the writes are inside `y`.
+        unsafe {
+            let top = c.buf.as_ptr().add(c.pos + n + ck); // u[i − ck] at top − 1 − i
+            let yp = y.as_mut_ptr();
+            let half = V::splat(0.5);
+            let mut i = 0;
+            while i + 4 <= n {
+                V::mul(half, V::load(top.sub(i + 4)).reverse()).storeu(yp.add(i));
+                i += 4;
+            }
+            while i < n {
+                *yp.add(i) = 0.5 * *top.sub(i + 1);
+                i += 1;
+            }
         }
-        self.centre.push_strided(v, o, 2, n);
-        self.dense.run_block::<V, N, true>(v, d, 2, n, y, 1);
     }
     fn clear(&mut self) {
         self.dense.clear();
@@ -1081,10 +1209,15 @@ impl DownOuter {
     #[inline(always)]
     fn process_block<V: Lanes>(&mut self, v: &[f64], y: &mut [f64]) {
         let n = v.len() / 2;
-        let (p, q) = if self.late { (0, 1) } else { (1, 0) };
+        // Both phases appended in one pass over the pairs.
+        if self.late {
+            Line::push_pairs::<V>(&mut self.aligned.line, &mut self.other.line, v);
+        } else {
+            Line::push_pairs::<V>(&mut self.other.line, &mut self.aligned.line, v);
+        }
         let y = &mut y[..n];
-        self.aligned.run_block::<V, 1, false>(v, p, 2, n, y, 1);
-        self.other.run_block::<V, 1, true>(v, q, 2, n, y, 1);
+        self.aligned.run_block::<V, 1, STORE>(n, y, 0);
+        self.other.run_block::<V, 1, ADD>(n, y, 0);
     }
     fn clear(&mut self) {
         self.aligned.clear();
@@ -1789,13 +1922,20 @@ mod tests {
     }
 
     /// The block methods give what the per-sample ones give (up to rounding), including when
-    /// the two are interleaved and when blocks do not divide evenly into chunks.
+    /// the two are interleaved and when blocks do not divide evenly into chunks, in the AVX2
+    /// build (where the CPU has it) and in the baseline build.
     #[test]
     fn blocks_match_samples() {
-        for fs in [11_025.0, 22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0] {
-            for q in QUALITIES {
+        for (fs, q, baseline) in [11_025.0, 22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0]
+            .into_iter()
+            .flat_map(|fs| QUALITIES.into_iter().flat_map(move |q| [(fs, q, false), (fs, q, true)]))
+        {
+            {
                 let mut a = Oversampler::new(fs, q);
                 let mut b = a.clone();
+                if baseline {
+                    b.avx2 = false;
+                }
                 let f = a.factor();
                 let x = noise(700, 6);
                 let mut buf = [0.0; MAX_FACTOR];
