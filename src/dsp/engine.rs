@@ -600,9 +600,10 @@ impl Engine {
         for (y, &v) in y.iter_mut().zip(v) {
             let o = v * g;
             let a = o.abs();
-            // Non-finite (NaN fails both tests) or below 1e-30: 0, as in `back`.
-            bad |= !(a <= f64::MAX);
-            *y = if a >= 1.0e-30 && a <= f64::MAX { o } else { 0.0 };
+            // Non-finite (NaN fails the comparison) or below 1e-30: 0, as in `back`.
+            let finite = a <= f64::MAX;
+            bad |= !finite;
+            *y = if finite && a >= 1.0e-30 { o } else { 0.0 };
         }
         if bad {
             self.recover();
