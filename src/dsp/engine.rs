@@ -519,8 +519,7 @@ impl Engine {
         if self.table.building() {
             self.table.build_step();
         }
-        let x = if x.is_finite() { x.clamp(-1.0e6, 1.0e6) } else { 0.0 };
-        let mut e = x * SQRT_2 * self.level_v;
+        let mut e = open_circuit_v(x, self.level_v);
         if self.noise_sigma_v > 0.0 {
             e += self.noise_sigma_v * self.noise.gaussian();
         }
@@ -571,8 +570,7 @@ impl Engine {
     fn front_block(&mut self, x: &[f64], e: &mut [f64]) {
         let level = self.level_v;
         for (e, &x) in e.iter_mut().zip(x) {
-            let x = if x.is_finite() { x.clamp(-1.0e6, 1.0e6) } else { 0.0 };
-            *e = x * SQRT_2 * level;
+            *e = open_circuit_v(x, level);
         }
         if self.noise_sigma_v > 0.0 {
             for e in e.iter_mut() {
@@ -676,12 +674,10 @@ impl Engine {
         if let Some(mut r) = self.load.modal.regs::<1>() {
             #[cfg(target_arch = "x86_64")]
             if F::HW {
-                let mut shadow = r;
-                let (mut la, mut lb) = (self.lane::<F, _, Y>(&mut r), self.lane::<F, _, Y>(&mut shadow));
+                let mut la = self.lane::<F, _, Y>(&mut r);
                 let mut sa = self.solver();
-                let mut sb = sa;
                 // SAFETY: `F::HW` holds only inside the AVX2+FMA entry points (`hw_fma`).
-                unsafe { lane_avx2::run::<Y, false>(&mut la, &mut lb, &mut sa, &mut sb, buf, &mut []) };
+                unsafe { lane_avx2::solo::<Y>(&mut la, &mut sa, buf) };
                 let s = sa.finish();
                 self.src = la.src;
                 self.keep_solver(s);
@@ -740,7 +736,7 @@ impl Engine {
         let (mut la, mut lb) = (a.lane::<F, _, Y>(ra), b.lane::<F, _, Y>(rb));
         let (mut sa, mut sb) = (a.solver(), b.solver());
         // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`).
-        unsafe { lane_avx2::run::<Y, true>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb) };
+        unsafe { lane_avx2::stereo::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb) };
         let (fa, fb) = (sa.finish(), sb.finish());
         (a.src, b.src) = (la.src, lb.src);
         a.keep_solver(fa);
@@ -920,6 +916,15 @@ impl Engine {
     pub fn output_element(&self) -> OutputElement {
         self.element
     }
+}
+
+/// The amplifier's ideal open-circuit voltage for an input sample `x` (digital full scale) at
+/// `level_v` (volts RMS at 0 dBFS): `x·√2·level`, with NaN and Inf taken as silence and absurd
+/// values bounded.
+#[inline(always)]
+fn open_circuit_v(x: f64, level_v: f64) -> f64 {
+    let x = if x.is_finite() { x.clamp(-1.0e6, 1.0e6) } else { 0.0 };
+    x * SQRT_2 * level_v
 }
 
 fn build_load_at(net: &Network, fs_internal_hz: f64) -> Result<PreparedLoad, NetworkError> {

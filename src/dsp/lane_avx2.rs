@@ -8,7 +8,8 @@
 //! and the same fused multiply-adds, so a channel's output is bit-identical whichever path runs it
 //! and whether it runs alone or beside another (tested: `tests/engine_fast.rs`).
 //!
-//! Threading: audio thread; no allocation. Only call [`run`] on a CPU with AVX2 and FMA.
+//! Threading: audio thread; no allocation. Only call [`stereo`] and [`solo`] on a CPU with AVX2
+//! and FMA.
 
 use super::lane::{Lane, Solver};
 use super::modal::{Modes, Quad};
@@ -38,14 +39,13 @@ unsafe fn lanes(v: __m128d) -> (f64, f64) {
     (_mm_cvtsd_f64(v), _mm_cvtsd_f64(_mm_unpackhi_pd(v, v)))
 }
 
-/// Runs the steps of lanes `a` and `b` over `buf_a` and (if `PAIR`) `buf_b`, rail-clipped voltages
-/// in, load voltages out, in place. Without `PAIR`, `b` must be a copy of `a` (its shadow, which
-/// reads `buf_a` and whose results are dropped) and `buf_b` is not touched. `Y`: admittance form.
+/// Runs the steps of a stereo pair's lanes `a` and `b` over `buf_a` and `buf_b` (equally long),
+/// rail-clipped voltages in, load voltages out, in place. `Y`: admittance form.
 ///
 /// # Safety
-/// The CPU must have AVX2 and FMA. With `PAIR`, `buf_b` must be as long as `buf_a`.
+/// The CPU must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn run<const Y: bool, const PAIR: bool>(
+pub(crate) unsafe fn stereo<const Y: bool>(
     a: &mut Lane<&mut Regs, Y>,
     b: &mut Lane<&mut Regs, Y>,
     sa: &mut Solver,
@@ -53,22 +53,34 @@ pub(crate) unsafe fn run<const Y: bool, const PAIR: bool>(
     buf_a: &mut [f64],
     buf_b: &mut [f64],
 ) {
-    if buf_a.is_empty() || (PAIR && buf_b.len() != buf_a.len()) {
+    if buf_a.is_empty() || buf_b.len() != buf_a.len() {
         return;
     }
-    let (ka, kb) = (kind(sa), kind(sb));
-    if PAIR && ka != kb {
+    let k = kind(sa);
+    if k != kind(sb) {
         // A lane's arithmetic depends on its kind, so channels of different kinds run one at a
         // time (each with its shadow), exactly as they would alone.
         solo::<Y>(a, sa, buf_a);
         solo::<Y>(b, sb, buf_b);
         return;
     }
-    match ka {
-        LINEAR => steps::<Y, PAIR, LINEAR>(a, b, sa, sb, buf_a, buf_b),
-        TABLE => steps::<Y, PAIR, TABLE>(a, b, sa, sb, buf_a, buf_b),
-        _ => steps::<Y, PAIR, OTHER>(a, b, sa, sb, buf_a, buf_b),
+    by_kind::<Y, true>(k, a, b, sa, sb, buf_a, buf_b)
+}
+
+/// Runs one channel's lane `a` over `buf` like [`stereo`], with a shadow copy of it in the second
+/// lane (whose results are dropped), so its output is what it would be beside another channel.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64]) {
+    if buf.is_empty() {
+        return;
     }
+    let mut regs = *a.m;
+    let mut shadow = Lane { m: &mut regs, src: a.src, zd: a.zd, gamma: a.gamma };
+    let mut ss = *sa;
+    by_kind::<Y, false>(kind(sa), a, &mut shadow, sa, &mut ss, buf, &mut [])
 }
 
 /// How a lane solves its element for the run.
@@ -83,20 +95,26 @@ fn kind(s: &Solver) -> u8 {
     }
 }
 
-/// One channel alone, its shadow in the second lane (see [`run`]).
-#[target_feature(enable = "avx2,fma")]
-unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64]) {
-    let mut regs = *a.m;
-    let mut shadow = Lane { m: &mut regs, src: a.src, zd: a.zd, gamma: a.gamma };
-    let mut ss = *sa;
-    match kind(sa) {
-        LINEAR => steps::<Y, false, LINEAR>(a, &mut shadow, sa, &mut ss, buf, &mut []),
-        TABLE => steps::<Y, false, TABLE>(a, &mut shadow, sa, &mut ss, buf, &mut []),
-        _ => steps::<Y, false, OTHER>(a, &mut shadow, sa, &mut ss, buf, &mut []),
+/// [`steps`] for a run-time `kind`.
+#[inline(always)]
+unsafe fn by_kind<const Y: bool, const PAIR: bool>(
+    kind: u8,
+    a: &mut Lane<&mut Regs, Y>,
+    b: &mut Lane<&mut Regs, Y>,
+    sa: &mut Solver,
+    sb: &mut Solver,
+    buf_a: &mut [f64],
+    buf_b: &mut [f64],
+) {
+    match kind {
+        LINEAR => steps::<Y, PAIR, LINEAR>(a, b, sa, sb, buf_a, buf_b),
+        TABLE => steps::<Y, PAIR, TABLE>(a, b, sa, sb, buf_a, buf_b),
+        _ => steps::<Y, PAIR, OTHER>(a, b, sa, sb, buf_a, buf_b),
     }
 }
 
-/// [`run`] for one way of solving the element (`KIND`).
+/// The steps of lanes `a` and `b` for one way of solving the element (`KIND`). Without `PAIR`,
+/// `b` is `a`'s shadow: it reads `buf_a`, and `buf_b` is not touched.
 #[target_feature(enable = "avx2,fma")]
 unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
     a: &mut Lane<&mut Regs, Y>,
