@@ -161,24 +161,65 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
 
     // `Lane::thevenin`.
     let thevenin = |h: __m128d| if Y { _mm_mul_pd(_mm_xor_pd(h, neg0), zd) } else { h };
+    // This step's history `pre` (`Modes::pre`): Σ Re(c·z·x) per channel plus the FIR part.
+    let hsum = |pa: __m256d, pb: __m256d| {
+        let hs = _mm256_hadd_pd(pa, pb); // (p0+p1)a (p0+p1)b (p2+p3)a (p2+p3)b
+        _mm_add_pd(_mm256_castpd256_pd128(hs), _mm256_extractf128_pd::<1>(hs))
+    };
+    let mut pre = {
+        let pa = _mm256_fmadd_pd(czr_a, xr_a, _mm256_fmadd_pd(nczi_a, xi_a, zero4));
+        let pb = _mm256_fmadd_pd(czr_b, xr_b, _mm256_fmadd_pd(nczi_b, xi_b, zero4));
+        let f = _mm_fmadd_pd(fir0, uh0, _mm_fmadd_pd(fir1, uh1, _mm_mul_pd(fir2, uh2)));
+        _mm_add_pd(hsum(pa, pb), f)
+    };
+    let mut th = thevenin(h);
     // `Lane::drive`: u = ve − (h_src + th), h_src = (R_C − R_L)·i_prev + (v_C − v_L).
     let ve0 = pair(*out_a, *out_b);
     let h_src = _mm_fmadd_pd(_mm_sub_pd(rc, rl), ip, _mm_sub_pd(vc, vl));
-    let mut u = _mm_sub_pd(ve0, _mm_add_pd(h_src, thevenin(h)));
-    // The dependency chain from one step's current to the next step's is shortened by carrying
-    // what the element solve needs first: for the table, the grid position `p = u·inv_h + p0`,
-    // formed directly as `p' = (base·inv_h + p0) − (γ·inv_h)·i`; for a plain wire, `u' = base −
-    // (γ/R_tot)·u`. Both equal the unfolded forms to rounding (the drive `u` itself is still
-    // formed, for drives off the table).
+    let mut u = _mm_sub_pd(ve0, _mm_add_pd(h_src, th));
+    // `base`: the next drive without this step's current (`Lane::step`), u' = base − γ·i.
+    let mut base = {
+        let j = 1.min(n - 1);
+        let a_src = _mm_fmadd_pd(rcl, ip, _mm_add_pd(vc, vl));
+        let b_load = if Y { _mm_mul_pd(n_zd, _mm_fmadd_pd(g, th, pre)) } else { pre };
+        _mm_sub_pd(pair(*out_a.add(j), *out_b.add(j)), _mm_add_pd(a_src, b_load))
+    };
+    // Two dependency chains are kept short by carrying what is needed first.
+    // - The element solve's input: for the table, the grid position `p = u·inv_h + p0`, formed
+    //   as `p' = (base·inv_h + p0) − (γ·inv_h)·i`; for a plain wire, `u' = base − (γ/R_tot)·u`.
+    // - The step after next: every history is affine in the states and the currents, so the next
+    //   step's `base` is formed from this step's states (before their update) plus this step's
+    //   current (and, for the admittance form, load voltage) through one multiply-add each. The
+    //   modes enter through `c·z²`, so their update and horizontal sum are off the chain: with
+    //   `e = Σ Re(c·z²·x) + d₃·w[n−1] + d₄·w[n−2]` and `κ = Σ Re(c·z) + d₂`, the next `pre` is
+    //   `e + κ·w`, and (expanding `Lane::step` one sample on)
+    //     admittance: base' = ve'' − (v_C − v_L) − (R_C − R_L)·i_prev + zd·(e − g·zd·pre)
+    //                         − 2(R_C + R_L)·i + zd·(κ − g²·zd)·v,
+    //     impedance:  base' = ve'' − (v_C − v_L) − (R_C − R_L)·i_prev − e − (2(R_C + R_L) + κ)·i.
+    // Both equal the unfolded forms to rounding (tested against the baseline code).
     let mut p = _mm_fmadd_pd(u, inv_h, p0);
+    let mut pb = _mm_fmadd_pd(base, inv_h, p0);
     let n_gamma_h = _mm_mul_pd(n_gamma, inv_h);
     let n_gamma_r = _mm_mul_pd(n_gamma, inv_r);
+    // c·z² = (c·z)·z, as (re, −im).
+    let c2 = |czr: __m256d, nczi: __m256d, zr: __m256d, zi: __m256d| {
+        (_mm256_fmadd_pd(czr, zr, _mm256_mul_pd(nczi, zi)), _mm256_fmsub_pd(nczi, zr, _mm256_mul_pd(czr, zi)))
+    };
+    let (c2r_a, nc2i_a) = c2(czr_a, nczi_a, zr_a, zi_a);
+    let (c2r_b, nc2i_b) = c2(czr_b, nczi_b, zr_b, zi_b);
+    let kappa = _mm_add_pd(hsum(czr_a, czr_b), fir0);
+    let rcl2 = _mm_add_pd(rcl, rcl);
+    let rc_rl = _mm_sub_pd(rc, rl);
+    // Weights of this step's current and load voltage in the next `base` (negated for the current).
+    let n_wi = if Y { _mm_xor_pd(rcl2, neg0) } else { _mm_xor_pd(_mm_add_pd(rcl2, kappa), neg0) };
+    let wv = _mm_mul_pd(zd, _mm_fnmadd_pd(_mm_mul_pd(g, g), zd, kappa));
+    let g_zd = _mm_mul_pd(g, zd);
 
     for k in 0..n {
-        // The next sample's voltages. The last step's next drive is never used (it is recomputed
-        // from the states next time), so it reads its own sample again rather than branch.
-        let j = (k + 1).min(n - 1);
-        let ve_next = pair(*out_a.add(j), *out_b.add(j));
+        // The voltage two samples on. The last steps' look-ahead is never used (it is recomputed
+        // from the states next time), so they read the last sample again rather than branch.
+        let j = (k + 2).min(n - 1);
+        let ve2 = pair(*out_a.add(j), *out_b.add(j));
         // The element: `Solver::solve`.
         let i = match KIND {
             LINEAR => _mm_mul_pd(u, inv_r),
@@ -220,29 +261,31 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
                 pair(sa.solve::<HwFma>(ua), sb.solve::<HwFma>(ub))
             }
         };
-        // `Lane::step`.
-        let th = thevenin(h);
-        let v = _mm_fmadd_pd(zd, i, th);
-        // `Modes::pre`: Σ Re(c·z·x) per channel, then the FIR part.
-        let pa = _mm256_fmadd_pd(czr_a, xr_a, _mm256_fmadd_pd(nczi_a, xi_a, zero4));
-        let pb = _mm256_fmadd_pd(czr_b, xr_b, _mm256_fmadd_pd(nczi_b, xi_b, zero4));
-        let hs = _mm256_hadd_pd(pa, pb); // (p0+p1)a (p0+p1)b (p2+p3)a (p2+p3)b
-        let s = _mm_add_pd(_mm256_castpd256_pd128(hs), _mm256_extractf128_pd::<1>(hs));
-        let f = _mm_fmadd_pd(fir0, uh0, _mm_fmadd_pd(fir1, uh1, _mm_mul_pd(fir2, uh2)));
-        let pre = _mm_add_pd(s, f);
-        let a_src = _mm_fmadd_pd(rcl, ip, _mm_add_pd(vc, vl));
-        let b_load = if Y { _mm_mul_pd(n_zd, _mm_fmadd_pd(g, th, pre)) } else { pre };
-        let base = _mm_sub_pd(ve_next, _mm_add_pd(a_src, b_load));
+        // The next step's input (the chain).
         let u_next = if KIND == LINEAR { _mm_fmadd_pd(n_gamma_r, u, base) } else { _mm_fmadd_pd(n_gamma, i, base) };
         if KIND == TABLE {
-            p = _mm_fmadd_pd(n_gamma_h, i, _mm_fmadd_pd(base, inv_h, p0));
+            p = _mm_fmadd_pd(n_gamma_h, i, pb);
         }
+        // `Lane::step`: the load voltage.
+        let v = _mm_fmadd_pd(zd, i, th);
+        let w = if Y { v } else { i };
+        // `e` from the states before their update.
+        let pa = _mm256_fmadd_pd(c2r_a, xr_a, _mm256_mul_pd(nc2i_a, xi_a));
+        let pb4 = _mm256_fmadd_pd(c2r_b, xr_b, _mm256_mul_pd(nc2i_b, xi_b));
+        let e = _mm_add_pd(hsum(pa, pb4), _mm_fmadd_pd(fir1, uh0, _mm_mul_pd(fir2, uh1)));
+        // The step after next's `base`.
+        let src0 = _mm_fmadd_pd(rc_rl, ip, _mm_sub_pd(vc, vl));
+        let b0 = if Y {
+            _mm_fmadd_pd(zd, _mm_fnmadd_pd(g_zd, pre, e), _mm_sub_pd(ve2, src0))
+        } else {
+            _mm_sub_pd(ve2, _mm_add_pd(src0, e))
+        };
+        let base_next = if Y { _mm_fmadd_pd(wv, w, _mm_fmadd_pd(n_wi, i, b0)) } else { _mm_fmadd_pd(n_wi, i, b0) };
         // `Source::advance`.
         vc = _mm_fmadd_pd(rc, _mm_add_pd(i, ip), vc);
         vl = _mm_fmadd_pd(rl, _mm_sub_pd(i, ip), _mm_xor_pd(vl, neg0));
         ip = i;
         // `Modes::commit`.
-        let w = if Y { v } else { i };
         let wa = _mm256_broadcastsd_pd(w);
         let wb = _mm256_broadcastsd_pd(_mm_unpackhi_pd(w, w));
         let (xr, xi) = (xr_a, xi_a);
@@ -253,6 +296,12 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
         xi_b = _mm256_fmadd_pd(zr_b, xi, _mm256_mul_pd(zi_b, xr));
         (uh2, uh1, uh0) = (uh1, uh0, w);
         h = _mm_fmadd_pd(g, w, pre);
+        th = thevenin(h);
+        pre = _mm_fmadd_pd(kappa, w, e);
+        base = base_next;
+        if KIND == TABLE {
+            pb = _mm_fmadd_pd(base, inv_h, p0);
+        }
         _mm_storel_pd(out_a.add(k), v);
         if PAIR {
             _mm_storeh_pd(out_b.add(k), v);
