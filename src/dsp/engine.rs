@@ -573,9 +573,7 @@ impl Engine {
             *e = open_circuit_v(x, level);
         }
         if self.noise_sigma_v > 0.0 {
-            for e in e.iter_mut() {
-                *e += self.noise_sigma_v * self.noise.gaussian();
-            }
+            self.noise.add_block(e, self.noise_sigma_v);
         }
     }
 
