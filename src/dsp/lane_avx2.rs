@@ -95,7 +95,8 @@ fn kind(s: &Solver) -> u8 {
     }
 }
 
-/// [`steps`] for a run-time `kind`.
+/// [`steps`] for a run-time `kind`, with the series inductor's companion left out when neither
+/// lane has one (its voltage is then held at zero by the engine).
 #[inline(always)]
 unsafe fn by_kind<const Y: bool, const PAIR: bool>(
     kind: u8,
@@ -106,17 +107,27 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
     buf_a: &mut [f64],
     buf_b: &mut [f64],
 ) {
-    match kind {
-        LINEAR => steps::<Y, PAIR, LINEAR>(a, b, sa, sb, buf_a, buf_b),
-        TABLE => steps::<Y, PAIR, TABLE>(a, b, sa, sb, buf_a, buf_b),
-        _ => steps::<Y, PAIR, OTHER>(a, b, sa, sb, buf_a, buf_b),
+    let ind = a.src.r_l_ohm != 0.0 || b.src.r_l_ohm != 0.0 || a.src.v_l_v != 0.0 || b.src.v_l_v != 0.0;
+    match (kind, ind) {
+        (LINEAR, false) => steps::<Y, PAIR, LINEAR, false>(a, b, sa, sb, buf_a, buf_b),
+        (LINEAR, true) => steps::<Y, PAIR, LINEAR, true>(a, b, sa, sb, buf_a, buf_b),
+        (TABLE, false) => steps::<Y, PAIR, TABLE, false>(a, b, sa, sb, buf_a, buf_b),
+        (TABLE, true) => steps::<Y, PAIR, TABLE, true>(a, b, sa, sb, buf_a, buf_b),
+        (_, false) => steps::<Y, PAIR, OTHER, false>(a, b, sa, sb, buf_a, buf_b),
+        (_, true) => steps::<Y, PAIR, OTHER, true>(a, b, sa, sb, buf_a, buf_b),
     }
 }
 
-/// The steps of lanes `a` and `b` for one way of solving the element (`KIND`). Without `PAIR`,
-/// `b` is `a`'s shadow: it reads `buf_a`, and `buf_b` is not touched.
+/// The steps of lanes `a` and `b` for one way of solving the element (`KIND`), with or without
+/// the series inductor (`IND`). Without `PAIR`, `b` is `a`'s shadow: it reads `buf_a`, and
+/// `buf_b` is not touched.
+///
+/// Written to keep few values alive from step to step (the loop would otherwise spill to the
+/// stack every step): the load's Thévenin voltage is formed from `h` where it is used, the
+/// load's past inputs live in a four-entry ring in memory, and the table kind carries only the
+/// grid position.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
+unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool>(
     a: &mut Lane<&mut Regs, Y>,
     b: &mut Lane<&mut Regs, Y>,
     sa: &mut Solver,
@@ -128,8 +139,8 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
     // Coefficients.
     let (qa, qb) = (a.m.quads[0], b.m.quads[0]);
     let ld = |x: &[f64; 4]| _mm256_loadu_pd(x.as_ptr());
-    let (zr_a, zi_a, nzi_a, czr_a, nczi_a) = (ld(&qa.zr), ld(&qa.zi), ld(&qa.nzi), ld(&qa.czr), ld(&qa.nczi));
-    let (zr_b, zi_b, nzi_b, czr_b, nczi_b) = (ld(&qb.zr), ld(&qb.zi), ld(&qb.nzi), ld(&qb.czr), ld(&qb.nczi));
+    let (zr_a, zi_a, czr_a, nczi_a) = (ld(&qa.zr), ld(&qa.zi), ld(&qa.czr), ld(&qa.nczi));
+    let (zr_b, zi_b, czr_b, nczi_b) = (ld(&qb.zr), ld(&qb.zi), ld(&qb.czr), ld(&qb.nczi));
     let (mut xr_a, mut xi_a, mut xr_b, mut xi_b) = (ld(&qa.xr), ld(&qa.xi), ld(&qb.xr), ld(&qb.xi));
     let zd = pair(a.zd, b.zd);
     let n_zd = pair(-a.zd, -b.zd);
@@ -138,7 +149,8 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
     let fir = |k: usize| pair(a.m.fir_rest[k], b.m.fir_rest[k]);
     let (fir0, fir1, fir2) = (fir(0), fir(1), fir(2));
     let uh = |k: usize| pair(a.m.u_hist[k], b.m.u_hist[k]);
-    let (mut uh0, mut uh1, mut uh2) = (uh(0), uh(1), uh(2));
+    // The load's past inputs `w[k−1]`, `w[k−2]`, `w[k−3]` at `ring[(k−1) & 3]` and so on.
+    let mut ring = [uh(2), uh(2), uh(1), uh(0)];
     let mut h = pair(a.m.h, b.m.h);
     let rc = pair(a.src.r_c_ohm, b.src.r_c_ohm);
     let rl = pair(a.src.r_l_ohm, b.src.r_l_ohm);
@@ -169,10 +181,10 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
     let mut pre = {
         let pa = _mm256_fmadd_pd(czr_a, xr_a, _mm256_fmadd_pd(nczi_a, xi_a, zero4));
         let pb = _mm256_fmadd_pd(czr_b, xr_b, _mm256_fmadd_pd(nczi_b, xi_b, zero4));
-        let f = _mm_fmadd_pd(fir0, uh0, _mm_fmadd_pd(fir1, uh1, _mm_mul_pd(fir2, uh2)));
+        let f = _mm_fmadd_pd(fir0, ring[3], _mm_fmadd_pd(fir1, ring[2], _mm_mul_pd(fir2, ring[1])));
         _mm_add_pd(hsum(pa, pb), f)
     };
-    let mut th = thevenin(h);
+    let th = thevenin(h);
     // `Lane::drive`: u = ve − (h_src + th), h_src = (R_C − R_L)·i_prev + (v_C − v_L).
     let ve0 = pair(*out_a, *out_b);
     let h_src = _mm_fmadd_pd(_mm_sub_pd(rc, rl), ip, _mm_sub_pd(vc, vl));
@@ -244,8 +256,9 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
                     _mm_unpacklo_pd(cubic(ca.add(4 * ka), t), cubic(cb.add(4 * kb), _mm_unpackhi_pd(t, t)))
                 } else {
                     // A lane off the grid takes the exact solver; the other still reads the table,
-                    // so each lane's result is what it would be alone.
-                    let (ua, ub) = lanes(u);
+                    // so each lane's result is what it would be alone. The drive comes from the
+                    // grid position (this kind does not carry `u`).
+                    let (ua, ub) = lanes(_mm_div_pd(_mm_sub_pd(p, p0), inv_h));
                     let one = |c: *const f64, p: __m128d| {
                         let k = _mm_cvttsd_si32(p);
                         let t = _mm_sub_sd(p, _mm_cvtsi32_sd(p, k));
@@ -262,19 +275,22 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
             }
         };
         // The next step's input (the chain).
-        let u_next = if KIND == LINEAR { _mm_fmadd_pd(n_gamma_r, u, base) } else { _mm_fmadd_pd(n_gamma, i, base) };
-        if KIND == TABLE {
-            p = _mm_fmadd_pd(n_gamma_h, i, pb);
+        match KIND {
+            LINEAR => u = _mm_fmadd_pd(n_gamma_r, u, base),
+            TABLE => p = _mm_fmadd_pd(n_gamma_h, i, pb),
+            _ => u = _mm_fmadd_pd(n_gamma, i, base),
         }
-        // `Lane::step`: the load voltage.
-        let v = _mm_fmadd_pd(zd, i, th);
+        // `Lane::step`: the load voltage `zd·i + th`, with `th = −zd·h` (admittance) or `h`.
+        let v = if Y { _mm_mul_pd(zd, _mm_sub_pd(i, h)) } else { _mm_fmadd_pd(zd, i, h) };
         let w = if Y { v } else { i };
         // `e` from the states before their update.
+        let (w1, w2) = (ring[(k + 3) & 3], ring[(k + 2) & 3]);
         let pa = _mm256_fmadd_pd(c2r_a, xr_a, _mm256_mul_pd(nc2i_a, xi_a));
         let pb4 = _mm256_fmadd_pd(c2r_b, xr_b, _mm256_mul_pd(nc2i_b, xi_b));
-        let e = _mm_add_pd(hsum(pa, pb4), _mm_fmadd_pd(fir1, uh0, _mm_mul_pd(fir2, uh1)));
+        let e = _mm_add_pd(hsum(pa, pb4), _mm_fmadd_pd(fir1, w1, _mm_mul_pd(fir2, w2)));
+        ring[k & 3] = w;
         // The step after next's `base`.
-        let src0 = _mm_fmadd_pd(rc_rl, ip, _mm_sub_pd(vc, vl));
+        let src0 = if IND { _mm_fmadd_pd(rc_rl, ip, _mm_sub_pd(vc, vl)) } else { _mm_fmadd_pd(rc, ip, vc) };
         let b0 = if Y {
             _mm_fmadd_pd(zd, _mm_fnmadd_pd(g_zd, pre, e), _mm_sub_pd(ve2, src0))
         } else {
@@ -283,30 +299,29 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
         let base_next = if Y { _mm_fmadd_pd(wv, w, _mm_fmadd_pd(n_wi, i, b0)) } else { _mm_fmadd_pd(n_wi, i, b0) };
         // `Source::advance`.
         vc = _mm_fmadd_pd(rc, _mm_add_pd(i, ip), vc);
-        vl = _mm_fmadd_pd(rl, _mm_sub_pd(i, ip), _mm_xor_pd(vl, neg0));
+        if IND {
+            vl = _mm_fmadd_pd(rl, _mm_sub_pd(i, ip), _mm_xor_pd(vl, neg0));
+        }
         ip = i;
         // `Modes::commit`.
         let wa = _mm256_broadcastsd_pd(w);
         let wb = _mm256_broadcastsd_pd(_mm_unpackhi_pd(w, w));
         let (xr, xi) = (xr_a, xi_a);
-        xr_a = _mm256_fmadd_pd(zr_a, xr, _mm256_fmadd_pd(nzi_a, xi, wa));
+        xr_a = _mm256_fmadd_pd(zr_a, xr, _mm256_fnmadd_pd(zi_a, xi, wa));
         xi_a = _mm256_fmadd_pd(zr_a, xi, _mm256_mul_pd(zi_a, xr));
         let (xr, xi) = (xr_b, xi_b);
-        xr_b = _mm256_fmadd_pd(zr_b, xr, _mm256_fmadd_pd(nzi_b, xi, wb));
+        xr_b = _mm256_fmadd_pd(zr_b, xr, _mm256_fnmadd_pd(zi_b, xi, wb));
         xi_b = _mm256_fmadd_pd(zr_b, xi, _mm256_mul_pd(zi_b, xr));
-        (uh2, uh1, uh0) = (uh1, uh0, w);
         h = _mm_fmadd_pd(g, w, pre);
-        th = thevenin(h);
         pre = _mm_fmadd_pd(kappa, w, e);
-        base = base_next;
-        if KIND == TABLE {
-            pb = _mm_fmadd_pd(base, inv_h, p0);
+        match KIND {
+            TABLE => pb = _mm_fmadd_pd(base_next, inv_h, p0),
+            _ => base = base_next,
         }
         _mm_storel_pd(out_a.add(k), v);
         if PAIR {
             _mm_storeh_pd(out_b.add(k), v);
         }
-        u = u_next;
     }
 
     // States back.
@@ -316,7 +331,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8>(
         o
     };
     (a.m.quads[0].xr, a.m.quads[0].xi, b.m.quads[0].xr, b.m.quads[0].xi) = (st(xr_a), st(xi_a), st(xr_b), st(xi_b));
-    let (u0, u1, u2) = (lanes(uh0), lanes(uh1), lanes(uh2));
+    let (u0, u1, u2) = (lanes(ring[(n + 3) & 3]), lanes(ring[(n + 2) & 3]), lanes(ring[(n + 1) & 3]));
     a.m.u_hist = [u0.0, u1.0, u2.0];
     b.m.u_hist = [u0.1, u1.1, u2.1];
     (a.m.h, b.m.h) = lanes(h);
