@@ -12,6 +12,10 @@ fn main() {
         ("laptop no noise", StageParams { noise_dbv: None, ..lap }),
         ("laptop no noise, no rails", StageParams { noise_dbv: None, v_max_v: None, ..lap }),
         ("ne5532", ne),
+        ("ideal", StageParams::IDEAL),
+        ("ideal + rails at laptop's", StageParams { v_max_v: lap.v_max_v, level_v: lap.level_v, ..StageParams::IDEAL }),
+        ("ideal at laptop's level", StageParams { level_v: lap.level_v, ..StageParams::IDEAL }),
+        ("laptop, rails x10", StageParams { noise_dbv: None, v_max_v: lap.v_max_v.map(|v| v * 10.0), ..lap }),
     ];
     let fs = 48_000.0;
     let net = &library::find_load(&std::env::var("LOAD").unwrap_or("closed-dynamic-32".into())).unwrap().network;

@@ -905,6 +905,11 @@ impl Engine {
         self.table.ready()
     }
 
+    /// Intervals of the element table in use (1024 coarse or 4096 fine), if one is.
+    pub fn table_intervals(&self) -> Option<usize> {
+        self.table.intervals()
+    }
+
     /// Nonlinear-solver iterations so far (diagnostics).
     pub fn solver_iterations(&self) -> u64 {
         self.iterations

@@ -14,7 +14,6 @@
 use super::lane::{Lane, Solver};
 use super::modal::{Modes, Quad};
 use super::simd::HwFma;
-use super::table::INTERVALS;
 use std::arch::x86_64::*;
 
 /// A load's modes copied out for a run (see `ModalLoad::regs`).
@@ -159,12 +158,18 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     let mut vl = pair(a.src.v_l_v, b.src.v_l_v);
     let mut ip = pair(a.src.i_prev_a, b.src.i_prev_a);
     let inv_r = pair(sa.inv_r_tot, sb.inv_r_tot);
-    let (inv_h, p0, ca, cb) = match (sa.table, sb.table) {
-        (Some(ta), Some(tb)) => (pair(ta.inv_h, tb.inv_h), pair(ta.p0, tb.p0), ta.coef.as_ptr() as *const f64, tb.coef.as_ptr() as *const f64),
-        _ => (_mm_setzero_pd(), _mm_setzero_pd(), std::ptr::null(), std::ptr::null()),
+    // Each lane's table (coarse or fine: their lengths may differ).
+    let (inv_h, p0, top, ca, cb) = match (sa.table, sb.table) {
+        (Some(ta), Some(tb)) => (
+            pair(ta.inv_h, tb.inv_h),
+            pair(ta.p0, tb.p0),
+            pair(ta.coef.len() as f64, tb.coef.len() as f64),
+            ta.coef.as_ptr() as *const f64,
+            tb.coef.as_ptr() as *const f64,
+        ),
+        _ => (_mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd(), std::ptr::null(), std::ptr::null()),
     };
     let zero = _mm_setzero_pd();
-    let top = _mm_set1_pd(INTERVALS as f64);
     let neg0 = _mm_set1_pd(-0.0);
     let zero4 = _mm256_setzero_pd();
     // Raw pointers: lane b reads `buf_a` when it is a shadow. Indices below stay under `n`.

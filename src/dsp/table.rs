@@ -29,10 +29,17 @@ pub fn hermite_eval<F: Fma>(c: &[f64; 4], t: f64) -> f64 {
     F::fma(t2, F::fma(t, c[3], c[2]), F::fma(t, c[1], c[0]))
 }
 
-/// Grid intervals. 4096 keeps the table at 128 KiB (L2-resident) and, over ±2× the stage's
+/// Grid intervals of the fine table. 4096 keeps it at 128 KiB (L2-resident) and, over ±2× the stage's
 /// largest voltage, resolves the crossover region of a 1 Ω-loop with a few points.
 pub const INTERVALS: usize = 4096;
 const _: () = assert!(INTERVALS.is_power_of_two());
+/// The coarse table takes every [`COARSE`]-th node: 1024 intervals, 32 KiB, which stays in the L1
+/// cache beside the rest of the loop (the lookup sits on the step-to-step dependency chain, so an
+/// L2 access there costs its full latency every step). It is used whenever it meets the same
+/// accuracy as the fine one, checked at seven points per interval; a law with a sharp feature
+/// (a class-B crossover into a low-impedance loop) keeps the fine table.
+const COARSE: usize = 4;
+const COARSE_INTERVALS: usize = INTERVALS / COARSE;
 /// Nodes (or checks) solved per call of [`SolveTable::build_step`].
 const STEP_WORK: usize = 16;
 /// Largest interpolation error accepted at the checked midpoints, relative to the largest current
@@ -66,6 +73,9 @@ pub struct SolveTable {
     nodes: Vec<(f64, f64)>,
     /// Per interval, the cubic in the local coordinate `t ∈ [0, 1)`: `c0 + t·(c1 + t·(c2 + t·c3))`.
     coef: Vec<[f64; 4]>,
+    /// The same over the coarse grid (every `COARSE`-th node), and whether it passed its checks.
+    coarse: Vec<[f64; 4]>,
+    coarse_ok: bool,
     phase: Phase,
     next: usize,
     /// Warm starts of the exact solver for nodes and checks.
@@ -86,6 +96,8 @@ impl SolveTable {
             p0: 0.0,
             nodes: vec![(0.0, 0.0); INTERVALS + 1],
             coef: vec![[0.0; 4]; INTERVALS],
+            coarse: vec![[0.0; 4]; COARSE_INTERVALS],
+            coarse_ok: false,
             phase: Phase::Idle,
             next: 0,
             w_nodes: 0.0,
@@ -135,6 +147,11 @@ impl SolveTable {
         self.phase == Phase::Ready
     }
 
+    /// Intervals of the grid in use (the coarse or the fine one), when the table is ready.
+    pub fn intervals(&self) -> Option<usize> {
+        self.view().map(|v| v.coef.len())
+    }
+
     /// True when the last table failed its accuracy check.
     pub fn unusable(&self) -> bool {
         self.phase == Phase::Unusable
@@ -158,6 +175,24 @@ impl SolveTable {
                         let (p1, m1) = self.nodes[k + 1];
                         self.coef[k] = hermite_coef(p0, m0, p1, m1);
                     }
+                    // The coarse cubics (slopes per unit of the wider interval), checked first at
+                    // the fine nodes inside each interval, whose exact values are known.
+                    let tol = REL_TOL * self.i_ref.max(1e-30);
+                    let mut ok = true;
+                    let c = COARSE as f64;
+                    for kc in 0..COARSE_INTERVALS {
+                        let (p0, m0) = self.nodes[COARSE * kc];
+                        let (p1, m1) = self.nodes[COARSE * (kc + 1)];
+                        self.coarse[kc] = hermite_coef(p0, c * m0, p1, c * m1);
+                        for j in 1..COARSE {
+                            let approx = hermite_eval::<SoftFma>(&self.coarse[kc], j as f64 / c);
+                            #[allow(clippy::neg_cmp_op_on_partial_ord)]
+                            if !((approx - self.nodes[COARSE * kc + j].0).abs() <= tol) {
+                                ok = false;
+                            }
+                        }
+                    }
+                    self.coarse_ok = ok;
                     self.phase = Phase::Checks;
                     self.next = 0;
                 }
@@ -174,6 +209,15 @@ impl SolveTable {
                     if !((approx - exact).abs() <= tol) {
                         self.phase = Phase::Unusable;
                         return;
+                    }
+                    // The same point on the coarse grid.
+                    if self.coarse_ok {
+                        let t = ((k % COARSE) as f64 + 0.5) / COARSE as f64;
+                        let approx = hermite_eval::<SoftFma>(&self.coarse[k / COARSE], t);
+                        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+                        if !((approx - exact).abs() <= tol) {
+                            self.coarse_ok = false;
+                        }
                     }
                 }
                 self.next = end;
@@ -203,16 +247,20 @@ impl SolveTable {
         if self.phase != Phase::Ready {
             return None;
         }
-        let coef: &[[f64; 4]; INTERVALS] = self.coef[..].try_into().ok()?;
-        Some(TableView { coef, inv_h: self.inv_h, p0: self.p0 })
+        if self.coarse_ok {
+            let inv_h = self.inv_h / COARSE as f64;
+            Some(TableView { coef: &self.coarse, inv_h, p0: -self.u0 * inv_h })
+        } else {
+            Some(TableView { coef: &self.coef, inv_h: self.inv_h, p0: self.p0 })
+        }
     }
 }
 
 /// A ready table's lookup, borrowed for a run of samples (see [`SolveTable::view`]).
 #[derive(Debug, Clone, Copy)]
 pub struct TableView<'a> {
-    /// Per interval, the cubic's coefficients (see [`hermite_eval`]).
-    pub(crate) coef: &'a [[f64; 4]; INTERVALS],
+    /// Per interval, the cubic's coefficients (see [`hermite_eval`]); the length is a power of two.
+    pub(crate) coef: &'a [[f64; 4]],
     /// Grid position of `u` is `u·inv_h + p0`.
     pub(crate) inv_h: f64,
     pub(crate) p0: f64,
@@ -225,15 +273,15 @@ impl TableView<'_> {
         let p = F::fma(u, self.inv_h, self.p0);
         // Written so that NaN also fails.
         #[allow(clippy::neg_cmp_op_on_partial_ord)]
-        if !(p >= 0.0 && p < INTERVALS as f64) {
+        if !(p >= 0.0 && p < self.coef.len() as f64) {
             return None;
         }
-        // SAFETY: 0 ≤ p < INTERVALS, so the truncation fits an i32 (no saturating conversion
+        // SAFETY: 0 ≤ p < len ≤ INTERVALS, so the truncation fits an i32 (no saturating conversion
         // needed on the per-sample path).
         let k = unsafe { p.to_int_unchecked::<i32>() };
         let t = p - k as f64;
-        // The mask is a no-op for 0 ≤ k < INTERVALS (a power of two) and drops the bounds check.
-        Some(hermite_eval::<F>(&self.coef[k as usize & (INTERVALS - 1)], t))
+        // The mask is a no-op for 0 ≤ k < len (a power of two).
+        Some(hermite_eval::<F>(&self.coef[k as usize & (self.coef.len() - 1)], t))
     }
 }
 
