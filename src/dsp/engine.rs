@@ -733,6 +733,11 @@ impl Engine {
     fn pair_kernel<F: Fma, const Y: bool>(a: &mut Engine, b: &mut Engine, ra: &mut Regs, rb: &mut Regs, ba: &mut [f64], bb: &mut [f64]) {
         let (mut la, mut lb) = (a.lane::<F, _, Y>(ra), b.lane::<F, _, Y>(rb));
         let (mut sa, mut sb) = (a.solver(), b.solver());
+        if a.table.same_as(&b.table) {
+            // One copy of the (identical) table for both lanes: the same results from half the
+            // cache lines.
+            sb.table = sa.table;
+        }
         // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`).
         unsafe { lane_avx2::stereo::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb) };
         let (fa, fb) = (sa.finish(), sb.finish());

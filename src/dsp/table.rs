@@ -147,6 +147,18 @@ impl SolveTable {
         self.phase == Phase::Ready
     }
 
+    /// True when both tables are ready and hold the same law on the same grid, so one can serve
+    /// both channels of a pair: the contents are then bit-identical (same solves in the same
+    /// order), and one copy in the cache is half the footprint of two.
+    pub fn same_as(&self, other: &SolveTable) -> bool {
+        self.phase == Phase::Ready
+            && other.phase == Phase::Ready
+            && self.elem == other.elem
+            && self.r_ohm == other.r_ohm
+            && self.u0 == other.u0
+            && self.coarse_ok == other.coarse_ok
+    }
+
     /// Intervals of the grid in use (the coarse or the fine one), when the table is ready.
     pub fn intervals(&self) -> Option<usize> {
         self.view().map(|v| v.coef.len())
