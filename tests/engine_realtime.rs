@@ -109,3 +109,55 @@ fn steady_state_table_and_block_paths_never_allocate() {
     assert!(l.iter().chain(&r).all(|v| v.is_finite()));
     drop(retired);
 }
+
+/// The kernel's other branches under `assert_no_alloc`: a stereo pair whose channels solve their
+/// element differently (table beside plain wire, so each runs alone with its shadow), a pair with
+/// a series inductor, and a pair over a load with more modes than the vector kernel holds (the
+/// in-place path), all in steady state with the table in use where it applies.
+#[test]
+fn mixed_pairs_inductors_and_many_mode_loads_never_allocate() {
+    use loadline::dsp::network::build::{c, l, parallel, r, series};
+    let res = |r0: f64, l0: f64, c0: f64| parallel(vec![r(r0), l(l0), c(c0)]);
+    let many = series(vec![
+        r(12.0),
+        l(30e-6),
+        res(40.0, 20e-3, 120e-6),
+        res(15.0, 1.2e-3, 60e-6),
+        res(8.0, 0.3e-3, 20e-6),
+        res(5.0, 0.05e-3, 4e-6),
+        res(3.0, 0.02e-3, 1e-6),
+        res(2.0, 5e-6, 0.5e-6),
+        res(30.0, 8e-3, 200e-6),
+        res(20.0, 2e-3, 90e-6),
+        res(6.0, 0.1e-3, 8e-6),
+        res(4.0, 0.03e-3, 2e-6),
+    ]);
+    let modes = loadline::dsp::modal::ModalLoad::fit(&many, 192_000.0).unwrap().report().modes;
+    assert!(modes > 8, "{modes} modes: the load does not take the in-place path");
+    let dyn32 = &library::find_load("closed-dynamic-32").unwrap().network;
+    let lap = library::find_stage("laptop-jack").unwrap().params;
+    let wire = StageParams { r_out_ohm: 75.0, c_block_f: Some(220e-6), ..StageParams::IDEAL };
+    let ind = StageParams { l_out_h: 20e-6, ..lap };
+    let cases = [(dyn32, lap, wire), (dyn32, ind, ind), (&many, lap, lap)];
+    let mut engines: Vec<(Engine, Engine)> =
+        cases.iter().map(|(n, pa, pb)| (Engine::new(48_000.0, Quality::Default, n, pa, 1).unwrap(), Engine::new(48_000.0, Quality::Default, n, pb, 2).unwrap())).collect();
+    let mut l_buf = vec![0.0f64; 512];
+    let mut r_buf = vec![0.0f64; 512];
+    let mut used = [false; 3];
+    reset_violation_count();
+    assert_no_alloc(|| {
+        for blk in 0..150 {
+            for (k, (a, b)) in engines.iter_mut().enumerate() {
+                for (j, (x, y)) in l_buf.iter_mut().zip(r_buf.iter_mut()).enumerate() {
+                    let t = (blk * 512 + j) as f64 / 48_000.0;
+                    *x = 0.6 * (2.0 * std::f64::consts::PI * 997.0 * t).sin();
+                    *y = 0.4 * (2.0 * std::f64::consts::PI * 211.0 * t).sin();
+                }
+                Engine::process_block_pair_f64(a, b, &mut l_buf, &mut r_buf);
+                used[k] |= a.table_in_use();
+            }
+        }
+    });
+    assert_eq!(violation_count(), 0, "allocations in the kernel's other branches");
+    assert_eq!(used, [true; 3], "the element table was not in use");
+}
