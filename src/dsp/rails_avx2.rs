@@ -8,7 +8,7 @@
 //!
 //! Threading: audio thread; no allocation. Only call [`clip`] on a CPU with AVX2 and FMA.
 
-use super::nonlinear::{KneeTable, KNEE_CEILING, KNEE_SERIES_END, KNEE_TABLE_END, KNEE_TABLE_LEN};
+use super::nonlinear::{KneeTable, KNEE_CEILING, KNEE_SERIES, KNEE_SERIES_END, KNEE_TABLE_END, KNEE_TABLE_LEN};
 use super::simd::HwFma;
 use std::arch::x86_64::*;
 
@@ -26,8 +26,7 @@ pub(crate) unsafe fn clip(table: &KneeTable, buf: &mut [f64], v_peak: f64, inv_v
     let table_end = _mm256_set1_pd(KNEE_TABLE_LEN as f64);
     let scale = _mm256_set1_pd(KNEE_TABLE_LEN as f64 / KNEE_TABLE_END);
     let inv_c = _mm256_set1_pd(1.0 / KNEE_CEILING);
-    let one = _mm256_set1_pd(1.0);
-    let (c8, c128) = (_mm256_set1_pd(1.0 / 8.0), _mm256_set1_pd(9.0 / 128.0));
+    let a = KNEE_SERIES.map(|c| _mm256_set1_pd(c));
     let mut chunks = buf.chunks_exact_mut(4);
     for c in &mut chunks {
         let x = _mm256_mul_pd(_mm256_loadu_pd(c.as_ptr()), inv);
@@ -42,12 +41,15 @@ pub(crate) unsafe fn clip(table: &KneeTable, buf: &mut [f64], v_peak: f64, inv_v
             }
             continue;
         }
-        // `knee`'s series: x·(1 − q⁸/8 + q¹⁶·9/128), q = x/c.
+        // `knee_series`: x·Σ a_n·w^n (Horner), w = (x/c)⁸.
         let q = _mm256_mul_pd(x, inv_c);
         let q2 = _mm256_mul_pd(q, q);
         let q4 = _mm256_mul_pd(q2, q2);
-        let q8 = _mm256_mul_pd(q4, q4);
-        let r = _mm256_add_pd(_mm256_sub_pd(one, _mm256_mul_pd(q8, c8)), _mm256_mul_pd(_mm256_mul_pd(q8, q8), c128));
+        let w = _mm256_mul_pd(q4, q4);
+        let mut r = a[6];
+        for k in (0..6).rev() {
+            r = _mm256_fmadd_pd(r, w, a[k]);
+        }
         let s_series = _mm256_mul_pd(x, r);
         let y = if _mm256_movemask_pd(series) == 0xF {
             s_series
