@@ -1,6 +1,8 @@
 //! Real-time safety: processing never allocates, even while every parameter changes every block
 //! and loads are swapped (issue 2). Runs the real engine under `assert_no_alloc`.
 
+mod common;
+use common::many_mode_load;
 use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
 use loadline::dsp::{Engine, Quality, StageParams};
 use loadline::library;
@@ -116,22 +118,7 @@ fn steady_state_table_and_block_paths_never_allocate() {
 /// in-place path), all in steady state with the table in use where it applies.
 #[test]
 fn mixed_pairs_inductors_and_many_mode_loads_never_allocate() {
-    use loadline::dsp::network::build::{c, l, parallel, r, series};
-    let res = |r0: f64, l0: f64, c0: f64| parallel(vec![r(r0), l(l0), c(c0)]);
-    let many = series(vec![
-        r(12.0),
-        l(30e-6),
-        res(40.0, 20e-3, 120e-6),
-        res(15.0, 1.2e-3, 60e-6),
-        res(8.0, 0.3e-3, 20e-6),
-        res(5.0, 0.05e-3, 4e-6),
-        res(3.0, 0.02e-3, 1e-6),
-        res(2.0, 5e-6, 0.5e-6),
-        res(30.0, 8e-3, 200e-6),
-        res(20.0, 2e-3, 90e-6),
-        res(6.0, 0.1e-3, 8e-6),
-        res(4.0, 0.03e-3, 2e-6),
-    ]);
+    let many = many_mode_load();
     let modes = loadline::dsp::modal::ModalLoad::fit(&many, 192_000.0).unwrap().report().modes;
     assert!(modes > 8, "{modes} modes: the load does not take the in-place path");
     let dyn32 = &library::find_load("closed-dynamic-32").unwrap().network;

@@ -120,11 +120,8 @@ impl Noise {
     unsafe fn add_block_avx2(&mut self, e: &mut [f64], sigma: f64) {
         use std::arch::x86_64::*;
         // Drain what is buffered, so the stream stays in order.
-        let mut k = 0;
-        while self.pos < 4 && k < e.len() {
-            e[k] += sigma * self.gaussian();
-            k += 1;
-        }
+        let mut k = (4 - self.pos).min(e.len());
+        self.add_block_portable(&mut e[..k], sigma);
         let groups = (e.len() - k) / 4;
         if groups > 0 {
             let mut x = _mm256_loadu_si256(self.state.as_ptr() as *const __m256i);
@@ -155,9 +152,7 @@ impl Noise {
             _mm256_storeu_si256(self.state.as_mut_ptr() as *mut __m256i, x);
             k += 4 * groups;
         }
-        for e in &mut e[k..] {
-            *e += sigma * self.gaussian();
-        }
+        self.add_block_portable(&mut e[k..], sigma);
     }
 }
 

@@ -43,7 +43,7 @@ pub fn knee(x: f64) -> (f64, f64) {
 /// `(1 + q8)^(−1/8)` by its binomial series (see [`knee`]).
 #[inline(always)]
 fn series_r_inv(q8: f64) -> f64 {
-    1.0 - q8 * (1.0 / 8.0) + q8 * q8 * (9.0 / 128.0)
+    KNEE_SERIES[0] + q8 * KNEE_SERIES[1] + q8 * q8 * KNEE_SERIES[2]
 }
 
 /// Binomial coefficients of `(1 + w)^(−1/8)`, `C(−1/8, n)` for n = 0…6: `a₀ = 1`,

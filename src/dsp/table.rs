@@ -197,11 +197,7 @@ impl SolveTable {
                         let (p1, m1) = self.nodes[COARSE * (kc + 1)];
                         self.coarse[kc] = hermite_coef(p0, c * m0, p1, c * m1);
                         for j in 1..COARSE {
-                            let approx = hermite_eval::<SoftFma>(&self.coarse[kc], j as f64 / c);
-                            #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                            if !((approx - self.nodes[COARSE * kc + j].0).abs() <= tol) {
-                                ok = false;
-                            }
+                            ok &= within(hermite_eval::<SoftFma>(&self.coarse[kc], j as f64 / c), self.nodes[COARSE * kc + j].0, tol);
                         }
                     }
                     self.coarse_ok = ok;
@@ -215,21 +211,14 @@ impl SolveTable {
                 for k in self.next..end {
                     let u = self.u0 + (k as f64 + 0.5) * self.h;
                     let exact = self.elem.solve(u, self.r_ohm, &mut self.w_checks);
-                    let approx = hermite_eval::<SoftFma>(&self.coef[k], 0.5);
-                    // Written so that a NaN also fails the check.
-                    #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                    if !((approx - exact).abs() <= tol) {
+                    if !within(hermite_eval::<SoftFma>(&self.coef[k], 0.5), exact, tol) {
                         self.phase = Phase::Unusable;
                         return;
                     }
                     // The same point on the coarse grid.
                     if self.coarse_ok {
                         let t = ((k % COARSE) as f64 + 0.5) / COARSE as f64;
-                        let approx = hermite_eval::<SoftFma>(&self.coarse[k / COARSE], t);
-                        #[allow(clippy::neg_cmp_op_on_partial_ord)]
-                        if !((approx - exact).abs() <= tol) {
-                            self.coarse_ok = false;
-                        }
+                        self.coarse_ok = within(hermite_eval::<SoftFma>(&self.coarse[k / COARSE], t), exact, tol);
                     }
                 }
                 self.next = end;
@@ -266,6 +255,13 @@ impl SolveTable {
             Some(TableView { coef: &self.coef, inv_h: self.inv_h, p0: self.p0 })
         }
     }
+}
+
+/// True when an interpolated value is within `tol` of the exact one; a NaN on either side fails.
+#[inline]
+fn within(approx: f64, exact: f64, tol: f64) -> bool {
+    // A NaN difference compares false.
+    (approx - exact).abs() <= tol
 }
 
 /// A ready table's lookup, borrowed for a run of samples (see [`SolveTable::view`]).

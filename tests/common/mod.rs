@@ -1,6 +1,7 @@
 //! Shared measurement helpers for the engine tests: rendering, spectra, harmonics.
 #![allow(dead_code)]
 
+use loadline::dsp::network::build::{c, l, parallel, r, series};
 use loadline::dsp::{Engine, Network, Quality, StageParams};
 use num_complex::Complex64;
 use realfft::RealFftPlanner;
@@ -69,4 +70,22 @@ pub fn divider(load: &Network, p: &StageParams, f: f64) -> Complex64 {
 
 pub fn db(x: f64) -> f64 {
     20.0 * x.log10()
+}
+
+/// A load with more than eight modes (several motional resonances and a crossover), so the engine
+/// runs its modes in place rather than in the register-resident copy.
+pub fn many_mode_load() -> Network {
+    let res = |r0: f64, l0: f64, c0: f64| parallel(vec![r(r0), l(l0), c(c0)]);
+    series(vec![
+        r(12.0),
+        l(30e-6),
+        parallel(vec![l(80e-6), r(20.0)]),
+        res(40.0, 20e-3, 120e-6),
+        res(15.0, 1.2e-3, 60e-6),
+        res(8.0, 0.3e-3, 20e-6),
+        res(5.0, 0.05e-3, 4e-6),
+        res(3.0, 0.02e-3, 1e-6),
+        res(2.0, 5e-6, 0.5e-6),
+        parallel(vec![series(vec![r(6.0), c(10e-6)]), series(vec![r(9.0), l(0.4e-3)])]),
+    ])
 }
