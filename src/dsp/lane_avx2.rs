@@ -225,12 +225,69 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     let (c2r_a, nc2i_a) = c2(czr_a, nczi_a, zr_a, zi_a);
     let (c2r_b, nc2i_b) = c2(czr_b, nczi_b, zr_b, zi_b);
     let kappa = _mm_add_pd(hsum(czr_a, czr_b), fir0);
+    // `e` one step on, `e' = Σ Re(c·z³·x) + (Σ Re(c·z²) + d₃)·w + d₄·w[n−1]`: the modes' horizontal
+    // sum is taken from this step's states before their update, so the step's current reaches
+    // the next `e` through one multiply-add (this loop's longest path ran through that sum).
+    let (c3r_a, nc3i_a) = c2(c2r_a, nc2i_a, zr_a, zi_a);
+    let (c3r_b, nc3i_b) = c2(c2r_b, nc2i_b, zr_b, zi_b);
+    let k2f1 = _mm_add_pd(hsum(c2r_a, c2r_b), fir1);
+    let mut e = {
+        let pa = _mm256_fmadd_pd(c2r_a, xr_a, _mm256_mul_pd(nc2i_a, xi_a));
+        let pb4 = _mm256_fmadd_pd(c2r_b, xr_b, _mm256_mul_pd(nc2i_b, xi_b));
+        _mm_add_pd(hsum(pa, pb4), _mm_fmadd_pd(fir1, ring[3], _mm_mul_pd(fir2, ring[2])))
+    };
     let rcl2 = _mm_add_pd(rcl, rcl);
     let rc_rl = _mm_sub_pd(rc, rl);
     // Weights of this step's current and load voltage in the next `base` (negated for the current).
     let n_wi = if Y { _mm_xor_pd(rcl2, neg0) } else { _mm_xor_pd(_mm_add_pd(rcl2, kappa), neg0) };
     let wv = _mm_mul_pd(zd, _mm_fnmadd_pd(_mm_mul_pd(g, g), zd, kappa));
     let g_zd = _mm_mul_pd(g, zd);
+
+    // The lookup from the position's own index (a missed prediction, or a lane off the grid).
+    let table_miss = |p: __m128d, sa: &mut Solver, sb: &mut Solver| {
+        let cubic = |c: *const f64, t: __m128d| {
+            let t2 = _mm_mul_sd(t, t);
+            let hi = _mm_fmadd_sd(t, _mm_load_sd(c.add(3)), _mm_load_sd(c.add(2)));
+            let lo = _mm_fmadd_sd(t, _mm_load_sd(c.add(1)), _mm_load_sd(c));
+            _mm_fmadd_sd(t2, hi, lo)
+        };
+        let ok = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
+        let m = _mm_movemask_pd(ok);
+        if m == 3 {
+            let kk = _mm_cvttpd_epi32(p);
+            let t = _mm_sub_pd(p, _mm_cvtepi32_pd(kk));
+            let ka = _mm_cvtsi128_si32(kk) as usize;
+            let kb = _mm_extract_epi32::<1>(kk) as usize;
+            _mm_unpacklo_pd(cubic(ca.add(4 * ka), t), cubic(cb.add(4 * kb), _mm_unpackhi_pd(t, t)))
+        } else {
+            // A lane off the grid takes the exact solver; the other still reads the table,
+            // so each lane's result is what it would be alone. The drive comes from the
+            // grid position (this kind does not carry `u`).
+            let (ua, ub) = lanes(_mm_div_pd(_mm_sub_pd(p, p0), inv_h));
+            let one = |c: *const f64, p: __m128d| {
+                let k = _mm_cvttsd_si32(p);
+                let t = _mm_sub_sd(p, _mm_cvtsi32_sd(p, k));
+                cubic(c.add(4 * k as usize), t)
+            };
+            let ia = if m & 1 != 0 { _mm_cvtsd_f64(one(ca, p)) } else { sa.exact(ua) };
+            let ib = if m & 2 != 0 { _mm_cvtsd_f64(one(cb, _mm_unpackhi_pd(p, p))) } else { sb.exact(ub) };
+            pair(ia, ib)
+        }
+    };
+    // The predicted index of this step's grid position and each lane's row there (table kind):
+    // predicted from the position's part known a step ahead (`pb`) and an extrapolated current,
+    // clamped to the grid so the rows can always be read.
+    let one = _mm_set1_pd(1.0);
+    let three = _mm_set1_pd(3.0);
+    let top_m1 = _mm_sub_pd(top, one);
+    let (mut i2, mut i3) = (ip, ip);
+    let (mut kf, mut ra, mut rb) = (zero, ca, cb);
+    if KIND == TABLE {
+        let k0 = _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(p, zero), top_m1));
+        kf = _mm_cvtepi32_pd(k0);
+        ra = ca.add(4 * _mm_cvtsi128_si32(k0) as usize);
+        rb = cb.add(4 * _mm_extract_epi32::<1>(k0) as usize);
+    }
 
     for k in 0..n {
         // The voltage two samples on. The last steps' look-ahead is never used (it is recomputed
@@ -242,7 +299,6 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             LINEAR => _mm_mul_pd(u, inv_r),
             TABLE => {
                 // `TableView::eval` in both lanes at once.
-                let ok = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
                 // Each lane's cubic (`hermite_eval`) in scalar registers, its coefficients
                 // loaded straight into the multiply-adds: shorter than a vector load and a
                 // transpose.
@@ -252,27 +308,25 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                     let lo = _mm_fmadd_sd(t, _mm_load_sd(c.add(1)), _mm_load_sd(c));
                     _mm_fmadd_sd(t2, hi, lo)
                 };
-                let m = _mm_movemask_pd(ok);
-                if m == 3 {
-                    let kk = _mm_cvttpd_epi32(p);
-                    let t = _mm_sub_pd(p, _mm_cvtepi32_pd(kk));
-                    let ka = _mm_cvtsi128_si32(kk) as usize;
-                    let kb = _mm_extract_epi32::<1>(kk) as usize;
-                    _mm_unpacklo_pd(cubic(ca.add(4 * ka), t), cubic(cb.add(4 * kb), _mm_unpackhi_pd(t, t)))
+                // The next step's rows, predicted now (see `kf`): the position with this step's
+                // current extrapolated from the last three, `î = 3·(i[n−1] − i[n−2]) + i[n−3]`.
+                let ph = _mm_fmadd_pd(n_gamma_h, _mm_fmadd_pd(three, _mm_sub_pd(ip, i2), i3), pb);
+                let kn = _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(ph, zero), top_m1));
+                let kf_next = _mm_cvtepi32_pd(kn);
+                let ra_next = ca.add(4 * _mm_cvtsi128_si32(kn) as usize);
+                let rb_next = cb.add(4 * _mm_extract_epi32::<1>(kn) as usize);
+                // This step's rows were predicted a step ago. When the position lies in them (in
+                // both lanes) the lookup is off the step-to-step chain, and `t` is the same as
+                // from the position's own index; otherwise the lookup as before.
+                let tp = _mm_sub_pd(p, kf);
+                let hit = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(tp, zero), _mm_cmp_pd::<_CMP_LT_OQ>(tp, one));
+                let i = if _mm_movemask_pd(hit) == 3 {
+                    _mm_unpacklo_pd(cubic(ra, tp), cubic(rb, _mm_unpackhi_pd(tp, tp)))
                 } else {
-                    // A lane off the grid takes the exact solver; the other still reads the table,
-                    // so each lane's result is what it would be alone. The drive comes from the
-                    // grid position (this kind does not carry `u`).
-                    let (ua, ub) = lanes(_mm_div_pd(_mm_sub_pd(p, p0), inv_h));
-                    let one = |c: *const f64, p: __m128d| {
-                        let k = _mm_cvttsd_si32(p);
-                        let t = _mm_sub_sd(p, _mm_cvtsi32_sd(p, k));
-                        cubic(c.add(4 * k as usize), t)
-                    };
-                    let ia = if m & 1 != 0 { _mm_cvtsd_f64(one(ca, p)) } else { sa.exact(ua) };
-                    let ib = if m & 2 != 0 { _mm_cvtsd_f64(one(cb, _mm_unpackhi_pd(p, p))) } else { sb.exact(ub) };
-                    pair(ia, ib)
-                }
+                    table_miss(p, sa, sb)
+                };
+                (kf, ra, rb) = (kf_next, ra_next, rb_next);
+                i
             }
             _ => {
                 let (ua, ub) = lanes(u);
@@ -288,11 +342,11 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         // `Lane::step`: the load voltage `zd·i + th`, with `th = −zd·h` (admittance) or `h`.
         let v = if Y { _mm_mul_pd(zd, _mm_sub_pd(i, h)) } else { _mm_fmadd_pd(zd, i, h) };
         let w = if Y { v } else { i };
-        // `e` from the states before their update.
-        let (w1, w2) = (ring[(k + 3) & 3], ring[(k + 2) & 3]);
-        let pa = _mm256_fmadd_pd(c2r_a, xr_a, _mm256_mul_pd(nc2i_a, xi_a));
-        let pb4 = _mm256_fmadd_pd(c2r_b, xr_b, _mm256_mul_pd(nc2i_b, xi_b));
-        let e = _mm_add_pd(hsum(pa, pb4), _mm_fmadd_pd(fir1, w1, _mm_mul_pd(fir2, w2)));
+        // The modes' part of the next step's `e`, from the states before their update.
+        let w1 = ring[(k + 3) & 3];
+        let qa = _mm256_fmadd_pd(c3r_a, xr_a, _mm256_mul_pd(nc3i_a, xi_a));
+        let qb = _mm256_fmadd_pd(c3r_b, xr_b, _mm256_mul_pd(nc3i_b, xi_b));
+        let q = hsum(qa, qb);
         ring[k & 3] = w;
         // The step after next's `base`.
         let src0 = if IND { _mm_fmadd_pd(rc_rl, ip, _mm_sub_pd(vc, vl)) } else { _mm_fmadd_pd(rc, ip, vc) };
@@ -307,7 +361,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         if IND {
             vl = _mm_fmadd_pd(rl, _mm_sub_pd(i, ip), _mm_xor_pd(vl, neg0));
         }
-        ip = i;
+        (i3, i2, ip) = (i2, ip, i);
         // `Modes::commit`.
         let wa = _mm256_broadcastsd_pd(w);
         let wb = _mm256_broadcastsd_pd(_mm_unpackhi_pd(w, w));
@@ -319,6 +373,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         xi_b = _mm256_fmadd_pd(zr_b, xi, _mm256_mul_pd(zi_b, xr));
         h = _mm_fmadd_pd(g, w, pre);
         pre = _mm_fmadd_pd(kappa, w, e);
+        e = _mm_fmadd_pd(k2f1, w, _mm_fmadd_pd(fir2, w1, q));
         match KIND {
             TABLE => pb = _mm_fmadd_pd(base_next, inv_h, p0),
             _ => base = base_next,
