@@ -125,6 +125,11 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
 /// stack every step): the load's Thévenin voltage is formed from `h` where it is used, the
 /// load's past inputs live in a four-entry ring in memory, and the table kind carries only the
 /// grid position.
+///
+/// Kept off the step-to-step dependency chain (which, not the instruction count, set the time):
+/// the modes' update and horizontal sum (two and three steps ahead of their use, through `c·z²`
+/// and `c·z³`), and for the table kind the row lookup (predicted a step ahead; a missed
+/// prediction takes the lookup from the position, so results do not depend on it).
 #[target_feature(enable = "avx2,fma")]
 unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool>(
     a: &mut Lane<&mut Regs, Y>,

@@ -1640,8 +1640,8 @@ impl Oversampler {
     }
 
     /// Upsamples a block: `out[..x.len()·factor]` gets what [`Oversampler::up`] would give for
-    /// each sample of `x` in turn (up to rounding), with far less work per sample. The two can be
-    /// mixed freely.
+    /// each sample of `x` in turn (the same bits, tested), with far less work per sample. The two
+    /// can be mixed freely.
     ///
     /// # Panics
     /// If `out` is shorter than `x.len()·factor`.
@@ -1707,7 +1707,7 @@ impl Oversampler {
     }
 
     /// Decimates a block: `y[i]` gets what [`Oversampler::down`] would give for
-    /// `v[i·factor..(i + 1)·factor]` (up to rounding). The two can be mixed freely.
+    /// `v[i·factor..(i + 1)·factor]` (the same bits, tested). The two can be mixed freely.
     ///
     /// # Panics
     /// If `v` is shorter than `y.len()·factor`.
