@@ -298,7 +298,6 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         // The voltage two samples on. The last steps' look-ahead is never used (it is recomputed
         // from the states next time), so they read the last sample again rather than branch.
         let j = (k + 2).min(n - 1);
-        let ve2 = pair(*out_a.add(j), *out_b.add(j));
         // The element: `Solver::solve`.
         let i = match KIND {
             LINEAR => _mm_mul_pd(u, inv_r),
@@ -313,25 +312,16 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                     let lo = _mm_fmadd_sd(t, _mm_load_sd(c.add(1)), _mm_load_sd(c));
                     _mm_fmadd_sd(t2, hi, lo)
                 };
-                // The next step's rows, predicted now (see `kf`): the position with this step's
-                // current extrapolated from the last three, `î = 3·(i[n−1] − i[n−2]) + i[n−3]`.
-                let ph = _mm_fmadd_pd(n_gamma_h, _mm_fmadd_pd(three, _mm_sub_pd(ip, i2), i3), pb);
-                let kn = _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(ph, zero), top_m1));
-                let kf_next = _mm_cvtepi32_pd(kn);
-                let ra_next = ca.add(4 * _mm_cvtsi128_si32(kn) as usize);
-                let rb_next = cb.add(4 * _mm_extract_epi32::<1>(kn) as usize);
                 // This step's rows were predicted a step ago. When the position lies in them (in
                 // both lanes) the lookup is off the step-to-step chain, and `t` is the same as
                 // from the position's own index; otherwise the lookup as before.
                 let tp = _mm_sub_pd(p, kf);
                 let hit = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(tp, zero), _mm_cmp_pd::<_CMP_LT_OQ>(tp, one));
-                let i = if _mm_movemask_pd(hit) == 3 {
+                if _mm_movemask_pd(hit) == 3 {
                     _mm_unpacklo_pd(cubic(ra, tp), cubic(rb, _mm_unpackhi_pd(tp, tp)))
                 } else {
                     table_miss(p, sa, sb)
-                };
-                (kf, ra, rb) = (kf_next, ra_next, rb_next);
-                i
+                }
             }
             _ => {
                 let (ua, ub) = lanes(u);
@@ -354,6 +344,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         let q = hsum(qa, qb);
         ring[k & 3] = w;
         // The step after next's `base`.
+        let ve2 = pair(*out_a.add(j), *out_b.add(j));
         let src0 = if IND { _mm_fmadd_pd(rc_rl, ip, _mm_sub_pd(vc, vl)) } else { _mm_fmadd_pd(rc, ip, vc) };
         let b0 = if Y {
             _mm_fmadd_pd(zd, _mm_fnmadd_pd(g_zd, pre, e), _mm_sub_pd(ve2, src0))
@@ -365,6 +356,16 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         vc = _mm_fmadd_pd(rc, _mm_add_pd(i, ip), vc);
         if IND {
             vl = _mm_fmadd_pd(rl, _mm_sub_pd(i, ip), _mm_xor_pd(vl, neg0));
+        }
+        if KIND == TABLE {
+            // The next step's rows, predicted from what is known before this step's current:
+            // the next position's part `pb` and the current extrapolated from the last three,
+            // `î = 3·(i[n−1] − i[n−2]) + i[n−3]` (see `kf`).
+            let ph = _mm_fmadd_pd(n_gamma_h, _mm_fmadd_pd(three, _mm_sub_pd(ip, i2), i3), pb);
+            let kn = _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(ph, zero), top_m1));
+            kf = _mm_cvtepi32_pd(kn);
+            ra = ca.add(4 * _mm_cvtsi128_si32(kn) as usize);
+            rb = cb.add(4 * _mm_extract_epi32::<1>(kn) as usize);
         }
         (i3, i2, ip) = (i2, ip, i);
         // `Modes::commit`.
