@@ -248,14 +248,17 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     let wv = _mm_mul_pd(zd, _mm_fnmadd_pd(_mm_mul_pd(g, g), zd, kappa));
     let g_zd = _mm_mul_pd(g, zd);
 
+    // One lane's cubic (`hermite_eval`) at `t` on the row at `c`, in scalar registers, its
+    // coefficients loaded straight into the multiply-adds: shorter than a vector load and a
+    // transpose.
+    let cubic = |c: *const f64, t: __m128d| {
+        let t2 = _mm_mul_sd(t, t);
+        let hi = _mm_fmadd_sd(t, _mm_load_sd(c.add(3)), _mm_load_sd(c.add(2)));
+        let lo = _mm_fmadd_sd(t, _mm_load_sd(c.add(1)), _mm_load_sd(c));
+        _mm_fmadd_sd(t2, hi, lo)
+    };
     // The lookup from the position's own index (a missed prediction, or a lane off the grid).
     let table_miss = |p: __m128d, sa: &mut Solver, sb: &mut Solver| {
-        let cubic = |c: *const f64, t: __m128d| {
-            let t2 = _mm_mul_sd(t, t);
-            let hi = _mm_fmadd_sd(t, _mm_load_sd(c.add(3)), _mm_load_sd(c.add(2)));
-            let lo = _mm_fmadd_sd(t, _mm_load_sd(c.add(1)), _mm_load_sd(c));
-            _mm_fmadd_sd(t2, hi, lo)
-        };
         let ok = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
         let m = _mm_movemask_pd(ok);
         if m == 3 {
@@ -269,13 +272,13 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             // so each lane's result is what it would be alone. The drive comes from the
             // grid position (this kind does not carry `u`).
             let (ua, ub) = lanes(_mm_div_pd(_mm_sub_pd(p, p0), inv_h));
-            let one = |c: *const f64, p: __m128d| {
+            let lane = |c: *const f64, p: __m128d| {
                 let k = _mm_cvttsd_si32(p);
                 let t = _mm_sub_sd(p, _mm_cvtsi32_sd(p, k));
                 cubic(c.add(4 * k as usize), t)
             };
-            let ia = if m & 1 != 0 { _mm_cvtsd_f64(one(ca, p)) } else { sa.exact(ua) };
-            let ib = if m & 2 != 0 { _mm_cvtsd_f64(one(cb, _mm_unpackhi_pd(p, p))) } else { sb.exact(ub) };
+            let ia = if m & 1 != 0 { _mm_cvtsd_f64(lane(ca, p)) } else { sa.exact(ua) };
+            let ib = if m & 2 != 0 { _mm_cvtsd_f64(lane(cb, _mm_unpackhi_pd(p, p))) } else { sb.exact(ub) };
             pair(ia, ib)
         }
     };
@@ -285,13 +288,15 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     let one = _mm_set1_pd(1.0);
     let three = _mm_set1_pd(3.0);
     let top_m1 = _mm_sub_pd(top, one);
+    // A position's index clamped to the grid, as a float, and each lane's row there.
+    let rows = |ph: __m128d| {
+        let k = _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(ph, zero), top_m1));
+        (_mm_cvtepi32_pd(k), ca.add(4 * _mm_cvtsi128_si32(k) as usize), cb.add(4 * _mm_extract_epi32::<1>(k) as usize))
+    };
     let (mut i2, mut i3) = (ip, ip);
     let (mut kf, mut ra, mut rb) = (zero, ca, cb);
     if KIND == TABLE {
-        let k0 = _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(p, zero), top_m1));
-        kf = _mm_cvtepi32_pd(k0);
-        ra = ca.add(4 * _mm_cvtsi128_si32(k0) as usize);
-        rb = cb.add(4 * _mm_extract_epi32::<1>(k0) as usize);
+        (kf, ra, rb) = rows(p);
     }
 
     for k in 0..n {
@@ -303,15 +308,6 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             LINEAR => _mm_mul_pd(u, inv_r),
             TABLE => {
                 // `TableView::eval` in both lanes at once.
-                // Each lane's cubic (`hermite_eval`) in scalar registers, its coefficients
-                // loaded straight into the multiply-adds: shorter than a vector load and a
-                // transpose.
-                let cubic = |c: *const f64, t: __m128d| {
-                    let t2 = _mm_mul_sd(t, t);
-                    let hi = _mm_fmadd_sd(t, _mm_load_sd(c.add(3)), _mm_load_sd(c.add(2)));
-                    let lo = _mm_fmadd_sd(t, _mm_load_sd(c.add(1)), _mm_load_sd(c));
-                    _mm_fmadd_sd(t2, hi, lo)
-                };
                 // This step's rows were predicted a step ago. When the position lies in them (in
                 // both lanes) the lookup is off the step-to-step chain, and `t` is the same as
                 // from the position's own index; otherwise the lookup as before.
@@ -361,11 +357,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             // The next step's rows, predicted from what is known before this step's current:
             // the next position's part `pb` and the current extrapolated from the last three,
             // `î = 3·(i[n−1] − i[n−2]) + i[n−3]` (see `kf`).
-            let ph = _mm_fmadd_pd(n_gamma_h, _mm_fmadd_pd(three, _mm_sub_pd(ip, i2), i3), pb);
-            let kn = _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(ph, zero), top_m1));
-            kf = _mm_cvtepi32_pd(kn);
-            ra = ca.add(4 * _mm_cvtsi128_si32(kn) as usize);
-            rb = cb.add(4 * _mm_extract_epi32::<1>(kn) as usize);
+            (kf, ra, rb) = rows(_mm_fmadd_pd(n_gamma_h, _mm_fmadd_pd(three, _mm_sub_pd(ip, i2), i3), pb));
         }
         (i3, i2, ip) = (i2, ip, i);
         // `Modes::commit`.
