@@ -1,0 +1,400 @@
+//! The table kind's steady-state loop of [`lane_avx2`](super::lane_avx2) (two lanes, table solve,
+//! no series inductor) with its registers allocated by hand.
+//!
+//! Why assembly: the loop carries eleven values from step to step (the four mode-state registers,
+//! the grid position and its known part, three load histories, the capacitor's voltage and the
+//! last current) and reads about thirty constants. The compiler kept constants in registers and
+//! moved carried values to the stack and back every step: of its 124 instructions per step, 26
+//! were spill stores and reloads and 13 register moves, and the loop was bound by instruction
+//! throughput (about 3.7 per cycle). Here the carried values stay in registers for the whole run,
+//! every constant is a memory operand of the instruction that uses it (one load, no register),
+//! and the values only needed a step or more later (the load's past inputs, the last currents for
+//! the row prediction, the predicted row's index) live in small rings in memory.
+//!
+//! Every arithmetic operation is the one `lane_avx2::steps` performs, with the same operands
+//! and the same fused multiply-adds (operand order within a product or a sum does not change an
+//! IEEE result), so the results are bit-identical to it (tested: `tests/engine_fast.rs` compares
+//! every path with the baseline code, and a pair with its channels alone). The row prediction,
+//! which only decides whether the lookup is taken from the predicted rows or redone, is computed
+//! as `(3·(i[n−1] − i[n−2]) + i[n−3])` with a multiply and an add rather than one fused
+//! multiply-add; it cannot change a result.
+//!
+//! Threading: audio thread; no allocation. Only call on a CPU with AVX2 and FMA.
+
+use std::arch::asm;
+use std::mem::offset_of;
+
+/// Everything the loop reads from memory: constants, and the states it keeps in registers
+/// (loaded on entry, stored on exit). 32-byte aligned for the 256-bit loads.
+#[repr(C, align(32))]
+#[derive(Default, Clone, Copy)]
+pub(crate) struct Frame {
+    // 4-wide: each channel's four modes (`lane_avx2::steps`' names).
+    pub(crate) zr_a: [f64; 4],
+    pub(crate) zi_a: [f64; 4],
+    pub(crate) zr_b: [f64; 4],
+    pub(crate) zi_b: [f64; 4],
+    pub(crate) c3r_a: [f64; 4],
+    pub(crate) nc3i_a: [f64; 4],
+    pub(crate) c3r_b: [f64; 4],
+    pub(crate) nc3i_b: [f64; 4],
+    pub(crate) xr_a: [f64; 4],
+    pub(crate) xi_a: [f64; 4],
+    pub(crate) xr_b: [f64; 4],
+    pub(crate) xi_b: [f64; 4],
+    // 2-wide: lane a, lane b.
+    pub(crate) n_gamma_h: [f64; 2],
+    pub(crate) zd: [f64; 2],
+    pub(crate) g: [f64; 2],
+    pub(crate) kappa: [f64; 2],
+    pub(crate) k2f1: [f64; 2],
+    pub(crate) fir2: [f64; 2],
+    pub(crate) wv: [f64; 2],
+    pub(crate) n_wi: [f64; 2],
+    pub(crate) g_zd: [f64; 2],
+    pub(crate) rc: [f64; 2],
+    pub(crate) inv_h: [f64; 2],
+    pub(crate) p0: [f64; 2],
+    pub(crate) one: [f64; 2],
+    pub(crate) three: [f64; 2],
+    pub(crate) six: [f64; 2],
+    pub(crate) eight: [f64; 2],
+    pub(crate) zero: [f64; 2],
+    pub(crate) top_m1: [f64; 2],
+    pub(crate) top: [f64; 2],
+    pub(crate) sign: [f64; 2],
+    /// Carried states: grid position, its next known part, load histories, capacitor voltage,
+    /// last current, and a current handed in after a missed prediction.
+    pub(crate) p: [f64; 2],
+    pub(crate) pb: [f64; 2],
+    pub(crate) h: [f64; 2],
+    pub(crate) pre: [f64; 2],
+    pub(crate) e: [f64; 2],
+    pub(crate) vc: [f64; 2],
+    pub(crate) ip: [f64; 2],
+    pub(crate) i_in: [f64; 2],
+    /// The predicted row's index, as a float.
+    pub(crate) kf: [f64; 2],
+    /// The load's inputs `w[k]` at `ring[k & 3]` and again at `ring[(k & 3) + 4]`, so that
+    /// `w[k−1]` is always `ring[(k & 3) + 3]`.
+    pub(crate) ring: [[f64; 2]; 8],
+    /// The currents `i[k]`, laid out the same way (for the row prediction).
+    pub(crate) iring: [[f64; 2]; 8],
+}
+
+/// How a run of [`run`] ended.
+pub(crate) enum Stop {
+    /// Every step up to the end was taken.
+    Done,
+    /// Step `k`'s position lies outside its predicted rows (or off the grid): its current must be
+    /// found by the full lookup, then the run resumes at `k` with it.
+    Miss,
+}
+
+macro_rules! kernel {
+    ($fr:ident, $k:ident, $resume:ident, $n1:ident, $oa:ident, $ob:ident, $ra:ident, $rb:ident, $ca:ident, $cb:ident, $stop:ident,
+     v: $v0:literal, $v1:literal,
+     ring: $r0:literal, $r1:literal,
+     base: $b0:literal, $b1:literal, $b2:literal, $b3:literal, $b4:literal, $b5:literal, $b6:literal, $b7:literal,
+     w: $h1:literal, $p1:literal, $e1:literal, $m0:literal, $m1:literal) => {
+        asm!(
+            // States into registers.
+            "vmovapd ymm0, [{fr} + {o_xra}]",
+            "vmovapd ymm1, [{fr} + {o_xia}]",
+            "vmovapd ymm2, [{fr} + {o_xrb}]",
+            "vmovapd ymm3, [{fr} + {o_xib}]",
+            "vmovapd xmm4, [{fr} + {o_p}]",
+            "vmovapd xmm5, [{fr} + {o_pb}]",
+            "vmovapd xmm6, [{fr} + {o_h}]",
+            "vmovapd xmm7, [{fr} + {o_pre}]",
+            "vmovapd xmm8, [{fr} + {o_e}]",
+            "vmovapd xmm9, [{fr} + {o_vc}]",
+            "vmovapd xmm10, [{fr} + {o_ip}]",
+            "vmovapd xmm13, [{fr} + {o_iin}]",
+            "test {resume}, {resume}",
+            "jnz 3f",
+            "2:",
+            // The element: tp = p − kf; both lanes in [0, 1) exactly when tp and tp − 1 differ
+            // in sign (NaN and infinities keep their sign, so they miss).
+            "vsubpd xmm11, xmm4, [{fr} + {o_kf}]",
+            "vsubpd xmm12, xmm11, [{fr} + {o_one}]",
+            "vxorpd xmm12, xmm12, xmm11",
+            "vtestpd xmm12, [{fr} + {o_sign}]",
+            "jnc 8f",
+            "4:",
+            // The cubic on the predicted rows: lo = t·c1 + c0, hi = t·c3 + c2, i = t²·hi + lo.
+            "vmovupd xmm12, [{ra}]",
+            "vunpcklpd xmm14, xmm12, [{rb}]",
+            "vunpckhpd xmm12, xmm12, [{rb}]",
+            "vfmadd213pd xmm12, xmm11, xmm14",
+            "vmovupd xmm13, [{ra} + 16]",
+            "vunpcklpd xmm14, xmm13, [{rb} + 16]",
+            "vunpckhpd xmm13, xmm13, [{rb} + 16]",
+            "vfmadd213pd xmm13, xmm11, xmm14",
+            "vmulpd xmm14, xmm11, xmm11",
+            "vfmadd213pd xmm13, xmm14, xmm12",
+            // The step with its current i (xmm13).
+            "3:",
+            "mov {s:e}, {k:e}",
+            "and {s:e}, 3",
+            "shl {s:e}, 4",
+            // The next step's rows, predicted from pb and the current extrapolated two steps on
+            // from older ones, î = 6·i[k−2] − 8·i[k−3] + 3·i[k−4] (so that the prediction's
+            // own latency, a dozen operations, spans three steps).
+            "vmovapd xmm15, [{fr} + {s} + {o_iring}]",
+            "vmulpd xmm15, xmm15, [{fr} + {o_three}]",
+            "vmovapd xmm14, [{fr} + {s} + {o_iring} + 16]",
+            "vfnmadd231pd xmm15, xmm14, [{fr} + {o_eight}]",
+            "vmovapd xmm14, [{fr} + {s} + {o_iring} + 32]",
+            "vfmadd231pd xmm15, xmm14, [{fr} + {o_six}]",
+            "vfmadd132pd xmm15, xmm5, [{fr} + {o_ngh}]",
+            "vmaxpd xmm15, xmm15, [{fr} + {o_zero}]",
+            "vminpd xmm15, xmm15, [{fr} + {o_topm1}]",
+            "vcvttpd2dq xmm15, xmm15",
+            "vmovd {ra:e}, xmm15",
+            "vpextrd {rb:e}, xmm15, 1",
+            "vcvtdq2pd xmm15, xmm15",
+            "vmovapd [{fr} + {o_kf}], xmm15",
+            "shl {ra}, 5",
+            "shl {rb}, 5",
+            "add {ra}, {ca}",
+            "add {rb}, {cb}",
+            // The chain: p = γh·i + pb.
+            "vmovapd xmm4, xmm5",
+            "vfmadd231pd xmm4, xmm13, [{fr} + {o_ngh}]",
+            // The load voltage v (xmm11).
+            $v0,
+            $v1,
+            // q = Σ Re(c·z³·x) from the states before their update.
+            "vmulpd ymm12, ymm1, [{fr} + {o_nc3ia}]",
+            "vfmadd231pd ymm12, ymm0, [{fr} + {o_c3ra}]",
+            "vmulpd ymm14, ymm3, [{fr} + {o_nc3ib}]",
+            "vfmadd231pd ymm14, ymm2, [{fr} + {o_c3rb}]",
+            "vhaddpd ymm12, ymm12, ymm14",
+            "vextractf128 xmm14, ymm12, 1",
+            "vaddpd xmm12, xmm12, xmm14",
+            // e's part q + d₄·w[k−1] (xmm12); this step's w into the ring.
+            "vmovapd xmm14, [{fr} + {s} + {o_ring} + 48]",
+            "vfmadd231pd xmm12, xmm14, [{fr} + {o_fir2}]",
+            $r0,
+            $r1,
+            // The source's history src0 = rc·ip + vc (xmm14) and the look-ahead voltage (xmm15).
+            "vmovapd xmm14, xmm9",
+            "vfmadd231pd xmm14, xmm10, [{fr} + {o_rc}]",
+            "lea {j}, [{k} + 2]",
+            "cmp {j}, {n1}",
+            "cmova {j}, {n1}",
+            "vmovsd xmm15, [{oa} + {j} * 8]",
+            "vmovhpd xmm15, xmm15, [{ob} + {j} * 8]",
+            // The step after next's base (xmm14).
+            $b0,
+            $b1,
+            $b2,
+            $b3,
+            $b4,
+            $b5,
+            $b6,
+            $b7,
+            // The capacitor: vc = rc·(i + ip) + vc.
+            "vaddpd xmm15, xmm13, xmm10",
+            "vfmadd231pd xmm9, xmm15, [{fr} + {o_rc}]",
+            "vmovapd [{fr} + {s} + {o_iring}], xmm13",
+            "vmovapd [{fr} + {s} + {o_iring} + 64], xmm13",
+            // pb = base·inv_h + p0; ip = i.
+            "vmovapd xmm5, [{fr} + {o_p0}]",
+            "vfmadd231pd xmm5, xmm14, [{fr} + {o_invh}]",
+            "vmovapd xmm10, xmm13",
+            // The load's histories: h = g·w + pre, pre = κ·w + e, e = k2f1·w + (q + d₄·w[k−1]).
+            "vmovapd xmm6, xmm7",
+            $h1,
+            "vmovapd xmm7, xmm8",
+            $p1,
+            "vmovapd xmm8, xmm12",
+            $e1,
+            // `Modes::commit`: x ← z·x + w.
+            $m0,
+            $m1,
+            "vfnmadd231pd ymm13, ymm1, [{fr} + {o_zia}]",
+            "vmulpd ymm15, ymm0, [{fr} + {o_zia}]",
+            "vfmadd132pd ymm0, ymm13, [{fr} + {o_zra}]",
+            "vfmadd132pd ymm1, ymm15, [{fr} + {o_zra}]",
+            "vfnmadd231pd ymm14, ymm3, [{fr} + {o_zib}]",
+            "vmulpd ymm15, ymm2, [{fr} + {o_zib}]",
+            "vfmadd132pd ymm2, ymm14, [{fr} + {o_zrb}]",
+            "vfmadd132pd ymm3, ymm15, [{fr} + {o_zrb}]",
+            // The output (lane b first: a solo run's shadow writes the same buffer).
+            "vmovhpd [{ob} + {k} * 8], xmm11",
+            "vmovlpd [{oa} + {k} * 8], xmm11",
+            "inc {k}",
+            "cmp {k}, {n1}",
+            "jbe 2b",
+            "xor {stop:e}, {stop:e}",
+            "jmp 9f",
+            // A missed prediction: the rows at the position's own index, when both lanes are on
+            // the grid (0 ≤ p < top: p and p − top differ in sign), as `table_miss` finds them;
+            // otherwise back to the caller.
+            "8:",
+            "vsubpd xmm12, xmm4, [{fr} + {o_top}]",
+            "vxorpd xmm12, xmm12, xmm4",
+            "vtestpd xmm12, [{fr} + {o_sign}]",
+            "jnc 7f",
+            "vcvttpd2dq xmm12, xmm4",
+            "vmovd {ra:e}, xmm12",
+            "vpextrd {rb:e}, xmm12, 1",
+            "vcvtdq2pd xmm12, xmm12",
+            "vsubpd xmm11, xmm4, xmm12",
+            "shl {ra}, 5",
+            "shl {rb}, 5",
+            "add {ra}, {ca}",
+            "add {rb}, {cb}",
+            "jmp 4b",
+            "7:",
+            "mov {stop:e}, 1",
+            "9:",
+            // States back.
+            "vmovapd [{fr} + {o_xra}], ymm0",
+            "vmovapd [{fr} + {o_xia}], ymm1",
+            "vmovapd [{fr} + {o_xrb}], ymm2",
+            "vmovapd [{fr} + {o_xib}], ymm3",
+            "vmovapd [{fr} + {o_p}], xmm4",
+            "vmovapd [{fr} + {o_pb}], xmm5",
+            "vmovapd [{fr} + {o_h}], xmm6",
+            "vmovapd [{fr} + {o_pre}], xmm7",
+            "vmovapd [{fr} + {o_e}], xmm8",
+            "vmovapd [{fr} + {o_vc}], xmm9",
+            "vmovapd [{fr} + {o_ip}], xmm10",
+            fr = in(reg) $fr,
+            k = inout(reg) $k,
+            resume = in(reg) $resume,
+            n1 = in(reg) $n1,
+            oa = in(reg) $oa,
+            ob = in(reg) $ob,
+            ra = inout(reg) $ra,
+            rb = inout(reg) $rb,
+            ca = in(reg) $ca,
+            cb = in(reg) $cb,
+            stop = out(reg) $stop,
+            s = out(reg) _,
+            j = out(reg) _,
+            o_xra = const offset_of!(Frame, xr_a),
+            o_xia = const offset_of!(Frame, xi_a),
+            o_xrb = const offset_of!(Frame, xr_b),
+            o_xib = const offset_of!(Frame, xi_b),
+            o_zra = const offset_of!(Frame, zr_a),
+            o_zia = const offset_of!(Frame, zi_a),
+            o_zrb = const offset_of!(Frame, zr_b),
+            o_zib = const offset_of!(Frame, zi_b),
+            o_c3ra = const offset_of!(Frame, c3r_a),
+            o_nc3ia = const offset_of!(Frame, nc3i_a),
+            o_c3rb = const offset_of!(Frame, c3r_b),
+            o_nc3ib = const offset_of!(Frame, nc3i_b),
+            o_ngh = const offset_of!(Frame, n_gamma_h),
+            o_zd = const offset_of!(Frame, zd),
+            o_g = const offset_of!(Frame, g),
+            o_kappa = const offset_of!(Frame, kappa),
+            o_k2f1 = const offset_of!(Frame, k2f1),
+            o_fir2 = const offset_of!(Frame, fir2),
+            o_wv = const offset_of!(Frame, wv),
+            o_nwi = const offset_of!(Frame, n_wi),
+            o_gzd = const offset_of!(Frame, g_zd),
+            o_rc = const offset_of!(Frame, rc),
+            o_invh = const offset_of!(Frame, inv_h),
+            o_p0 = const offset_of!(Frame, p0),
+            o_one = const offset_of!(Frame, one),
+            o_three = const offset_of!(Frame, three),
+            o_six = const offset_of!(Frame, six),
+            o_eight = const offset_of!(Frame, eight),
+            o_zero = const offset_of!(Frame, zero),
+            o_topm1 = const offset_of!(Frame, top_m1),
+            o_top = const offset_of!(Frame, top),
+            o_sign = const offset_of!(Frame, sign),
+            o_p = const offset_of!(Frame, p),
+            o_pb = const offset_of!(Frame, pb),
+            o_h = const offset_of!(Frame, h),
+            o_pre = const offset_of!(Frame, pre),
+            o_e = const offset_of!(Frame, e),
+            o_vc = const offset_of!(Frame, vc),
+            o_ip = const offset_of!(Frame, ip),
+            o_iin = const offset_of!(Frame, i_in),
+            o_kf = const offset_of!(Frame, kf),
+            o_ring = const offset_of!(Frame, ring),
+            o_iring = const offset_of!(Frame, iring),
+            out("ymm0") _, out("ymm1") _, out("ymm2") _, out("ymm3") _,
+            out("ymm4") _, out("ymm5") _, out("ymm6") _, out("ymm7") _,
+            out("ymm8") _, out("ymm9") _, out("ymm10") _, out("ymm11") _,
+            out("ymm12") _, out("ymm13") _, out("ymm14") _, out("ymm15") _,
+            options(nostack),
+        )
+    };
+}
+
+/// Runs steps `k..=n1` of the two lanes held in `fr`, reading the rail-clipped voltages of
+/// lane a at `oa` and lane b at `ob` two steps ahead and writing the load voltages in place;
+/// `ra`/`rb` are the predicted rows of step `k` in the tables at `ca`/`cb`. With `resume`,
+/// step `k`'s current is `fr.i_in` (found after a [`Stop::Miss`]). `Y`: admittance form.
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; `oa` and `ob` valid for `n1 + 1` values (they may be equal:
+/// lane b is then a shadow and lane a's outputs are the ones kept); `ra`, `rb` rows of their
+/// tables and the tables `ca`, `cb` at least as long as `fr.top_m1 + 1` rows.
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn run<const Y: bool>(
+    fr: &mut Frame,
+    k: &mut usize,
+    resume: bool,
+    n1: usize,
+    oa: *mut f64,
+    ob: *mut f64,
+    ra: &mut *const f64,
+    rb: &mut *const f64,
+    ca: *const f64,
+    cb: *const f64,
+) -> Stop {
+    let fr: *mut Frame = fr;
+    let mut kk = *k;
+    let (mut pa, mut pb) = (*ra, *rb);
+    let resume = resume as usize;
+    let stop: usize;
+    if Y {
+        kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
+            // v = zd·(i − h); w = v (xmm11).
+            v: "vsubpd xmm11, xmm13, xmm6", "vmulpd xmm11, xmm11, [{fr} + {o_zd}]",
+            ring: "vmovapd [{fr} + {s} + {o_ring}], xmm11", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm11",
+            // base = w·wv + (i·n_wi + (zd·(e − g_zd·pre) + (ve2 − src0))).
+            base: "vsubpd xmm15, xmm15, xmm14",
+                  "vmovapd xmm14, xmm7",
+                  "vfnmadd132pd xmm14, xmm8, [{fr} + {o_gzd}]",
+                  "vfmadd132pd xmm14, xmm15, [{fr} + {o_zd}]",
+                  "vfmadd231pd xmm14, xmm13, [{fr} + {o_nwi}]",
+                  "vfmadd231pd xmm14, xmm11, [{fr} + {o_wv}]",
+                  "/* */", "/* */",
+            w: "vfmadd231pd xmm6, xmm11, [{fr} + {o_g}]",
+               "vfmadd231pd xmm7, xmm11, [{fr} + {o_kappa}]",
+               "vfmadd231pd xmm8, xmm11, [{fr} + {o_k2f1}]",
+               "vbroadcastsd ymm13, xmm11",
+               "vpermpd ymm14, ymm11, 0x55");
+    } else {
+        kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
+            // v = zd·i + h (xmm11); w = i.
+            v: "vmovapd xmm11, xmm6", "vfmadd231pd xmm11, xmm13, [{fr} + {o_zd}]",
+            ring: "vmovapd [{fr} + {s} + {o_ring}], xmm13", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm13",
+            // base = i·n_wi + (ve2 − (src0 + e)).
+            base: "vaddpd xmm14, xmm14, xmm8",
+                  "vsubpd xmm14, xmm15, xmm14",
+                  "vfmadd231pd xmm14, xmm13, [{fr} + {o_nwi}]",
+                  "/* unused here: {o_wv} {o_gzd} */", "/* */", "/* */", "/* */", "/* */",
+            w: "vfmadd231pd xmm6, xmm10, [{fr} + {o_g}]",
+               "vfmadd231pd xmm7, xmm10, [{fr} + {o_kappa}]",
+               "vfmadd231pd xmm8, xmm10, [{fr} + {o_k2f1}]",
+               "vbroadcastsd ymm13, xmm10",
+               "vpermpd ymm14, ymm10, 0x55");
+    }
+    *k = kk;
+    (*ra, *rb) = (pa, pb);
+    if stop == 0 {
+        Stop::Done
+    } else {
+        Stop::Miss
+    }
+}
