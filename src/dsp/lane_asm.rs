@@ -29,19 +29,19 @@ use std::mem::offset_of;
 #[repr(C, align(32))]
 #[derive(Default, Clone, Copy)]
 pub(crate) struct Frame {
-    // 4-wide: each channel's four modes (`lane_avx2::steps`' names).
-    pub(crate) zr_a: [f64; 4],
-    pub(crate) zi_a: [f64; 4],
-    pub(crate) zr_b: [f64; 4],
-    pub(crate) zi_b: [f64; 4],
-    pub(crate) c3r_a: [f64; 4],
-    pub(crate) nc3i_a: [f64; 4],
-    pub(crate) c3r_b: [f64; 4],
-    pub(crate) nc3i_b: [f64; 4],
-    pub(crate) xr_a: [f64; 4],
-    pub(crate) xi_a: [f64; 4],
-    pub(crate) xr_b: [f64; 4],
-    pub(crate) xi_b: [f64; 4],
+    // 4-wide: each channel's four modes in companion form (see [`Companion`]).
+    pub(crate) a1_a: [f64; 4],
+    pub(crate) a2_a: [f64; 4],
+    pub(crate) a1_b: [f64; 4],
+    pub(crate) a2_b: [f64; 4],
+    pub(crate) qu_a: [f64; 4],
+    pub(crate) qp_a: [f64; 4],
+    pub(crate) qu_b: [f64; 4],
+    pub(crate) qp_b: [f64; 4],
+    pub(crate) u_a: [f64; 4],
+    pub(crate) up_a: [f64; 4],
+    pub(crate) u_b: [f64; 4],
+    pub(crate) up_b: [f64; 4],
     // 2-wide: lane a, lane b.
     pub(crate) n_gamma_h: [f64; 2],
     pub(crate) zd: [f64; 2],
@@ -52,7 +52,8 @@ pub(crate) struct Frame {
     pub(crate) wv: [f64; 2],
     pub(crate) n_wi: [f64; 2],
     pub(crate) g_zd: [f64; 2],
-    pub(crate) rc: [f64; 2],
+    /// Twice the capacitor's companion resistance, ohms.
+    pub(crate) rc2: [f64; 2],
     pub(crate) inv_h: [f64; 2],
     pub(crate) p0: [f64; 2],
     pub(crate) one: [f64; 2],
@@ -63,14 +64,15 @@ pub(crate) struct Frame {
     pub(crate) top_m1: [f64; 2],
     pub(crate) top: [f64; 2],
     pub(crate) sign: [f64; 2],
-    /// Carried states: grid position, its next known part, load histories, capacitor voltage,
-    /// last current, and a current handed in after a missed prediction.
+    /// Carried states: grid position, its next known part, load histories, the source's history
+    /// `src0 = R_C·i[k−1] + v_C[k]` (volts), last current, and a current handed in after a
+    /// missed prediction.
     pub(crate) p: [f64; 2],
     pub(crate) pb: [f64; 2],
     pub(crate) h: [f64; 2],
     pub(crate) pre: [f64; 2],
     pub(crate) e: [f64; 2],
-    pub(crate) vc: [f64; 2],
+    pub(crate) src0: [f64; 2],
     pub(crate) ip: [f64; 2],
     pub(crate) i_in: [f64; 2],
     /// The predicted row's index, as a float.
@@ -80,6 +82,58 @@ pub(crate) struct Frame {
     pub(crate) ring: [[f64; 2]; 8],
     /// The currents `i[k]`, laid out the same way (for the row prediction).
     pub(crate) iring: [[f64; 2]; 8],
+}
+
+/// One channel's four modes in companion form.
+///
+/// A mode `x' = z·x + w` (complex state `x`, real input `w`) is, with `x = u − z̄·u[k−1]`, the
+/// real recursion `u' = 2·Re z·u − |z|²·u[k−1] + w` (substituting: `u' − z̄·u = z·(u − z̄·u[k−1])
+/// + w` because `z + z̄ = 2·Re z` and `z·z̄ = |z|²`), the second-order direct form of the same
+/// pole pair (Oppenheim & Schafer, *Discrete-Time Signal Processing*, 3rd ed., §6.3). A mode then
+/// costs two multiply-adds a step instead of the complex product's four, and a readout
+/// `Re(c·x)` is `Re c·u − Re(c·z̄)·u[k−1]`. The states convert both ways on entry and exit
+/// (`u[k−1] = Im x/Im z`, `u = Re x + Re z·u[k−1]`; a real pole, `Im z = 0`, has `Im x = 0` and
+/// takes `u[k−1] = 0`). Rounding differs from the complex form by a few units in the last place
+/// of the states: `Im x` is itself formed in proportion to `Im z`, so the division does not
+/// amplify it.
+#[derive(Clone, Copy)]
+pub(crate) struct Companion {
+    /// `2·Re z`, `|z|²`.
+    pub(crate) a1: [f64; 4],
+    pub(crate) a2: [f64; 4],
+    /// `u`, `u[k−1]`.
+    pub(crate) u: [f64; 4],
+    pub(crate) up: [f64; 4],
+    /// The readout `Re(c·x) = qu·u + qp·u[k−1]` for the coefficient `c = (cr, −nci)`.
+    pub(crate) qu: [f64; 4],
+    pub(crate) qp: [f64; 4],
+}
+
+impl Companion {
+    /// From poles `z = (zr, zi)`, states `x = (xr, xi)` and the readout coefficient `c = (cr, −nci)`.
+    pub(crate) fn new(zr: [f64; 4], zi: [f64; 4], xr: [f64; 4], xi: [f64; 4], cr: [f64; 4], nci: [f64; 4]) -> Self {
+        let mut c = Companion { a1: [0.0; 4], a2: [0.0; 4], u: [0.0; 4], up: [0.0; 4], qu: [0.0; 4], qp: [0.0; 4] };
+        for m in 0..4 {
+            c.a1[m] = 2.0 * zr[m];
+            c.a2[m] = zr[m].mul_add(zr[m], zi[m] * zi[m]);
+            c.up[m] = if zi[m] != 0.0 { xi[m] / zi[m] } else { 0.0 };
+            c.u[m] = zr[m].mul_add(c.up[m], xr[m]);
+            // Re(c·z̄) = cr·zr + ci·zi = cr·zr − nci·zi.
+            c.qu[m] = cr[m];
+            c.qp[m] = nci[m].mul_add(zi[m], -(cr[m] * zr[m]));
+        }
+        c
+    }
+
+    /// The complex states `(xr, xi)` of the poles `z = (zr, zi)` for companion states `u`, `up`.
+    pub(crate) fn states(zr: [f64; 4], zi: [f64; 4], u: [f64; 4], up: [f64; 4]) -> ([f64; 4], [f64; 4]) {
+        let (mut xr, mut xi) = ([0.0; 4], [0.0; 4]);
+        for m in 0..4 {
+            xr[m] = (-zr[m]).mul_add(up[m], u[m]);
+            xi[m] = zi[m] * up[m];
+        }
+        (xr, xi)
+    }
 }
 
 /// How a run of [`run`] ended.
@@ -99,16 +153,16 @@ macro_rules! kernel {
      w: $h1:literal, $p1:literal, $e1:literal, $m0:literal, $m1:literal) => {
         asm!(
             // States into registers.
-            "vmovapd ymm0, [{fr} + {o_xra}]",
-            "vmovapd ymm1, [{fr} + {o_xia}]",
-            "vmovapd ymm2, [{fr} + {o_xrb}]",
-            "vmovapd ymm3, [{fr} + {o_xib}]",
+            "vmovapd ymm0, [{fr} + {o_ua}]",
+            "vmovapd ymm1, [{fr} + {o_upa}]",
+            "vmovapd ymm2, [{fr} + {o_ub}]",
+            "vmovapd ymm3, [{fr} + {o_upb}]",
             "vmovapd xmm4, [{fr} + {o_p}]",
             "vmovapd xmm5, [{fr} + {o_pb}]",
             "vmovapd xmm6, [{fr} + {o_h}]",
             "vmovapd xmm7, [{fr} + {o_pre}]",
             "vmovapd xmm8, [{fr} + {o_e}]",
-            "vmovapd xmm9, [{fr} + {o_vc}]",
+            "vmovapd xmm9, [{fr} + {o_src0}]",
             "vmovapd xmm10, [{fr} + {o_ip}]",
             "vmovapd xmm13, [{fr} + {o_iin}]",
             "test {resume}, {resume}",
@@ -166,10 +220,10 @@ macro_rules! kernel {
             $v0,
             $v1,
             // q = Σ Re(c·z³·x) from the states before their update.
-            "vmulpd ymm12, ymm1, [{fr} + {o_nc3ia}]",
-            "vfmadd231pd ymm12, ymm0, [{fr} + {o_c3ra}]",
-            "vmulpd ymm14, ymm3, [{fr} + {o_nc3ib}]",
-            "vfmadd231pd ymm14, ymm2, [{fr} + {o_c3rb}]",
+            "vmulpd ymm12, ymm1, [{fr} + {o_qpa}]",
+            "vfmadd231pd ymm12, ymm0, [{fr} + {o_qua}]",
+            "vmulpd ymm14, ymm3, [{fr} + {o_qpb}]",
+            "vfmadd231pd ymm14, ymm2, [{fr} + {o_qub}]",
             "vhaddpd ymm12, ymm12, ymm14",
             "vextractf128 xmm14, ymm12, 1",
             "vaddpd xmm12, xmm12, xmm14",
@@ -178,9 +232,7 @@ macro_rules! kernel {
             "vfmadd231pd xmm12, xmm14, [{fr} + {o_fir2}]",
             $r0,
             $r1,
-            // The source's history src0 = rc·ip + vc (xmm14) and the look-ahead voltage (xmm15).
-            "vmovapd xmm14, xmm9",
-            "vfmadd231pd xmm14, xmm10, [{fr} + {o_rc}]",
+            // The look-ahead voltage (xmm15).
             "lea {j}, [{k} + 2]",
             "cmp {j}, {n1}",
             "cmova {j}, {n1}",
@@ -195,9 +247,8 @@ macro_rules! kernel {
             $b5,
             $b6,
             $b7,
-            // The capacitor: vc = rc·(i + ip) + vc.
-            "vaddpd xmm15, xmm13, xmm10",
-            "vfmadd231pd xmm9, xmm15, [{fr} + {o_rc}]",
+            // The source's history: src0' = R_C·i + v_C' = src0 + 2·R_C·i.
+            "vfmadd231pd xmm9, xmm13, [{fr} + {o_rc2}]",
             "vmovapd [{fr} + {s} + {o_iring}], xmm13",
             "vmovapd [{fr} + {s} + {o_iring} + 64], xmm13",
             // pb = base·inv_h + p0; ip = i.
@@ -211,17 +262,17 @@ macro_rules! kernel {
             $p1,
             "vmovapd xmm8, xmm12",
             $e1,
-            // `Modes::commit`: x ← z·x + w.
+            // The modes: u' = a1·u − a2·u[k−1] + w.
             $m0,
             $m1,
-            "vfnmadd231pd ymm13, ymm1, [{fr} + {o_zia}]",
-            "vmulpd ymm15, ymm0, [{fr} + {o_zia}]",
-            "vfmadd132pd ymm0, ymm13, [{fr} + {o_zra}]",
-            "vfmadd132pd ymm1, ymm15, [{fr} + {o_zra}]",
-            "vfnmadd231pd ymm14, ymm3, [{fr} + {o_zib}]",
-            "vmulpd ymm15, ymm2, [{fr} + {o_zib}]",
-            "vfmadd132pd ymm2, ymm14, [{fr} + {o_zrb}]",
-            "vfmadd132pd ymm3, ymm15, [{fr} + {o_zrb}]",
+            "vfnmadd231pd ymm13, ymm1, [{fr} + {o_a2a}]",
+            "vfmadd231pd ymm13, ymm0, [{fr} + {o_a1a}]",
+            "vmovapd ymm1, ymm0",
+            "vmovapd ymm0, ymm13",
+            "vfnmadd231pd ymm14, ymm3, [{fr} + {o_a2b}]",
+            "vfmadd231pd ymm14, ymm2, [{fr} + {o_a1b}]",
+            "vmovapd ymm3, ymm2",
+            "vmovapd ymm2, ymm14",
             // The output (lane b first: a solo run's shadow writes the same buffer).
             "vmovhpd [{ob} + {k} * 8], xmm11",
             "vmovlpd [{oa} + {k} * 8], xmm11",
@@ -252,16 +303,16 @@ macro_rules! kernel {
             "mov {stop:e}, 1",
             "9:",
             // States back.
-            "vmovapd [{fr} + {o_xra}], ymm0",
-            "vmovapd [{fr} + {o_xia}], ymm1",
-            "vmovapd [{fr} + {o_xrb}], ymm2",
-            "vmovapd [{fr} + {o_xib}], ymm3",
+            "vmovapd [{fr} + {o_ua}], ymm0",
+            "vmovapd [{fr} + {o_upa}], ymm1",
+            "vmovapd [{fr} + {o_ub}], ymm2",
+            "vmovapd [{fr} + {o_upb}], ymm3",
             "vmovapd [{fr} + {o_p}], xmm4",
             "vmovapd [{fr} + {o_pb}], xmm5",
             "vmovapd [{fr} + {o_h}], xmm6",
             "vmovapd [{fr} + {o_pre}], xmm7",
             "vmovapd [{fr} + {o_e}], xmm8",
-            "vmovapd [{fr} + {o_vc}], xmm9",
+            "vmovapd [{fr} + {o_src0}], xmm9",
             "vmovapd [{fr} + {o_ip}], xmm10",
             fr = in(reg) $fr,
             k = inout(reg) $k,
@@ -276,18 +327,18 @@ macro_rules! kernel {
             stop = out(reg) $stop,
             s = out(reg) _,
             j = out(reg) _,
-            o_xra = const offset_of!(Frame, xr_a),
-            o_xia = const offset_of!(Frame, xi_a),
-            o_xrb = const offset_of!(Frame, xr_b),
-            o_xib = const offset_of!(Frame, xi_b),
-            o_zra = const offset_of!(Frame, zr_a),
-            o_zia = const offset_of!(Frame, zi_a),
-            o_zrb = const offset_of!(Frame, zr_b),
-            o_zib = const offset_of!(Frame, zi_b),
-            o_c3ra = const offset_of!(Frame, c3r_a),
-            o_nc3ia = const offset_of!(Frame, nc3i_a),
-            o_c3rb = const offset_of!(Frame, c3r_b),
-            o_nc3ib = const offset_of!(Frame, nc3i_b),
+            o_ua = const offset_of!(Frame, u_a),
+            o_upa = const offset_of!(Frame, up_a),
+            o_ub = const offset_of!(Frame, u_b),
+            o_upb = const offset_of!(Frame, up_b),
+            o_a1a = const offset_of!(Frame, a1_a),
+            o_a2a = const offset_of!(Frame, a2_a),
+            o_a1b = const offset_of!(Frame, a1_b),
+            o_a2b = const offset_of!(Frame, a2_b),
+            o_qua = const offset_of!(Frame, qu_a),
+            o_qpa = const offset_of!(Frame, qp_a),
+            o_qub = const offset_of!(Frame, qu_b),
+            o_qpb = const offset_of!(Frame, qp_b),
             o_ngh = const offset_of!(Frame, n_gamma_h),
             o_zd = const offset_of!(Frame, zd),
             o_g = const offset_of!(Frame, g),
@@ -297,7 +348,7 @@ macro_rules! kernel {
             o_wv = const offset_of!(Frame, wv),
             o_nwi = const offset_of!(Frame, n_wi),
             o_gzd = const offset_of!(Frame, g_zd),
-            o_rc = const offset_of!(Frame, rc),
+            o_rc2 = const offset_of!(Frame, rc2),
             o_invh = const offset_of!(Frame, inv_h),
             o_p0 = const offset_of!(Frame, p0),
             o_one = const offset_of!(Frame, one),
@@ -313,7 +364,7 @@ macro_rules! kernel {
             o_h = const offset_of!(Frame, h),
             o_pre = const offset_of!(Frame, pre),
             o_e = const offset_of!(Frame, e),
-            o_vc = const offset_of!(Frame, vc),
+            o_src0 = const offset_of!(Frame, src0),
             o_ip = const offset_of!(Frame, ip),
             o_iin = const offset_of!(Frame, i_in),
             o_kf = const offset_of!(Frame, kf),
@@ -362,7 +413,7 @@ pub(crate) unsafe fn run<const Y: bool>(
             v: "vsubpd xmm11, xmm13, xmm6", "vmulpd xmm11, xmm11, [{fr} + {o_zd}]",
             ring: "vmovapd [{fr} + {s} + {o_ring}], xmm11", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm11",
             // base = w·wv + (i·n_wi + (zd·(e − g_zd·pre) + (ve2 − src0))).
-            base: "vsubpd xmm15, xmm15, xmm14",
+            base: "vsubpd xmm15, xmm15, xmm9",
                   "vmovapd xmm14, xmm7",
                   "vfnmadd132pd xmm14, xmm8, [{fr} + {o_gzd}]",
                   "vfmadd132pd xmm14, xmm15, [{fr} + {o_zd}]",
@@ -380,7 +431,7 @@ pub(crate) unsafe fn run<const Y: bool>(
             v: "vmovapd xmm11, xmm6", "vfmadd231pd xmm11, xmm13, [{fr} + {o_zd}]",
             ring: "vmovapd [{fr} + {s} + {o_ring}], xmm13", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm13",
             // base = i·n_wi + (ve2 − (src0 + e)).
-            base: "vaddpd xmm14, xmm14, xmm8",
+            base: "vaddpd xmm14, xmm9, xmm8",
                   "vsubpd xmm14, xmm15, xmm14",
                   "vfmadd231pd xmm14, xmm13, [{fr} + {o_nwi}]",
                   "/* unused here: {o_wv} {o_gzd} */", "/* */", "/* */", "/* */", "/* */",

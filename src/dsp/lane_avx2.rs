@@ -12,7 +12,7 @@
 //! and FMA.
 
 use super::lane::{Lane, Solver};
-use super::lane_asm::{self, Frame, Stop};
+use super::lane_asm::{self, Companion, Frame, Stop};
 use super::modal::{Modes, Quad};
 use super::simd::HwFma;
 use std::arch::x86_64::*;
@@ -377,19 +377,21 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             o
         };
         let r = [st2(ring[0]), st2(ring[1]), st2(ring[2]), st2(ring[3])];
+        let ma = Companion::new(st4(zr_a), st4(zi_a), st4(xr_a), st4(xi_a), st4(c3r_a), st4(nc3i_a));
+        let mb = Companion::new(st4(zr_b), st4(zi_b), st4(xr_b), st4(xi_b), st4(c3r_b), st4(nc3i_b));
         let mut fr = Frame {
-            zr_a: st4(zr_a),
-            zi_a: st4(zi_a),
-            zr_b: st4(zr_b),
-            zi_b: st4(zi_b),
-            c3r_a: st4(c3r_a),
-            nc3i_a: st4(nc3i_a),
-            c3r_b: st4(c3r_b),
-            nc3i_b: st4(nc3i_b),
-            xr_a: st4(xr_a),
-            xi_a: st4(xi_a),
-            xr_b: st4(xr_b),
-            xi_b: st4(xi_b),
+            a1_a: ma.a1,
+            a2_a: ma.a2,
+            a1_b: mb.a1,
+            a2_b: mb.a2,
+            qu_a: ma.qu,
+            qp_a: ma.qp,
+            qu_b: mb.qu,
+            qp_b: mb.qp,
+            u_a: ma.u,
+            up_a: ma.up,
+            u_b: mb.u,
+            up_b: mb.up,
             n_gamma_h: st2(n_gamma_h),
             zd: st2(zd),
             g: st2(g),
@@ -399,7 +401,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             wv: st2(wv),
             n_wi: st2(n_wi),
             g_zd: st2(g_zd),
-            rc: st2(rc),
+            rc2: st2(_mm_add_pd(rc, rc)),
             inv_h: st2(inv_h),
             p0: st2(p0),
             one: [1.0; 2],
@@ -415,7 +417,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             h: st2(h),
             pre: st2(pre),
             e: st2(e),
-            vc: st2(vc),
+            src0: st2(_mm_fmadd_pd(rc, ip, vc)),
             ip: st2(ip),
             i_in: [0.0; 2],
             kf: st2(kf),
@@ -438,14 +440,18 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             fr.i_in = st2(table_miss(ld2(&fr.p), sa, sb));
             resume = true;
         }
-        (xr_a, xi_a, xr_b, xi_b) = (ld(&fr.xr_a), ld(&fr.xi_a), ld(&fr.xr_b), ld(&fr.xi_b));
+        let xa = Companion::states(st4(zr_a), st4(zi_a), fr.u_a, fr.up_a);
+        let xb = Companion::states(st4(zr_b), st4(zi_b), fr.u_b, fr.up_b);
+        (xr_a, xi_a, xr_b, xi_b) = (ld(&xa.0), ld(&xa.1), ld(&xb.0), ld(&xb.1));
         ring = [
             ld2(&fr.ring[0]),
             ld2(&fr.ring[1]),
             ld2(&fr.ring[2]),
             ld2(&fr.ring[3]),
         ];
-        (h, vc, ip) = (ld2(&fr.h), ld2(&fr.vc), ld2(&fr.ip));
+        (h, ip) = (ld2(&fr.h), ld2(&fr.ip));
+        // v_C = src0 − R_C·i[k−1].
+        vc = _mm_fnmadd_pd(rc, ip, ld2(&fr.src0));
         k0 = n;
     }
 
