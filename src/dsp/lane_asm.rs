@@ -51,7 +51,8 @@ pub(crate) struct Frame {
     pub(crate) fir2: [f64; 2],
     pub(crate) wv: [f64; 2],
     pub(crate) n_wi: [f64; 2],
-    pub(crate) g_zd: [f64; 2],
+    /// `−zd·g·zd`, the weight of `pre` in the admittance form's base.
+    pub(crate) n_zd_g_zd: [f64; 2],
     /// Twice the capacitor's companion resistance, ohms.
     pub(crate) rc2: [f64; 2],
     pub(crate) inv_h: [f64; 2],
@@ -80,7 +81,7 @@ pub(crate) struct Frame {
     /// The load's inputs `w[k]` at `ring[k & 3]` and again at `ring[(k & 3) + 4]`, so that
     /// `w[k−1]` is always `ring[(k & 3) + 3]`.
     pub(crate) ring: [[f64; 2]; 8],
-    /// The currents `i[k]`, laid out the same way (for the row prediction).
+    /// The positions `p[k+1]`, laid out the same way (for the row prediction).
     pub(crate) iring: [[f64; 2]; 8],
 }
 
@@ -111,8 +112,22 @@ pub(crate) struct Companion {
 
 impl Companion {
     /// From poles `z = (zr, zi)`, states `x = (xr, xi)` and the readout coefficient `c = (cr, −nci)`.
-    pub(crate) fn new(zr: [f64; 4], zi: [f64; 4], xr: [f64; 4], xi: [f64; 4], cr: [f64; 4], nci: [f64; 4]) -> Self {
-        let mut c = Companion { a1: [0.0; 4], a2: [0.0; 4], u: [0.0; 4], up: [0.0; 4], qu: [0.0; 4], qp: [0.0; 4] };
+    pub(crate) fn new(
+        zr: [f64; 4],
+        zi: [f64; 4],
+        xr: [f64; 4],
+        xi: [f64; 4],
+        cr: [f64; 4],
+        nci: [f64; 4],
+    ) -> Self {
+        let mut c = Companion {
+            a1: [0.0; 4],
+            a2: [0.0; 4],
+            u: [0.0; 4],
+            up: [0.0; 4],
+            qu: [0.0; 4],
+            qp: [0.0; 4],
+        };
         for m in 0..4 {
             c.a1[m] = 2.0 * zr[m];
             c.a2[m] = zr[m].mul_add(zr[m], zi[m] * zi[m]);
@@ -126,7 +141,12 @@ impl Companion {
     }
 
     /// The complex states `(xr, xi)` of the poles `z = (zr, zi)` for companion states `u`, `up`.
-    pub(crate) fn states(zr: [f64; 4], zi: [f64; 4], u: [f64; 4], up: [f64; 4]) -> ([f64; 4], [f64; 4]) {
+    pub(crate) fn states(
+        zr: [f64; 4],
+        zi: [f64; 4],
+        u: [f64; 4],
+        up: [f64; 4],
+    ) -> ([f64; 4], [f64; 4]) {
         let (mut xr, mut xi) = ([0.0; 4], [0.0; 4]);
         for m in 0..4 {
             xr[m] = (-zr[m]).mul_add(up[m], u[m]);
@@ -178,12 +198,14 @@ macro_rules! kernel {
             "4:",
             // The cubic on the predicted rows: lo = t·c1 + c0, hi = t·c3 + c2, i = t²·hi + lo.
             "vmovupd xmm12, [{ra}]",
-            "vunpcklpd xmm14, xmm12, [{rb}]",
-            "vunpckhpd xmm12, xmm12, [{rb}]",
+            "vmovupd xmm15, [{rb}]",
+            "vunpcklpd xmm14, xmm12, xmm15",
+            "vunpckhpd xmm12, xmm12, xmm15",
             "vfmadd213pd xmm12, xmm11, xmm14",
             "vmovupd xmm13, [{ra} + 16]",
-            "vunpcklpd xmm14, xmm13, [{rb} + 16]",
-            "vunpckhpd xmm13, xmm13, [{rb} + 16]",
+            "vmovupd xmm15, [{rb} + 16]",
+            "vunpcklpd xmm14, xmm13, xmm15",
+            "vunpckhpd xmm13, xmm13, xmm15",
             "vfmadd213pd xmm13, xmm11, xmm14",
             "vmulpd xmm14, xmm11, xmm11",
             "vfmadd213pd xmm13, xmm14, xmm12",
@@ -192,16 +214,17 @@ macro_rules! kernel {
             "mov {s:e}, {k:e}",
             "and {s:e}, 3",
             "shl {s:e}, 4",
-            // The next step's rows, predicted from pb and the current extrapolated two steps on
-            // from older ones, î = 6·i[k−2] − 8·i[k−3] + 3·i[k−4] (so that the prediction's
-            // own latency, a dozen operations, spans three steps).
+            // The next step's rows, predicted by extrapolating the positions of steps k−1, k−2 and
+            // k−3 two steps on, p̂[k+1] = 6·p[k−1] − 8·p[k−2] + 3·p[k−3] (the newest last). No
+            // quantity of this step or the last enters, so the lookup's own latency (a dozen
+            // operations, from a current to the rows it selects) spans three steps and stays off
+            // the loop's pace.
             "vmovapd xmm15, [{fr} + {s} + {o_iring}]",
             "vmulpd xmm15, xmm15, [{fr} + {o_three}]",
             "vmovapd xmm14, [{fr} + {s} + {o_iring} + 16]",
             "vfnmadd231pd xmm15, xmm14, [{fr} + {o_eight}]",
             "vmovapd xmm14, [{fr} + {s} + {o_iring} + 32]",
             "vfmadd231pd xmm15, xmm14, [{fr} + {o_six}]",
-            "vfmadd132pd xmm15, xmm5, [{fr} + {o_ngh}]",
             "vmaxpd xmm15, xmm15, [{fr} + {o_zero}]",
             "vminpd xmm15, xmm15, [{fr} + {o_topm1}]",
             "vcvttpd2dq xmm15, xmm15",
@@ -213,9 +236,11 @@ macro_rules! kernel {
             "shl {rb}, 5",
             "add {ra}, {ca}",
             "add {rb}, {cb}",
-            // The chain: p = γh·i + pb.
+            // The chain: p = γh·i + pb (the next step's position, into the ring).
             "vmovapd xmm4, xmm5",
             "vfmadd231pd xmm4, xmm13, [{fr} + {o_ngh}]",
+            "vmovapd [{fr} + {s} + {o_iring}], xmm4",
+            "vmovapd [{fr} + {s} + {o_iring} + 64], xmm4",
             // The load voltage v (xmm11).
             $v0,
             $v1,
@@ -249,8 +274,6 @@ macro_rules! kernel {
             $b7,
             // The source's history: src0' = R_C·i + v_C' = src0 + 2·R_C·i.
             "vfmadd231pd xmm9, xmm13, [{fr} + {o_rc2}]",
-            "vmovapd [{fr} + {s} + {o_iring}], xmm13",
-            "vmovapd [{fr} + {s} + {o_iring} + 64], xmm13",
             // pb = base·inv_h + p0; ip = i.
             "vmovapd xmm5, [{fr} + {o_p0}]",
             "vfmadd231pd xmm5, xmm14, [{fr} + {o_invh}]",
@@ -347,7 +370,7 @@ macro_rules! kernel {
             o_fir2 = const offset_of!(Frame, fir2),
             o_wv = const offset_of!(Frame, wv),
             o_nwi = const offset_of!(Frame, n_wi),
-            o_gzd = const offset_of!(Frame, g_zd),
+            o_nzg = const offset_of!(Frame, n_zd_g_zd),
             o_rc2 = const offset_of!(Frame, rc2),
             o_invh = const offset_of!(Frame, inv_h),
             o_p0 = const offset_of!(Frame, p0),
@@ -412,13 +435,14 @@ pub(crate) unsafe fn run<const Y: bool>(
             // v = zd·(i − h); w = v (xmm11).
             v: "vsubpd xmm11, xmm13, xmm6", "vmulpd xmm11, xmm11, [{fr} + {o_zd}]",
             ring: "vmovapd [{fr} + {s} + {o_ring}], xmm11", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm11",
-            // base = w·wv + (i·n_wi + (zd·(e − g_zd·pre) + (ve2 − src0))).
+            // base = zd·e + (w·wv + (i·n_wi + (−zd·g_zd·pre + (ve2 − src0)))): the latest
+            // operands (e, through the modes, and w) enter last.
             base: "vsubpd xmm15, xmm15, xmm9",
                   "vmovapd xmm14, xmm7",
-                  "vfnmadd132pd xmm14, xmm8, [{fr} + {o_gzd}]",
-                  "vfmadd132pd xmm14, xmm15, [{fr} + {o_zd}]",
+                  "vfmadd132pd xmm14, xmm15, [{fr} + {o_nzg}]",
                   "vfmadd231pd xmm14, xmm13, [{fr} + {o_nwi}]",
                   "vfmadd231pd xmm14, xmm11, [{fr} + {o_wv}]",
+                  "vfmadd231pd xmm14, xmm8, [{fr} + {o_zd}]",
                   "/* */", "/* */",
             w: "vfmadd231pd xmm6, xmm11, [{fr} + {o_g}]",
                "vfmadd231pd xmm7, xmm11, [{fr} + {o_kappa}]",
@@ -431,10 +455,11 @@ pub(crate) unsafe fn run<const Y: bool>(
             v: "vmovapd xmm11, xmm6", "vfmadd231pd xmm11, xmm13, [{fr} + {o_zd}]",
             ring: "vmovapd [{fr} + {s} + {o_ring}], xmm13", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm13",
             // base = i·n_wi + (ve2 − (src0 + e)).
-            base: "vaddpd xmm14, xmm9, xmm8",
-                  "vsubpd xmm14, xmm15, xmm14",
+            // base = (i·n_wi + (ve2 − src0)) − e: e (through the modes) last.
+            base: "vsubpd xmm14, xmm15, xmm9",
                   "vfmadd231pd xmm14, xmm13, [{fr} + {o_nwi}]",
-                  "/* unused here: {o_wv} {o_gzd} */", "/* */", "/* */", "/* */", "/* */",
+                  "vsubpd xmm14, xmm14, xmm8",
+                  "/* unused here: {o_wv} {o_nzg} */", "/* */", "/* */", "/* */", "/* */",
             w: "vfmadd231pd xmm6, xmm10, [{fr} + {o_g}]",
                "vfmadd231pd xmm7, xmm10, [{fr} + {o_kappa}]",
                "vfmadd231pd xmm8, xmm10, [{fr} + {o_k2f1}]",

@@ -377,8 +377,22 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             o
         };
         let r = [st2(ring[0]), st2(ring[1]), st2(ring[2]), st2(ring[3])];
-        let ma = Companion::new(st4(zr_a), st4(zi_a), st4(xr_a), st4(xi_a), st4(c3r_a), st4(nc3i_a));
-        let mb = Companion::new(st4(zr_b), st4(zi_b), st4(xr_b), st4(xi_b), st4(c3r_b), st4(nc3i_b));
+        let ma = Companion::new(
+            st4(zr_a),
+            st4(zi_a),
+            st4(xr_a),
+            st4(xi_a),
+            st4(c3r_a),
+            st4(nc3i_a),
+        );
+        let mb = Companion::new(
+            st4(zr_b),
+            st4(zi_b),
+            st4(xr_b),
+            st4(xi_b),
+            st4(c3r_b),
+            st4(nc3i_b),
+        );
         let mut fr = Frame {
             a1_a: ma.a1,
             a2_a: ma.a2,
@@ -400,7 +414,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             fir2: st2(fir2),
             wv: st2(wv),
             n_wi: st2(n_wi),
-            g_zd: st2(g_zd),
+            n_zd_g_zd: st2(_mm_xor_pd(_mm_mul_pd(zd, g_zd), neg0)),
             rc2: st2(_mm_add_pd(rc, rc)),
             inv_h: st2(inv_h),
             p0: st2(p0),
@@ -422,7 +436,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             i_in: [0.0; 2],
             kf: st2(kf),
             ring: [r[0], r[1], r[2], r[3], r[0], r[1], r[2], r[3]],
-            iring: [st2(ip); 8],
+            iring: [st2(p); 8],
         };
         let (mut k, mut resume) = (0, false);
         while let Stop::Miss = lane_asm::run::<Y>(
