@@ -57,7 +57,6 @@ pub(crate) struct Frame {
     pub(crate) rc2: [f64; 2],
     pub(crate) inv_h: [f64; 2],
     pub(crate) p0: [f64; 2],
-    pub(crate) one: [f64; 2],
     pub(crate) three: [f64; 2],
     pub(crate) six: [f64; 2],
     pub(crate) eight: [f64; 2],
@@ -183,18 +182,18 @@ macro_rules! kernel {
             "vmovapd xmm7, [{fr} + {o_pre}]",
             "vmovapd xmm8, [{fr} + {o_e}]",
             "vmovapd xmm9, [{fr} + {o_src0}]",
-            "vmovapd xmm10, [{fr} + {o_ip}]",
+            "vmovapd xmm10, [{fr} + {o_kf}]",
             "vmovapd xmm13, [{fr} + {o_iin}]",
             "test {resume}, {resume}",
             "jnz 3f",
             "2:",
-            // The element: tp = p − kf; both lanes in [0, 1) exactly when tp and tp − 1 differ
-            // in sign (NaN and infinities keep their sign, so they miss).
-            "vsubpd xmm11, xmm4, [{fr} + {o_kf}]",
-            "vsubpd xmm12, xmm11, [{fr} + {o_one}]",
-            "vxorpd xmm12, xmm12, xmm11",
-            "vtestpd xmm12, [{fr} + {o_sign}]",
-            "jnc 8f",
+            // The element: tp = p − kf (the predicted row's index, xmm10), a hit in both lanes
+            // exactly when floor(p) = kf (NaN and infinities miss).
+            "vsubpd xmm11, xmm4, xmm10",
+            "vroundpd xmm14, xmm4, 9",
+            "vcmpneqpd xmm14, xmm14, xmm10",
+            "vtestpd xmm14, xmm14",
+            "jnz 8f",
             "4:",
             // The cubic on the predicted rows: lo = t·c1 + c0, hi = t·c3 + c2, i = t²·hi + lo.
             "vmovupd xmm12, [{ra}]",
@@ -230,8 +229,7 @@ macro_rules! kernel {
             "vcvttpd2dq xmm15, xmm15",
             "vmovd {ra:e}, xmm15",
             "vpextrd {rb:e}, xmm15, 1",
-            "vcvtdq2pd xmm15, xmm15",
-            "vmovapd [{fr} + {o_kf}], xmm15",
+            "vcvtdq2pd xmm10, xmm15",
             "shl {ra}, 5",
             "shl {rb}, 5",
             "add {ra}, {ca}",
@@ -277,7 +275,7 @@ macro_rules! kernel {
             // pb = base·inv_h + p0; ip = i.
             "vmovapd xmm5, [{fr} + {o_p0}]",
             "vfmadd231pd xmm5, xmm14, [{fr} + {o_invh}]",
-            "vmovapd xmm10, xmm13",
+            "vmovapd [{fr} + {o_ip}], xmm13",
             // The load's histories: h = g·w + pre, pre = κ·w + e, e = k2f1·w + (q + d₄·w[k−1]).
             "vmovapd xmm6, xmm7",
             $h1,
@@ -336,7 +334,7 @@ macro_rules! kernel {
             "vmovapd [{fr} + {o_pre}], xmm7",
             "vmovapd [{fr} + {o_e}], xmm8",
             "vmovapd [{fr} + {o_src0}], xmm9",
-            "vmovapd [{fr} + {o_ip}], xmm10",
+            "vmovapd [{fr} + {o_kf}], xmm10",
             fr = in(reg) $fr,
             k = inout(reg) $k,
             resume = in(reg) $resume,
@@ -374,7 +372,6 @@ macro_rules! kernel {
             o_rc2 = const offset_of!(Frame, rc2),
             o_invh = const offset_of!(Frame, inv_h),
             o_p0 = const offset_of!(Frame, p0),
-            o_one = const offset_of!(Frame, one),
             o_three = const offset_of!(Frame, three),
             o_six = const offset_of!(Frame, six),
             o_eight = const offset_of!(Frame, eight),
@@ -460,11 +457,11 @@ pub(crate) unsafe fn run<const Y: bool>(
                   "vfmadd231pd xmm14, xmm13, [{fr} + {o_nwi}]",
                   "vsubpd xmm14, xmm14, xmm8",
                   "/* unused here: {o_wv} {o_nzg} */", "/* */", "/* */", "/* */", "/* */",
-            w: "vfmadd231pd xmm6, xmm10, [{fr} + {o_g}]",
-               "vfmadd231pd xmm7, xmm10, [{fr} + {o_kappa}]",
-               "vfmadd231pd xmm8, xmm10, [{fr} + {o_k2f1}]",
-               "vbroadcastsd ymm13, xmm10",
-               "vpermpd ymm14, ymm10, 0x55");
+            w: "vfmadd231pd xmm6, xmm13, [{fr} + {o_g}]",
+               "vfmadd231pd xmm7, xmm13, [{fr} + {o_kappa}]",
+               "vfmadd231pd xmm8, xmm13, [{fr} + {o_k2f1}]",
+               "vpermpd ymm14, ymm13, 0x55",
+               "vbroadcastsd ymm13, xmm13");
     }
     *k = kk;
     (*ra, *rb) = (pa, pb);

@@ -418,7 +418,6 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             rc2: st2(_mm_add_pd(rc, rc)),
             inv_h: st2(inv_h),
             p0: st2(p0),
-            one: [1.0; 2],
             three: [3.0; 2],
             six: [6.0; 2],
             eight: [8.0; 2],
