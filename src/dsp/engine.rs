@@ -62,7 +62,7 @@ const CAP_PREWARP_HZ: (f64, f64) = (10.0, 10_000.0);
 /// than 16 kHz (the upper audio band, where a realistic output inductor acts).
 const IND_PREWARP_HZ: (f64, f64) = (2_000.0, 16_000.0);
 /// Base-rate samples per chunk of steady-state block processing.
-const CHUNK: usize = 64;
+const CHUNK: usize = 128;
 /// Frequency where the load's reference impedance for the pre-warp corners is taken, hertz.
 const Z_REF_HZ: f64 = 1_000.0;
 /// Audio band over which the load's minimum impedance is taken (for the limiter knee), hertz.
