@@ -1,23 +1,38 @@
 //! The table kind's steady-state loop of [`lane_avx2`](super::lane_avx2) (two lanes, table solve,
-//! no series inductor) with its registers allocated by hand.
+//! no series inductor: every library stage into every library load) in assembly with its
+//! registers allocated by hand.
 //!
-//! Why assembly: the loop carries eleven values from step to step (the four mode-state registers,
-//! the grid position and its known part, three load histories, the capacitor's voltage and the
-//! last current) and reads about thirty constants. The compiler kept constants in registers and
-//! moved carried values to the stack and back every step: of its 124 instructions per step, 26
-//! were spill stores and reloads and 13 register moves, and the loop was bound by instruction
-//! throughput (about 3.7 per cycle). Here the carried values stay in registers for the whole run,
-//! every constant is a memory operand of the instruction that uses it (one load, no register),
-//! and the values only needed a step or more later (the load's past inputs, the last currents for
-//! the row prediction, the predicted row's index) live in small rings in memory.
+//! Why assembly: the loop carries eleven values from step to step and reads about thirty
+//! constants, against sixteen vector registers. The compiler kept constants in registers and
+//! moved carried values to the stack and back every step (of its 124 instructions per step, 26
+//! were spill stores and reloads and 13 register moves). Here the carried values stay in
+//! registers for the whole run (the four mode-state registers; the grid position and its known
+//! part; the load's histories `h`, `pre`, `e`; the source's history; the predicted row's index),
+//! every constant is a memory operand of the instruction that uses it, and what is needed only
+//! steps later (the load's past inputs, past positions) lives in small rings in memory.
 //!
-//! Every arithmetic operation is the one `lane_avx2::steps` performs, with the same operands
-//! and the same fused multiply-adds (operand order within a product or a sum does not change an
-//! IEEE result), so the results are bit-identical to it (tested: `tests/engine_fast.rs` compares
-//! every path with the baseline code, and a pair with its channels alone). The row prediction,
-//! which only decides whether the lookup is taken from the predicted rows or redone, is computed
-//! as `(3·(i[n−1] − i[n−2]) + i[n−3])` with a multiply and an add rather than one fused
-//! multiply-add; it cannot change a result.
+//! What set the pace, measured (ablations on `examples/variants.rs`; no hardware counters on
+//! this machine): not the instruction count (ten more register moves per step cost nothing, the
+//! modes' eight instructions about 2 %), not the loads, and not the step-to-step chain through
+//! the element (taking it off changed nothing), but the row prediction's own latency. The rows
+//! for the next step were predicted from the part of its position known a step ahead, which
+//! itself waits for the last current, so a current reached the rows it selects two steps later
+//! through about fifty cycles of dependent work. The prediction now extrapolates positions two
+//! to four steps old (nothing from this step or the last), so that path spans three steps.
+//!
+//! Changes of arithmetic against `lane_avx2::steps` (each tested against the baseline code to
+//! 1e-9 at 1×, `tests/engine_fast.rs`, where library loads agree to 4e-11; a pair still equals
+//! its channels alone bit for bit, since both run here):
+//! * the modes run in companion form ([`Companion`]): two multiply-adds per four modes instead
+//!   of four;
+//! * the source's history `src0 = R_C·i[k−1] + v_C` is carried as one value, `src0' = src0 +
+//!   2·R_C·i` (the capacitor's voltage is recovered on exit);
+//! * the next step's base sums its terms with the latest operands (`e`, through the modes, and
+//!   the load voltage) last.
+//!
+//! The prediction only decides whether the lookup uses the predicted rows or redoes it from the
+//! position (in the loop; only a lane off the grid returns to the caller), so it cannot change a
+//! result: `t` and the rows are always the position's own.
 //!
 //! Threading: audio thread; no allocation. Only call on a CPU with AVX2 and FMA.
 

@@ -6,7 +6,10 @@
 //! Every operation is the one [`Lane::step`], `Modes`' `pre`/`commit` and
 //! [`TableView::eval`](super::table::TableView::eval) do, with the same operands in the same order
 //! and the same fused multiply-adds, so a channel's output is bit-identical whichever path runs it
-//! and whether it runs alone or beside another (tested: `tests/engine_fast.rs`).
+//! and whether it runs alone or beside another (tested: `tests/engine_fast.rs`). The exception is
+//! the table kind without an inductor, every library stage's, whose loop runs in
+//! [`lane_asm`](super::lane_asm) with a few rearrangements that change rounding (listed there;
+//! within 1e-9 of the baseline code, and still the same bits alone as in a pair).
 //!
 //! Threading: audio thread; no allocation. Only call [`stereo`] and [`solo`] on a CPU with AVX2
 //! and FMA.
