@@ -19,8 +19,7 @@ fn bench(name: &str, load: &str, p: StageParams, q: Quality) {
         (0..n)
             .map(|k| {
                 let t = k as f64 / fs;
-                0.5 * (2.0 * std::f64::consts::PI * 997.0 * t + phase).sin()
-                    + 0.3 * (2.0 * std::f64::consts::PI * 61.0 * t).sin()
+                0.5 * (2.0 * std::f64::consts::PI * 997.0 * t + phase).sin() + 0.3 * (2.0 * std::f64::consts::PI * 61.0 * t).sin()
             })
             .collect()
     };
@@ -37,8 +36,7 @@ fn bench(name: &str, load: &str, p: StageParams, q: Quality) {
         e.process_block_f64(&mut buf);
         mono = mono.min(t0.elapsed().as_secs_f64());
     }
-    let it_per = (e.solver_iterations() - it0) as f64
-        / (REPEATS as f64 * n as f64 * e.oversampling() as f64);
+    let it_per = (e.solver_iterations() - it0) as f64 / (REPEATS as f64 * n as f64 * e.oversampling() as f64);
     // A stereo pair (two engines, interleaved), as the plugin runs them.
     let mut a = Engine::new(fs, q, net, &p, 1).unwrap();
     let mut b = Engine::new(fs, q, net, &p, 2).unwrap();
@@ -68,34 +66,10 @@ fn main() {
     for q in [Quality::Default, Quality::High] {
         println!("quality {q:?}");
         bench("ideal", "closed-dynamic-32", StageParams::IDEAL, q);
-        bench(
-            "linear only (75 Ω + 220 µF)",
-            "closed-dynamic-32",
-            StageParams {
-                r_out_ohm: 75.0,
-                c_block_f: Some(220e-6),
-                ..StageParams::IDEAL
-            },
-            q,
-        );
-        bench(
-            "full nonlinear (laptop jack)",
-            "closed-dynamic-32",
-            lib_stage("laptop-jack"),
-            q,
-        );
-        bench(
-            "full nonlinear (laptop jack)",
-            "multi-ba-dip5",
-            lib_stage("laptop-jack"),
-            q,
-        );
-        bench(
-            "full nonlinear (NE5532 line out)",
-            "closed-dynamic-32",
-            lib_stage("opamp-line-ne5532"),
-            q,
-        );
+        bench("linear only (75 Ω + 220 µF)", "closed-dynamic-32", StageParams { r_out_ohm: 75.0, c_block_f: Some(220e-6), ..StageParams::IDEAL }, q);
+        bench("full nonlinear (laptop jack)", "closed-dynamic-32", lib_stage("laptop-jack"), q);
+        bench("full nonlinear (laptop jack)", "multi-ba-dip5", lib_stage("laptop-jack"), q);
+        bench("full nonlinear (NE5532 line out)", "closed-dynamic-32", lib_stage("opamp-line-ne5532"), q);
     }
 }
 

@@ -8,16 +8,7 @@ fn main() {
             match ModalLoad::fit(&l.network, fs) {
                 Ok(m) => {
                     let r = m.report();
-                    println!(
-                        "{:<22} {fs:>6} {:?} err {:.4} dB {:.3}° shift {:.2e} modes {} ({:.1} ms)",
-                        l.id,
-                        m.form(),
-                        r.max_err_db,
-                        r.max_err_deg,
-                        r.passivity_shift,
-                        r.modes,
-                        t0.elapsed().as_secs_f64() * 1e3
-                    )
+                    println!("{:<22} {fs:>6} {:?} err {:.4} dB {:.3}° shift {:.2e} modes {} ({:.1} ms)", l.id, m.form(), r.max_err_db, r.max_err_deg, r.passivity_shift, r.modes, t0.elapsed().as_secs_f64() * 1e3)
                 }
                 Err(e) => println!("{:<22} {fs} ERR {e}", l.id),
             }

@@ -11,24 +11,10 @@ fn main() {
     let p = library::find_stage(&st).unwrap().params;
     let net = &library::find_load("closed-dynamic-32").unwrap().network;
     let n = 24_000;
-    let sig = |ph: f64| -> Vec<f64> {
-        (0..n)
-            .map(|k| {
-                let t = k as f64 / fs;
-                0.5 * (2.0 * std::f64::consts::PI * 997.0 * t + ph).sin()
-                    + 0.3 * (2.0 * std::f64::consts::PI * 61.0 * t).sin()
-            })
-            .collect()
-    };
+    let sig = |ph: f64| -> Vec<f64> { (0..n).map(|k| { let t = k as f64 / fs; 0.5 * (2.0 * std::f64::consts::PI * 997.0 * t + ph).sin() + 0.3 * (2.0 * std::f64::consts::PI * 61.0 * t).sin() }).collect() };
     let (xl, xr) = (sig(0.0), sig(1.0));
-    let (mut a, mut b) = (
-        Engine::new(fs, Quality::Default, net, &p, 1).unwrap(),
-        Engine::new(fs, Quality::Default, net, &p, 2).unwrap(),
-    );
-    let (mut oa, mut ob) = (
-        Oversampler::new(fs, OsQuality::Default),
-        Oversampler::new(fs, OsQuality::Default),
-    );
+    let (mut a, mut b) = (Engine::new(fs, Quality::Default, net, &p, 1).unwrap(), Engine::new(fs, Quality::Default, net, &p, 2).unwrap());
+    let (mut oa, mut ob) = (Oversampler::new(fs, OsQuality::Default), Oversampler::new(fs, OsQuality::Default));
     let f = oa.factor();
     let (mut ha, mut hb) = (vec![0.0; 64 * f], vec![0.0; 64 * f]);
     let (mut l, mut r) = (xl.clone(), xr.clone());
@@ -52,10 +38,5 @@ fn main() {
         }
     }
     let ns = |t: f64| t / (2 * n) as f64 * 1e9;
-    println!(
-        "{st}: engine {:.1} ns/ch-sample, oversampler alone {:.1} ns, the rest {:.1} ns",
-        ns(best[0]),
-        ns(best[1]),
-        ns(best[0] - best[1])
-    );
+    println!("{st}: engine {:.1} ns/ch-sample, oversampler alone {:.1} ns, the rest {:.1} ns", ns(best[0]), ns(best[1]), ns(best[0] - best[1]));
 }

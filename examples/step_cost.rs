@@ -6,14 +6,7 @@ use std::time::Instant;
 fn main() {
     let fs = 192_000.0;
     let net = &library::find_load("closed-dynamic-32").unwrap().network;
-    for (name, p) in [
-        ("ideal", StageParams::IDEAL),
-        ("laptop", library::find_stage("laptop-jack").unwrap().params),
-        (
-            "ne5532",
-            library::find_stage("opamp-line-ne5532").unwrap().params,
-        ),
-    ] {
+    for (name, p) in [("ideal", StageParams::IDEAL), ("laptop", library::find_stage("laptop-jack").unwrap().params), ("ne5532", library::find_stage("opamp-line-ne5532").unwrap().params)] {
         let mut a = Engine::new(fs, Quality::Default, net, &p, 1).unwrap();
         let mut b = Engine::new(fs, Quality::Default, net, &p, 2).unwrap();
         let n = 400_000;
@@ -28,10 +21,6 @@ fn main() {
             Engine::process_block_pair_f64(&mut a, &mut b, &mut l, &mut r);
             best = best.min(t0.elapsed().as_secs_f64());
         }
-        println!(
-            "{name}: factor {} {:.1} ns per channel-sample",
-            a.oversampling(),
-            best / (2 * n) as f64 * 1e9
-        );
+        println!("{name}: factor {} {:.1} ns per channel-sample", a.oversampling(), best / (2 * n) as f64 * 1e9);
     }
 }

@@ -7,91 +7,30 @@ fn main() {
     let lap = library::find_stage("laptop-jack").unwrap().params;
     let ne = library::find_stage("opamp-line-ne5532").unwrap().params;
     let vars: Vec<(&str, StageParams)> = vec![
-        (
-            "linear 75R+220u",
-            StageParams {
-                r_out_ohm: 75.0,
-                c_block_f: Some(220e-6),
-                ..StageParams::IDEAL
-            },
-        ),
+        ("linear 75R+220u", StageParams { r_out_ohm: 75.0, c_block_f: Some(220e-6), ..StageParams::IDEAL }),
         ("laptop", lap),
-        (
-            "laptop no noise",
-            StageParams {
-                noise_dbv: None,
-                ..lap
-            },
-        ),
-        (
-            "laptop no noise, no rails",
-            StageParams {
-                noise_dbv: None,
-                v_max_v: None,
-                ..lap
-            },
-        ),
+        ("laptop no noise", StageParams { noise_dbv: None, ..lap }),
+        ("laptop no noise, no rails", StageParams { noise_dbv: None, v_max_v: None, ..lap }),
         ("ne5532", ne),
         ("ideal", StageParams::IDEAL),
-        (
-            "ideal + rails at laptop's",
-            StageParams {
-                v_max_v: lap.v_max_v,
-                level_v: lap.level_v,
-                ..StageParams::IDEAL
-            },
-        ),
-        (
-            "ideal at laptop's level",
-            StageParams {
-                level_v: lap.level_v,
-                ..StageParams::IDEAL
-            },
-        ),
-        (
-            "laptop, rails x10",
-            StageParams {
-                noise_dbv: None,
-                v_max_v: lap.v_max_v.map(|v| v * 10.0),
-                ..lap
-            },
-        ),
+        ("ideal + rails at laptop's", StageParams { v_max_v: lap.v_max_v, level_v: lap.level_v, ..StageParams::IDEAL }),
+        ("ideal at laptop's level", StageParams { level_v: lap.level_v, ..StageParams::IDEAL }),
+        ("laptop, rails x10", StageParams { noise_dbv: None, v_max_v: lap.v_max_v.map(|v| v * 10.0), ..lap }),
     ];
     let fs = 48_000.0;
-    let net = &library::find_load(&std::env::var("LOAD").unwrap_or("closed-dynamic-32".into()))
-        .unwrap()
-        .network;
+    let net = &library::find_load(&std::env::var("LOAD").unwrap_or("closed-dynamic-32".into())).unwrap().network;
     let n = 24_000;
-    let sig = |ph: f64| -> Vec<f64> {
-        (0..n)
-            .map(|k| {
-                let t = k as f64 / fs;
-                0.5 * (2.0 * std::f64::consts::PI * 997.0 * t + ph).sin()
-                    + 0.3 * (2.0 * std::f64::consts::PI * 61.0 * t).sin()
-            })
-            .collect()
-    };
+    let sig = |ph: f64| -> Vec<f64> { (0..n).map(|k| { let t = k as f64 / fs; 0.5 * (2.0 * std::f64::consts::PI * 997.0 * t + ph).sin() + 0.3 * (2.0 * std::f64::consts::PI * 61.0 * t).sin() }).collect() };
     let (xl, xr) = (sig(0.0), sig(1.0));
-    let mut engines: Vec<(Engine, Engine)> = vars
-        .iter()
-        .map(|(_, p)| {
-            (
-                Engine::new(fs, Quality::Default, net, p, 1).unwrap(),
-                Engine::new(fs, Quality::Default, net, p, 2).unwrap(),
-            )
-        })
-        .collect();
+    let mut engines: Vec<(Engine, Engine)> = vars.iter().map(|(_, p)| (Engine::new(fs, Quality::Default, net, p, 1).unwrap(), Engine::new(fs, Quality::Default, net, p, 2).unwrap())).collect();
     let (mut l, mut r) = (xl.clone(), xr.clone());
     let mut best = vec![f64::INFINITY; vars.len()];
     for round in 0..41 {
         for (k, (a, b)) in engines.iter_mut().enumerate() {
-            l.copy_from_slice(&xl);
-            r.copy_from_slice(&xr);
+            l.copy_from_slice(&xl); r.copy_from_slice(&xr);
             let t0 = Instant::now();
             Engine::process_block_pair_f64(a, b, &mut l, &mut r);
-            if round > 0 {
-                best[k] = best[k].min(t0.elapsed().as_secs_f64());
-            }
+            if round > 0 { best[k] = best[k].min(t0.elapsed().as_secs_f64()); }
         }
     }
     for ((name, _), t) in vars.iter().zip(best) {

@@ -8,8 +8,8 @@ use egui_kittest::Harness;
 use loadline::editor::{self, ImportStatus, LoadlineEditor};
 use loadline::library;
 use loadline::plugin::params::{LoadlineParams, SlotChoice};
-use loadline::processor::config::ImportedCurve;
 use loadline::processor::meters::{meters, MeterReader, MeterTarget, MeterWriter};
+use loadline::processor::config::ImportedCurve;
 use nice_plug::context::gui::{GuiContext, GuiContextInner};
 use nice_plug::context::PluginApi;
 use nice_plug::prelude::*;
@@ -50,16 +50,10 @@ fn harness() -> (Harness<'static, (LoadlineEditor, GuiContext)>, Fixture) {
     let ed = LoadlineEditor::new(params.clone(), reader);
     let gui = GuiContext::new(Arc::new(TestHost));
     let h = Harness::builder()
-        .with_size(egui::vec2(
-            editor::DEFAULT_SIZE.0 as f32,
-            editor::DEFAULT_SIZE.1 as f32,
-        ))
+        .with_size(egui::vec2(editor::DEFAULT_SIZE.0 as f32, editor::DEFAULT_SIZE.1 as f32))
         .with_max_steps(16)
         .with_context_setup(editor::style)
-        .build_ui_state(
-            |ui, (ed, gui): &mut (LoadlineEditor, GuiContext)| ed.draw(ui, gui),
-            (ed, gui),
-        );
+        .build_ui_state(|ui, (ed, gui): &mut (LoadlineEditor, GuiContext)| ed.draw(ui, gui), (ed, gui));
     (h, Fixture { params, writer })
 }
 
@@ -70,15 +64,7 @@ fn feed_meters(w: &mut MeterWriter, params: &LoadlineParams, blocks: usize) {
     let fs = 48_000.0;
     let mut n = 0u64;
     for _ in 0..blocks {
-        w.begin_block(
-            fs,
-            MeterTarget {
-                slot: 0,
-                load: 0,
-                generation: 0,
-                stage,
-            },
-        );
+        w.begin_block(fs, MeterTarget { slot: 0, load: 0, generation: 0, stage });
         for _ in 0..256 {
             let x = (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / fs).sin();
             w.sample(0, x, x);
@@ -112,40 +98,18 @@ fn controls_plots_and_meters_are_present() {
     }
     // Every stage knob of both slots, as sliders with values.
     for letter in ["A", "B"] {
-        for name in [
-            "Output Impedance",
-            "Coupling Cap",
-            "Level",
-            "Max Voltage",
-            "Max Current",
-            "Bias",
-            "Noise",
-        ] {
+        for name in ["Output Impedance", "Coupling Cap", "Level", "Max Voltage", "Max Current", "Bias", "Noise"] {
             let label = format!("{letter} {name}");
             let node = h.get_by_role_and_label(Role::Slider, &label);
-            assert!(
-                node.accesskit_node().numeric_value().is_some(),
-                "{label} has no value"
-            );
+            assert!(node.accesskit_node().numeric_value().is_some(), "{label} has no value");
         }
         h.get_by_label(&format!("Slot {letter}"));
     }
     // Menus and the import line.
-    assert!(
-        h.query_all_by_label_contains("…or a file path").count() >= 2
-            || h.query_all_by_role(Role::TextInput).count() >= 2
-    );
-    assert!(
-        h.get_all_by_label_contains(&library::loads()[0].name)
-            .count()
-            >= 1
-    );
+    assert!(h.query_all_by_label_contains("…or a file path").count() >= 2 || h.query_all_by_role(Role::TextInput).count() >= 2);
+    assert!(h.get_all_by_label_contains(&library::loads()[0].name).count() >= 1);
     // Plots.
-    for title in [
-        "Impedance |Z| (Ω)",
-        "Impedance phase (°)",
-        "Response deviation 20·log10|Z/(Z+Zs)| (dB)",
-    ] {
+    for title in ["Impedance |Z| (Ω)", "Impedance phase (°)", "Response deviation 20·log10|Z/(Z+Zs)| (dB)"] {
         h.get_by_role_and_label(Role::Image, title);
     }
     // The 1 kHz drop of each slot, and the Zs > Zmin/8 verdicts.
@@ -163,11 +127,7 @@ fn controls_plots_and_meters_are_present() {
     h.get_by_label_contains("I LIMIT");
     assert!(h.query_by_label_contains("(no audio yet)").is_none());
     // The plots were actually painted (many shapes).
-    assert!(
-        h.output().shapes.len() > 200,
-        "only {} shapes",
-        h.output().shapes.len()
-    );
+    assert!(h.output().shapes.len() > 200, "only {} shapes", h.output().shapes.len());
 }
 
 #[test]
@@ -197,9 +157,7 @@ fn typed_entry_sets_a_knob() {
     h.get_by_label_contains("A Output Impedance value").click();
     step_for(&mut h, 2);
     // The value field opened, focused, holding the current value; replace it.
-    let focused = || {
-        |n: &egui_kittest::kittest::AccessKitNode<'_>| n.role() == Role::TextInput && n.is_focused()
-    };
+    let focused = || |n: &egui_kittest::kittest::AccessKitNode<'_>| n.role() == Role::TextInput && n.is_focused();
     assert!(h.get_by(focused()).value().is_some_and(|v| !v.is_empty()));
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
     h.step();
@@ -218,10 +176,7 @@ fn wait_for_import(h: &mut Harness<'static, (LoadlineEditor, GuiContext)>) {
         if !h.state().0.import_busy() {
             break;
         }
-        assert!(
-            t0.elapsed() < Duration::from_secs(60),
-            "import did not finish"
-        );
+        assert!(t0.elapsed() < Duration::from_secs(60), "import did not finish");
         std::thread::sleep(Duration::from_millis(20));
     }
     step_for(h, 2);
@@ -236,11 +191,7 @@ fn bad_file_shows_the_error_and_leaves_the_load_untouched() {
 
     let (mut h, fx) = harness();
     // Slot A plays library load 3 and already has an imported curve it is not using.
-    let before_curve = ImportedCurve {
-        name: "kept".into(),
-        network: loadline::dsp::Network::R(42.0),
-        points: vec![],
-    };
+    let before_curve = ImportedCurve { name: "kept".into(), network: loadline::dsp::Network::R(42.0), points: vec![] };
     fx.params.shared.set_imported(0, Some(before_curve.clone()));
     knob_set(&fx.params.a.headphone, 3);
     let generation = fx.params.shared.generation(0);
@@ -251,15 +202,9 @@ fn bad_file_shows_the_error_and_leaves_the_load_untouched() {
     assert!(fields.len() >= 2, "expected a path field per slot");
     fields[0].click();
     h.step();
-    h.get_all_by_role(Role::TextInput)
-        .next()
-        .unwrap()
-        .type_text(bad.to_str().unwrap());
+    h.get_all_by_role(Role::TextInput).next().unwrap().type_text(bad.to_str().unwrap());
     h.step();
-    h.get_all_by_label("Import")
-        .next()
-        .expect("Import button")
-        .click();
+    h.get_all_by_label("Import").next().expect("Import button").click();
     wait_for_import(&mut h);
 
     match h.state().0.import_status(0) {
@@ -269,11 +214,7 @@ fn bad_file_shows_the_error_and_leaves_the_load_untouched() {
     h.get_by_label_contains("Import failed");
     h.get_by_label_contains("The load was not changed");
     assert_eq!(fx.params.a.headphone.value(), 3, "the headphone changed");
-    assert_eq!(
-        fx.params.shared.generation(0),
-        generation,
-        "the imported curve was replaced"
-    );
+    assert_eq!(fx.params.shared.generation(0), generation, "the imported curve was replaced");
     assert_eq!(fx.params.shared.imported(0), Some(before_curve));
     // Slot B is untouched too.
     assert!(h.state().0.import_status(1).is_none());
@@ -282,14 +223,9 @@ fn bad_file_shows_the_error_and_leaves_the_load_untouched() {
     let (mut h2, fx2) = harness();
     h2.step();
     let gen2 = fx2.params.shared.generation(0);
-    h2.state_mut()
-        .0
-        .start_import(0, dir.join("does-not-exist.zma"));
+    h2.state_mut().0.start_import(0, dir.join("does-not-exist.zma"));
     wait_for_import(&mut h2);
-    assert!(matches!(
-        h2.state().0.import_status(0),
-        Some(ImportStatus::Failed { .. })
-    ));
+    assert!(matches!(h2.state().0.import_status(0), Some(ImportStatus::Failed { .. })));
     assert_eq!(fx2.params.shared.generation(0), gen2);
     assert_eq!(fx2.params.a.headphone.value(), 0);
     let _ = std::fs::remove_dir_all(&dir);
@@ -320,14 +256,8 @@ fn good_file_is_imported_selected_and_reported() {
         }
         other => panic!("expected success, got {other:?}"),
     }
-    assert_eq!(
-        fx.params.b.headphone.value() as usize,
-        library::loads().len()
-    );
-    assert_eq!(
-        fx.params.shared.imported(1).map(|c| c.name),
-        Some("measured.zma".to_string())
-    );
+    assert_eq!(fx.params.b.headphone.value() as usize, library::loads().len());
+    assert_eq!(fx.params.shared.imported(1).map(|c| c.name), Some("measured.zma".to_string()));
     h.get_by_label_contains("Imported measured.zma");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -17,11 +17,7 @@ const ZS: [f64; 5] = [0.1, 10.0, 120.0, 600.0, 10_000.0];
 /// Impulse response at −40 dBFS, returned as a complex frequency response. The latency is a pure
 /// delay (linear phase), so the whole output frame is transformed: cutting the samples before the
 /// peak would cut the filters' symmetric pre-ringing.
-fn measured_response(
-    fs: f64,
-    load: &Network,
-    p: &StageParams,
-) -> (Vec<num_complex::Complex64>, usize) {
+fn measured_response(fs: f64, load: &Network, p: &StageParams) -> (Vec<num_complex::Complex64>, usize) {
     let n = if fs > 100_000.0 { 1 << 18 } else { 1 << 16 };
     let amp = 0.01; // −40 dBFS
     let mut e = Engine::new(fs, Quality::Default, load, p, 1).unwrap();
@@ -58,30 +54,18 @@ fn every_library_load_matches_the_divider_within_0_1_db() {
         for load in library::loads() {
             for &zs in &ZS {
                 for cap in [None, Some(100e-6)] {
-                    let p = StageParams {
-                        r_out_ohm: zs,
-                        c_block_f: cap,
-                        ..StageParams::IDEAL
-                    };
+                    let p = StageParams { r_out_ohm: zs, c_block_f: cap, ..StageParams::IDEAL };
                     let (err, f) = worst_error_db(fs, &load.network, &p);
                     overall = overall.max(err.abs());
                     if err.abs() > 0.1 {
-                        report.push(format!(
-                            "{} @ {fs} Hz, Zs {zs} Ω, cap {cap:?}: {err:+.3} dB at {f:.0} Hz",
-                            load.id
-                        ));
+                        report.push(format!("{} @ {fs} Hz, Zs {zs} Ω, cap {cap:?}: {err:+.3} dB at {f:.0} Hz", load.id));
                     }
                 }
             }
         }
     }
     println!("worst linear error over all cases: {overall:.4} dB");
-    assert!(
-        report.is_empty(),
-        "{} cases outside ±0.1 dB:\n{}",
-        report.len(),
-        report.join("\n")
-    );
+    assert!(report.is_empty(), "{} cases outside ±0.1 dB:\n{}", report.len(), report.join("\n"));
 }
 
 #[test]
@@ -96,13 +80,7 @@ fn ideal_stage_is_transparent_and_adds_no_unreported_latency() {
                 x[0] = 0.5;
                 e.process_block_f64(&mut x);
                 // The impulse comes out exactly `latency` samples later.
-                let peak = x.iter().enumerate().fold((0, 0.0), |b, (i, v)| {
-                    if v.abs() > b.1 {
-                        (i, v.abs())
-                    } else {
-                        b
-                    }
-                });
+                let peak = x.iter().enumerate().fold((0, 0.0), |b, (i, v)| if v.abs() > b.1 { (i, v.abs()) } else { b });
                 assert_eq!(peak.0, lat, "fs {fs} {q:?}");
                 let h = spectrum(&x[..n].iter().map(|v| v / 0.5).collect::<Vec<_>>());
                 for (k, hk) in h.iter().enumerate() {

@@ -19,11 +19,7 @@ fn thd_at(fs: f64, load: &Network, p: &StageParams, f: f64, amp: f64, current: b
     let (mut h, _) = harmonics(&y[settle..], k0, hmax);
     for (j, hj) in h.iter_mut().enumerate().skip(1) {
         let z = load.impedance(j as f64 * f);
-        *hj *= if current {
-            1.0 / z.norm()
-        } else {
-            (z + p.r_out_ohm).norm() / z.norm()
-        };
+        *hj *= if current { 1.0 / z.norm() } else { (z + p.r_out_ohm).norm() / z.norm() };
     }
     thd(&h)
 }
@@ -46,9 +42,7 @@ fn onset_db(fs: f64, load: &Network, p: &StageParams, f: f64, current: bool) -> 
 /// reaches √2·V_max, whichever comes first (linear analysis of the divider).
 fn predicted_db(load: &Network, p: &StageParams, f: f64) -> f64 {
     let z_tot = (load.impedance(f) + p.r_out_ohm).norm();
-    let a_i = p.i_max_a.map_or(f64::INFINITY, |i| {
-        i * z_tot / (std::f64::consts::SQRT_2 * p.level_v)
-    });
+    let a_i = p.i_max_a.map_or(f64::INFINITY, |i| i * z_tot / (std::f64::consts::SQRT_2 * p.level_v));
     let a_v = p.v_max_v.map_or(f64::INFINITY, |v| v / p.level_v);
     20.0 * a_i.min(a_v).log10()
 }
@@ -57,30 +51,11 @@ fn predicted_db(load: &Network, p: &StageParams, f: f64) -> f64 {
 fn clipping_onset_is_where_physics_says() {
     let fs = 192_000.0; // harmonics of 10 kHz up to H9 stay in band
     let load = &library::find_load("highz-dynamic-bass").unwrap().network;
-    let zs: Vec<f64> = [50.0, 1000.0, 10_000.0]
-        .iter()
-        .map(|&f| load.impedance(f).norm())
-        .collect();
-    let ratio =
-        zs.iter().cloned().fold(0.0, f64::max) / zs.iter().cloned().fold(f64::INFINITY, f64::min);
-    assert!(
-        ratio >= 3.0,
-        "|Z| must differ ≥ 3× across the test frequencies: {zs:?}"
-    );
-    let current_limited = StageParams {
-        level_v: 1.0,
-        v_max_v: Some(20.0),
-        i_max_a: Some(0.002),
-        r_out_ohm: 1.0,
-        ..StageParams::IDEAL
-    };
-    let voltage_limited = StageParams {
-        level_v: 1.0,
-        v_max_v: Some(0.5),
-        i_max_a: Some(1.0),
-        r_out_ohm: 1.0,
-        ..StageParams::IDEAL
-    };
+    let zs: Vec<f64> = [50.0, 1000.0, 10_000.0].iter().map(|&f| load.impedance(f).norm()).collect();
+    let ratio = zs.iter().cloned().fold(0.0, f64::max) / zs.iter().cloned().fold(f64::INFINITY, f64::min);
+    assert!(ratio >= 3.0, "|Z| must differ ≥ 3× across the test frequencies: {zs:?}");
+    let current_limited = StageParams { level_v: 1.0, v_max_v: Some(20.0), i_max_a: Some(0.002), r_out_ohm: 1.0, ..StageParams::IDEAL };
+    let voltage_limited = StageParams { level_v: 1.0, v_max_v: Some(0.5), i_max_a: Some(1.0), r_out_ohm: 1.0, ..StageParams::IDEAL };
     let mut errs = vec![];
     for (name, p) in [("current", current_limited), ("voltage", voltage_limited)] {
         for f in [50.0, 1000.0, 10_000.0] {
@@ -91,10 +66,7 @@ fn clipping_onset_is_where_physics_says() {
         }
     }
     for (name, f, e) in errs {
-        assert!(
-            e.abs() <= 0.5,
-            "{name}-limited at {f} Hz: onset off by {e:+.2} dB"
-        );
+        assert!(e.abs() <= 0.5, "{name}-limited at {f} Hz: onset off by {e:+.2} dB");
     }
 }
 
@@ -102,13 +74,7 @@ fn clipping_onset_is_where_physics_says() {
 fn worst_alias_db(q: Quality) -> f64 {
     let fs = 48_000.0;
     let load = &library::find_load("closed-dynamic-32").unwrap().network;
-    let base = StageParams {
-        level_v: 1.0,
-        v_max_v: Some(30.0),
-        i_max_a: Some(0.01),
-        r_out_ohm: 1.0,
-        ..StageParams::IDEAL
-    };
+    let base = StageParams { level_v: 1.0, v_max_v: Some(30.0), i_max_a: Some(0.01), r_out_ohm: 1.0, ..StageParams::IDEAL };
     // Drive 6 dB above the current-limit onset at 5 kHz.
     let amp = 2.0 * 10f64.powf(predicted_db(load, &base, 5000.0) / 20.0);
     let n = 4800 * 8; // 5 kHz is exactly on a bin
@@ -135,19 +101,8 @@ fn aliasing_6_db_into_current_limiting() {
 fn hf_frames(y: &[f64], fs: f64, frame: usize) -> Vec<f64> {
     y.chunks_exact(frame)
         .map(|c| {
-            let w: Vec<f64> = c
-                .iter()
-                .enumerate()
-                .map(|(k, v)| {
-                    v * (0.5 - 0.5 * (2.0 * std::f64::consts::PI * k as f64 / frame as f64).cos())
-                })
-                .collect();
-            spectrum(&w)
-                .iter()
-                .enumerate()
-                .filter(|(k, _)| *k as f64 * fs / frame as f64 > 5000.0)
-                .map(|(_, c)| c.norm_sqr())
-                .sum::<f64>()
+            let w: Vec<f64> = c.iter().enumerate().map(|(k, v)| v * (0.5 - 0.5 * (2.0 * std::f64::consts::PI * k as f64 / frame as f64).cos())).collect();
+            spectrum(&w).iter().enumerate().filter(|(k, _)| *k as f64 * fs / frame as f64 > 5000.0).map(|(_, c)| c.norm_sqr()).sum::<f64>()
         })
         .collect()
 }
@@ -170,9 +125,7 @@ fn jumping_any_continuous_parameter_adds_no_click() {
         ("bias", 0.0, 1.0, false, |p, v| p.bias = v),
         ("c_block_f", 1e-6, 0.1, true, |p, v| p.c_block_f = Some(v)),
         ("l_out_h", 0.0, 0.01, false, |p, v| p.l_out_h = v),
-        ("noise_dbv", -160.0, -20.0, false, |p, v| {
-            p.noise_dbv = Some(v)
-        }),
+        ("noise_dbv", -160.0, -20.0, false, |p, v| p.noise_dbv = Some(v)),
     ];
     let frame = 480; // 10 ms
     let total = 2 * fs as usize;
@@ -181,11 +134,7 @@ fn jumping_any_continuous_parameter_adds_no_click() {
         for start_hi in [false, true] {
             let val = |t: f64| {
                 let t = if start_hi { 1.0 - t } else { t };
-                if log {
-                    lo * (hi / lo).powf(t)
-                } else {
-                    lo + (hi - lo) * t
-                }
+                if log { lo * (hi / lo).powf(t) } else { lo + (hi - lo) * t }
             };
             let with = |t: f64| {
                 let mut p = base;
@@ -204,20 +153,14 @@ fn jumping_any_continuous_parameter_adds_no_click() {
             let mut e = Engine::new(fs, Quality::Default, load, &with(0.0), 1).unwrap();
             e.process_block_f64(&mut slow[..half]);
             for (j, c) in slow[half..].chunks_mut(frame).enumerate() {
-                e.set_params(&with(
-                    ((j + 1) as f64 * frame as f64 / half as f64).min(1.0),
-                ));
+                e.set_params(&with(((j + 1) as f64 * frame as f64 / half as f64).min(1.0)));
                 e.process_block_f64(c);
             }
             let (hf_fast, hf_slow) = (hf_frames(&fast, fs, frame), hf_frames(&slow, fs, frame));
             // Signal energy of one frame, same window and scaling (every bin).
             let sig = hf_frames(&input, 1e12, frame)[0].max(1e-30);
             let jf = half / frame;
-            let steady = hf_fast[jf - 20..jf - 5]
-                .iter()
-                .chain(&hf_fast[jf + 40..])
-                .cloned()
-                .fold(0.0, f64::max);
+            let steady = hf_fast[jf - 20..jf - 5].iter().chain(&hf_fast[jf + 40..]).cloned().fold(0.0, f64::max);
             let reference = steady.max(hf_slow[jf..].iter().cloned().fold(0.0, f64::max));
             let transition = hf_fast[jf - 1..jf + 40].iter().cloned().fold(0.0, f64::max);
             // Noise frames are random (energy above 5 kHz in 10 ms has ~200 degrees of freedom, so
@@ -226,11 +169,7 @@ fn jumping_any_continuous_parameter_adds_no_click() {
             let allowance = if name == "noise_dbv" { 2.0 } else { 1.0 };
             let burst = (transition - allowance * reference).max(0.0);
             let burst_db = 10.0 * (burst / sig).max(1e-30).log10();
-            assert!(
-                burst_db < -60.0,
-                "{name} jump (start {}): burst {burst_db:.1} dB re signal",
-                if start_hi { "max" } else { "min" }
-            );
+            assert!(burst_db < -60.0, "{name} jump (start {}): burst {burst_db:.1} dB re signal", if start_hi { "max" } else { "min" });
         }
     }
 }

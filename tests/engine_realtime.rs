@@ -2,8 +2,8 @@
 //! and loads are swapped (issue 2). Runs the real engine under `assert_no_alloc`.
 
 mod common;
-use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
 use common::many_mode_load;
+use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
 use loadline::dsp::{Engine, Quality, StageParams};
 use loadline::library;
 
@@ -15,35 +15,15 @@ fn params_for(k: usize) -> StageParams {
     let f = |i: usize, n: usize| ((k * 7919 + i * 104_729) % n) as f64 / (n - 1) as f64;
     StageParams {
         level_v: 0.01 * 3000f64.powf(f(1, 97)),
-        v_max_v: if k % 5 == 0 {
-            None
-        } else {
-            Some(0.05 * 600f64.powf(f(2, 89)))
-        },
-        i_max_a: if k % 7 == 0 {
-            None
-        } else {
-            Some(0.001 * 2000f64.powf(f(3, 83)))
-        },
+        v_max_v: if k % 5 == 0 { None } else { Some(0.05 * 600f64.powf(f(2, 89))) },
+        i_max_a: if k % 7 == 0 { None } else { Some(0.001 * 2000f64.powf(f(3, 83))) },
         bias: f(4, 79),
         xo_v: 0.02 * f(5, 73),
         r_mod_ohm: 5.0 * f(6, 71),
-        r_out_ohm: if k % 3 == 0 {
-            0.0
-        } else {
-            0.1 * 100_000f64.powf(f(7, 67))
-        },
+        r_out_ohm: if k % 3 == 0 { 0.0 } else { 0.1 * 100_000f64.powf(f(7, 67)) },
         l_out_h: if k % 4 == 0 { 0.0 } else { 1e-4 * f(8, 61) },
-        c_block_f: if k % 2 == 0 {
-            None
-        } else {
-            Some(1e-6 * 1000f64.powf(f(9, 59)))
-        },
-        noise_dbv: if k % 6 == 0 {
-            None
-        } else {
-            Some(-140.0 + 100.0 * f(10, 53))
-        },
+        c_block_f: if k % 2 == 0 { None } else { Some(1e-6 * 1000f64.powf(f(9, 59))) },
+        noise_dbv: if k % 6 == 0 { None } else { Some(-140.0 + 100.0 * f(10, 53)) },
     }
 }
 
@@ -53,12 +33,8 @@ fn processing_never_allocates_with_parameter_changes_and_load_swaps() {
         let loads = library::loads();
         let mut e = Engine::new(48_000.0, q, &loads[0].network, &StageParams::IDEAL, 3).unwrap();
         // Loads are compiled off the audio thread, before the real-time section.
-        let mut prepared: Vec<_> = loads
-            .iter()
-            .map(|l| Some(e.build_load(&l.network).unwrap()))
-            .collect();
-        let mut retired: Vec<Option<loadline::dsp::PreparedLoad>> =
-            (0..prepared.len()).map(|_| None).collect();
+        let mut prepared: Vec<_> = loads.iter().map(|l| Some(e.build_load(&l.network).unwrap())).collect();
+        let mut retired: Vec<Option<loadline::dsp::PreparedLoad>> = (0..prepared.len()).map(|_| None).collect();
         let mut buf = vec![0.0f32; 512];
         let params: Vec<StageParams> = (0..200).map(params_for).collect();
         reset_violation_count();
@@ -74,17 +50,12 @@ fn processing_never_allocates_with_parameter_changes_and_load_swaps() {
                 }
                 let n = 1 + (blk * 37) % buf.len(); // varying block sizes
                 for (k, s) in buf[..n].iter_mut().enumerate() {
-                    *s = (0.9 * ((blk * 512 + k) as f32 * 0.031).sin())
-                        * if blk % 9 == 0 { 30.0 } else { 1.0 };
+                    *s = (0.9 * ((blk * 512 + k) as f32 * 0.031).sin()) * if blk % 9 == 0 { 30.0 } else { 1.0 };
                 }
                 e.process_block(&mut buf[..n]);
             }
         });
-        assert_eq!(
-            violation_count(),
-            0,
-            "allocations inside process() at {q:?}"
-        );
+        assert_eq!(violation_count(), 0, "allocations inside process() at {q:?}");
         assert!(buf.iter().all(|v| v.is_finite()));
         drop(retired);
     }
@@ -97,11 +68,7 @@ fn processing_never_allocates_with_parameter_changes_and_load_swaps() {
 fn steady_state_table_and_block_paths_never_allocate() {
     let loads = library::loads();
     let p = library::find_stage("laptop-jack").unwrap().params;
-    let q = StageParams {
-        r_out_ohm: 10.0,
-        i_max_a: Some(0.02),
-        ..p
-    };
+    let q = StageParams { r_out_ohm: 10.0, i_max_a: Some(0.02), ..p };
     let mut a = Engine::new(48_000.0, Quality::Default, &loads[0].network, &p, 1).unwrap();
     let mut b = Engine::new(48_000.0, Quality::Default, &loads[0].network, &p, 2).unwrap();
     let mut spare_a = Some(a.build_load(&loads[3].network).unwrap());
@@ -139,15 +106,8 @@ fn steady_state_table_and_block_paths_never_allocate() {
             }
         }
     });
-    assert_eq!(
-        violation_count(),
-        0,
-        "allocations in the steady-state paths"
-    );
-    assert_eq!(
-        used, [true; 3],
-        "the element table was not in use in every phase"
-    );
+    assert_eq!(violation_count(), 0, "allocations in the steady-state paths");
+    assert_eq!(used, [true; 3], "the element table was not in use in every phase");
     assert!(l.iter().chain(&r).all(|v| v.is_finite()));
     drop(retired);
 }
@@ -159,35 +119,15 @@ fn steady_state_table_and_block_paths_never_allocate() {
 #[test]
 fn mixed_pairs_inductors_and_many_mode_loads_never_allocate() {
     let many = many_mode_load();
-    let modes = loadline::dsp::modal::ModalLoad::fit(&many, 192_000.0)
-        .unwrap()
-        .report()
-        .modes;
-    assert!(
-        modes > 8,
-        "{modes} modes: the load does not take the in-place path"
-    );
+    let modes = loadline::dsp::modal::ModalLoad::fit(&many, 192_000.0).unwrap().report().modes;
+    assert!(modes > 8, "{modes} modes: the load does not take the in-place path");
     let dyn32 = &library::find_load("closed-dynamic-32").unwrap().network;
     let lap = library::find_stage("laptop-jack").unwrap().params;
-    let wire = StageParams {
-        r_out_ohm: 75.0,
-        c_block_f: Some(220e-6),
-        ..StageParams::IDEAL
-    };
-    let ind = StageParams {
-        l_out_h: 20e-6,
-        ..lap
-    };
+    let wire = StageParams { r_out_ohm: 75.0, c_block_f: Some(220e-6), ..StageParams::IDEAL };
+    let ind = StageParams { l_out_h: 20e-6, ..lap };
     let cases = [(dyn32, lap, wire), (dyn32, ind, ind), (&many, lap, lap)];
-    let mut engines: Vec<(Engine, Engine)> = cases
-        .iter()
-        .map(|(n, pa, pb)| {
-            (
-                Engine::new(48_000.0, Quality::Default, n, pa, 1).unwrap(),
-                Engine::new(48_000.0, Quality::Default, n, pb, 2).unwrap(),
-            )
-        })
-        .collect();
+    let mut engines: Vec<(Engine, Engine)> =
+        cases.iter().map(|(n, pa, pb)| (Engine::new(48_000.0, Quality::Default, n, pa, 1).unwrap(), Engine::new(48_000.0, Quality::Default, n, pb, 2).unwrap())).collect();
     let mut l_buf = vec![0.0f64; 512];
     let mut r_buf = vec![0.0f64; 512];
     let mut used = [false; 3];
@@ -205,10 +145,6 @@ fn mixed_pairs_inductors_and_many_mode_loads_never_allocate() {
             }
         }
     });
-    assert_eq!(
-        violation_count(),
-        0,
-        "allocations in the kernel's other branches"
-    );
+    assert_eq!(violation_count(), 0, "allocations in the kernel's other branches");
     assert_eq!(used, [true; 3], "the element table was not in use");
 }

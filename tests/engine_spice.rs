@@ -24,23 +24,12 @@ fn ngspice(deck: &str, tag: &str) -> Vec<f64> {
     let cir = dir.join("deck.cir");
     let deck = deck.replace("@OUT@", out.to_str().unwrap());
     std::fs::write(&cir, deck).unwrap();
-    let r = Command::new("ngspice")
-        .arg("-b")
-        .arg(&cir)
-        .output()
-        .expect("ngspice must be installed (scripts/test.sh installs it)");
+    let r = Command::new("ngspice").arg("-b").arg(&cir).output().expect("ngspice must be installed (scripts/test.sh installs it)");
     let text = std::fs::read_to_string(&out).unwrap_or_else(|_| {
-        panic!(
-            "ngspice wrote no output:\n{}\n{}",
-            String::from_utf8_lossy(&r.stdout),
-            String::from_utf8_lossy(&r.stderr)
-        )
+        panic!("ngspice wrote no output:\n{}\n{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr))
     });
     let _ = std::fs::remove_dir_all(&dir);
-    text.lines()
-        .filter_map(|l| l.split_whitespace().nth(1))
-        .filter_map(|v| v.parse::<f64>().ok())
-        .collect()
+    text.lines().filter_map(|l| l.split_whitespace().nth(1)).filter_map(|v| v.parse::<f64>().ok()).collect()
 }
 
 struct Case {
@@ -53,9 +42,7 @@ struct Case {
 /// Linear peak input (full scale) at which the stage reaches its limit, as in the clipping test.
 fn onset(c: &Case) -> f64 {
     let z = (c.load.impedance(c.f) + c.p.r_out_ohm).norm();
-    let a_i = c.p.i_max_a.map_or(f64::INFINITY, |i| {
-        i * z / (std::f64::consts::SQRT_2 * c.p.level_v)
-    });
+    let a_i = c.p.i_max_a.map_or(f64::INFINITY, |i| i * z / (std::f64::consts::SQRT_2 * c.p.level_v));
     let a_v = c.p.v_max_v.map_or(f64::INFINITY, |v| v / c.p.level_v);
     a_i.min(a_v)
 }
@@ -65,35 +52,14 @@ fn engine_matches_ngspice_from_minus_20_to_plus_12_db_re_onset() {
     let cases = [
         Case {
             name: "voltage-limited",
-            load: library::find_load("open-dynamic-300")
-                .unwrap()
-                .network
-                .clone(),
-            p: StageParams {
-                level_v: 1.0,
-                v_max_v: Some(2.0),
-                i_max_a: Some(0.5),
-                r_mod_ohm: 0.5,
-                r_out_ohm: 10.0,
-                ..StageParams::IDEAL
-            },
+            load: library::find_load("open-dynamic-300").unwrap().network.clone(),
+            p: StageParams { level_v: 1.0, v_max_v: Some(2.0), i_max_a: Some(0.5), r_mod_ohm: 0.5, r_out_ohm: 10.0, ..StageParams::IDEAL },
             f: 1000.0,
         },
         Case {
             name: "current-limited",
-            load: library::find_load("closed-dynamic-32")
-                .unwrap()
-                .network
-                .clone(),
-            p: StageParams {
-                level_v: 1.0,
-                v_max_v: Some(10.0),
-                i_max_a: Some(0.02),
-                r_mod_ohm: 2.0,
-                r_out_ohm: 2.0,
-                c_block_f: Some(470e-6),
-                ..StageParams::IDEAL
-            },
+            load: library::find_load("closed-dynamic-32").unwrap().network.clone(),
+            p: StageParams { level_v: 1.0, v_max_v: Some(10.0), i_max_a: Some(0.02), r_mod_ohm: 2.0, r_out_ohm: 2.0, c_block_f: Some(470e-6), ..StageParams::IDEAL },
             f: 200.0,
         },
     ];
@@ -114,26 +80,10 @@ fn engine_matches_ngspice_from_minus_20_to_plus_12_db_re_onset() {
             // ngspice, same circuit and element law (including the knee voltage the engine uses).
             let el = e.output_element();
             let t_stop = (settle + n + 4) as f64 / FS;
-            let deck = spice::netlist(
-                &c.load,
-                &c.p,
-                &el,
-                amp * std::f64::consts::SQRT_2 * c.p.level_v,
-                c.f,
-                t_stop,
-                FS,
-                "@OUT@",
-            );
+            let deck = spice::netlist(&c.load, &c.p, &el, amp * std::f64::consts::SQRT_2 * c.p.level_v, c.f, t_stop, FS, "@OUT@");
             let v = ngspice(&deck, &format!("{}-{rel_db}", c.name));
-            assert!(
-                v.len() >= settle + n,
-                "ngspice returned {} samples",
-                v.len()
-            );
-            let s: Vec<f64> = v[settle..settle + n]
-                .iter()
-                .map(|x| x / (std::f64::consts::SQRT_2 * c.p.level_v))
-                .collect();
+            assert!(v.len() >= settle + n, "ngspice returned {} samples", v.len());
+            let s: Vec<f64> = v[settle..settle + n].iter().map(|x| x / (std::f64::consts::SQRT_2 * c.p.level_v)).collect();
             // Harmonics.
             let (hy, _) = harmonics(y, k0, 9);
             let (hs, _) = harmonics(&s, k0, 9);
@@ -143,10 +93,7 @@ fn engine_matches_ngspice_from_minus_20_to_plus_12_db_re_onset() {
                 let dy = db(hy[h] / hy[1]);
                 line += &format!(" H{h} {ds:6.1}/{dy:6.1}");
                 if ds > -90.0 && (ds - dy).abs() > 1.0 {
-                    failures.push(format!(
-                        "{} at {rel_db:+} dB: H{h} ngspice {ds:.2} dBc, engine {dy:.2} dBc",
-                        c.name
-                    ));
+                    failures.push(format!("{} at {rel_db:+} dB: H{h} ngspice {ds:.2} dBc, engine {dy:.2} dBc", c.name));
                 }
             }
             // Time-aligned residual, both band-limited to 20 kHz (the engine's output band).
@@ -166,10 +113,7 @@ fn engine_matches_ngspice_from_minus_20_to_plus_12_db_re_onset() {
             line += &format!("  residual {res_db:.1} dB");
             println!("{line}");
             if res_db > -40.0 {
-                failures.push(format!(
-                    "{} at {rel_db:+} dB: residual {res_db:.1} dB",
-                    c.name
-                ));
+                failures.push(format!("{} at {rel_db:+} dB: residual {res_db:.1} dB", c.name));
             }
         }
     }

@@ -52,25 +52,15 @@ fn random_net(rng: &mut Rng, n: usize, r0: f64, depth: usize) -> Network {
         let i = rng.below(k);
         sizes[i] += 1;
     }
-    let kids = sizes
-        .into_iter()
-        .map(|m| random_net(rng, m, r0, depth + 1))
-        .collect();
-    if (rng.below(2) == 0) ^ (depth % 2 == 1) {
-        series(kids)
-    } else {
-        parallel(kids)
-    }
+    let kids = sizes.into_iter().map(|m| random_net(rng, m, r0, depth + 1)).collect();
+    if (rng.below(2) == 0) ^ (depth % 2 == 1) { series(kids) } else { parallel(kids) }
 }
 
 /// Lossy enough to be a physical load: finite, |phase| < 89° and |Z| within 0.1 Ω–1 MΩ in band.
 fn usable(net: &Network) -> bool {
     log_grid(20.0, 20_000.0, 300).all(|f| {
         let z = net.impedance(f);
-        z.norm().is_finite()
-            && z.norm() > 0.1
-            && z.norm() < 1e6
-            && z.arg().abs() < 89f64.to_radians()
+        z.norm().is_finite() && z.norm() > 0.1 && z.norm() < 1e6 && z.arg().abs() < 89f64.to_radians()
     })
 }
 
@@ -92,11 +82,7 @@ fn divider_db(z: Complex64, zs: f64) -> f64 {
 /// Worst divider error (dB) of the fitted network against the curve's own samples in 20 Hz–20 kHz.
 fn worst_divider_error(c: &ImportedCurve) -> f64 {
     let mut worst: f64 = 0.0;
-    for s in c
-        .samples
-        .iter()
-        .filter(|s| (20.0..=20_000.0).contains(&s.freq_hz))
-    {
+    for s in c.samples.iter().filter(|s| (20.0..=20_000.0).contains(&s.freq_hz)) {
         let zf = c.network.impedance(s.freq_hz);
         for zs in ZS_OHM {
             worst = worst.max((divider_db(zf, zs) - divider_db(s.z, zs)).abs());
@@ -115,13 +101,7 @@ fn random_networks_of_up_to_12_elements_fit_within_quarter_db() {
     let mut rng = Rng(0x10AD_11E5);
     let (mut tested, mut worst, mut worst_mag, mut worst_ph) = (0, 0.0f64, 0.0f64, 0.0f64);
     let mut attempts = 0;
-    while tested
-        < std::env::var("FIT_N")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(60)
-        && attempts < 20000
-    {
+    while tested < std::env::var("FIT_N").ok().and_then(|v| v.parse().ok()).unwrap_or(60) && attempts < 20000 {
         attempts += 1;
         let n = 1 + rng.below(12);
         let r0 = rng.log_uniform(3.0, 3000.0);
@@ -131,21 +111,14 @@ fn random_networks_of_up_to_12_elements_fit_within_quarter_db() {
         }
         tested += 1;
         let text = export::write_zma(&net, &file_freqs());
-        let c = import_impedance(&text)
-            .unwrap_or_else(|e| panic!("{e}\n{}", library::netlist::format(&net)));
+        let c = import_impedance(&text).unwrap_or_else(|e| panic!("{e}\n{}", library::netlist::format(&net)));
         c.network.validate().unwrap();
         let e = worst_divider_error(&c);
         worst = worst.max(e);
         worst_mag = worst_mag.max(c.fit.max_mag_error_db);
         worst_ph = worst_ph.max(c.fit.max_phase_error_deg);
         if std::env::var("FIT_STATS").is_ok() {
-            println!(
-                "{n:>2} el -> {:>2} (order {:>2} {:?}) divider {e:.4} dB  {}",
-                c.fit.elements,
-                c.fit.order,
-                c.fit.form,
-                library::netlist::format(&net)
-            );
+            println!("{n:>2} el -> {:>2} (order {:>2} {:?}) divider {e:.4} dB  {}", c.fit.elements, c.fit.order, c.fit.form, library::netlist::format(&net));
             continue;
         }
         assert!(
@@ -192,22 +165,11 @@ const KNOWN_GAPS_DB: [(&str, f64); 1] = [("multi-ba-2way-88", 0.6)];
 #[test]
 fn every_library_load_round_trips_through_zma_and_csv() {
     for load in library::loads() {
-        let tol = KNOWN_GAPS_DB
-            .iter()
-            .find(|g| g.0 == load.id)
-            .map_or(TOL_DB, |g| g.1);
-        for text in [
-            export::write_zma(&load.network, &file_freqs()),
-            export::write_csv(&load.network, &file_freqs()),
-        ] {
+        let tol = KNOWN_GAPS_DB.iter().find(|g| g.0 == load.id).map_or(TOL_DB, |g| g.1);
+        for text in [export::write_zma(&load.network, &file_freqs()), export::write_csv(&load.network, &file_freqs())] {
             let c = import_impedance(&text).unwrap_or_else(|e| panic!("{}: {e}", load.id));
             let e = worst_divider_error(&c);
-            assert!(
-                e <= tol,
-                "{}: divider error {e:.3} dB; fit {:?}",
-                load.id,
-                c.fit
-            );
+            assert!(e <= tol, "{}: divider error {e:.3} dB; fit {:?}", load.id, c.fit);
             println!("{:<22} {:>2} elements -> {:>2} (order {:>2} {:?}): |Z| {:.4} dB, phase {:.3}°, divider {:.4} dB", load.id, load.network.element_count(), c.fit.elements, c.fit.order, c.fit.form, c.fit.max_mag_error_db, c.fit.max_phase_error_deg, e);
         }
     }
@@ -215,43 +177,21 @@ fn every_library_load_round_trips_through_zma_and_csv() {
 
 #[test]
 fn magnitude_only_files_get_minimum_phase_and_say_so() {
-    for id in [
-        "closed-dynamic-32",
-        "ba-single",
-        "multi-ba-dip5",
-        "highz-dynamic-bass",
-    ] {
+    for id in ["closed-dynamic-32", "ba-single", "multi-ba-dip5", "highz-dynamic-bass"] {
         let net = &library::find_load(id).unwrap().network;
         // Magnitude-only ZMA over 10 Hz-40 kHz (a little beyond the band, as measurement rigs do).
-        let text: String = log_grid(10.0, 40_000.0, 300)
-            .map(|f| format!("{f} {}\n", net.impedance(f).norm()))
-            .collect();
+        let text: String = log_grid(10.0, 40_000.0, 300).map(|f| format!("{f} {}\n", net.impedance(f).norm())).collect();
         let c = import_impedance(&text).unwrap();
         assert!(c.phase_reconstructed, "{id}");
-        assert!(
-            c.notes.iter().any(|n| n.contains("phase reconstructed")),
-            "{:?}",
-            c.notes
-        );
+        assert!(c.notes.iter().any(|n| n.contains("phase reconstructed")), "{:?}", c.notes);
         // The reconstruction against the true phase of the (minimum-phase) network.
         let mut worst: f64 = 0.0;
-        for s in c
-            .samples
-            .iter()
-            .filter(|s| (20.0..=20_000.0).contains(&s.freq_hz))
-        {
-            worst = worst.max(
-                (s.z.arg() - net.impedance(s.freq_hz).arg())
-                    .abs()
-                    .to_degrees(),
-            );
+        for s in c.samples.iter().filter(|s| (20.0..=20_000.0).contains(&s.freq_hz)) {
+            worst = worst.max((s.z.arg() - net.impedance(s.freq_hz).arg()).abs().to_degrees());
         }
         let e = worst_divider_error(&c);
         println!("{id:<22} reconstructed phase error ≤ {worst:.2}° in 20 Hz-20 kHz; fit divider error {e:.4} dB");
         assert!(worst < 5.0, "{id}: phase reconstruction off by {worst:.2}°");
-        assert!(
-            e <= TOL_DB,
-            "{id}: divider error {e:.3} dB against the reconstructed curve"
-        );
+        assert!(e <= TOL_DB, "{id}: divider error {e:.3} dB against the reconstructed curve");
     }
 }

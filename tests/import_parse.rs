@@ -8,11 +8,7 @@ fn rows(n: usize) -> Vec<(f64, f64, f64)> {
     log_grid(20.0, 20_000.0, n)
         .map(|f| {
             let x = (f / 90.0f64).ln();
-            (
-                f,
-                30.0 + 30.0 / (1.0 + 4.0 * x * x),
-                -20.0 * x / (1.0 + x * x),
-            )
+            (f, 30.0 + 30.0 / (1.0 + 4.0 * x * x), -20.0 * x / (1.0 + x * x))
         })
         .collect()
 }
@@ -44,12 +40,7 @@ fn zma_rew_and_csv_are_detected() {
 
     let mut csv = String::from("\u{feff}Frequency (Hz);Impedance (Ohm);Phase (deg)\n");
     for (f, m, p) in rows(30) {
-        csv += &format!(
-            "{};{};{}\n",
-            format!("{f:.3}").replace('.', ","),
-            format!("{m:.4}").replace('.', ","),
-            format!("{p:.3}").replace('.', ",")
-        );
+        csv += &format!("{};{};{}\n", format!("{f:.3}").replace('.', ","), format!("{m:.4}").replace('.', ","), format!("{p:.3}").replace('.', ","));
     }
     let (f, s, _, _) = read_samples(csv.as_bytes()).unwrap();
     assert_eq!((f, s.len()), (Format::Csv, 30));
@@ -62,9 +53,7 @@ fn zma_rew_and_csv_are_detected() {
     }
     let (_, s, _, _) = read_samples(tab.as_bytes()).unwrap();
     let want = rows(20)[3];
-    assert!(
-        (s[3].freq_hz - want.0).abs() < 1e-9 && (s[3].z.arg().to_degrees() - want.2).abs() < 1e-6
-    );
+    assert!((s[3].freq_hz - want.0).abs() < 1e-9 && (s[3].z.arg().to_degrees() - want.2).abs() < 1e-6);
 
     // Real and imaginary columns.
     let mut ri = String::from("Freq,Re,Im\n");
@@ -84,20 +73,11 @@ fn zma_rew_and_csv_are_detected() {
 
 #[test]
 fn magnitude_only_and_zero_phase_are_reconstructed() {
-    let two: String = rows(40)
-        .iter()
-        .map(|(f, m, _)| format!("{f}\t{m}\n"))
-        .collect();
+    let two: String = rows(40).iter().map(|(f, m, _)| format!("{f}\t{m}\n")).collect();
     let (_, s, rec, notes) = read_samples(two.as_bytes()).unwrap();
     assert!(rec && notes.iter().any(|n| n.contains("phase reconstructed")));
-    assert!(
-        s.iter().any(|s| s.z.arg().abs() > 0.05),
-        "reconstruction gave a flat phase"
-    );
-    let zero: String = rows(40)
-        .iter()
-        .map(|(f, m, _)| format!("{f} {m} 0\n"))
-        .collect();
+    assert!(s.iter().any(|s| s.z.arg().abs() > 0.05), "reconstruction gave a flat phase");
+    let zero: String = rows(40).iter().map(|(f, m, _)| format!("{f} {m} 0\n")).collect();
     let (_, _, rec, notes) = read_samples(zero.as_bytes()).unwrap();
     assert!(rec && notes.iter().any(|n| n.contains("all-zero phase")));
 }
@@ -106,17 +86,7 @@ fn magnitude_only_and_zero_phase_are_reconstructed() {
 fn errors_name_the_line_and_the_problem() {
     let base = zma(20); // 2 header lines, data from line 3
     let with_line = |k: usize, repl: &str| -> String {
-        base.lines()
-            .enumerate()
-            .map(|(i, l)| {
-                if i + 1 == k {
-                    repl.to_string()
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        base.lines().enumerate().map(|(i, l)| if i + 1 == k { repl.to_string() } else { l.to_string() }).collect::<Vec<_>>().join("\n")
     };
     let (k, l, m) = err(with_line(7, "1000 abc 3"));
     assert_eq!((k, l), (ErrorKind::NotNumeric, Some(7)), "{m}");
@@ -137,9 +107,7 @@ fn errors_name_the_line_and_the_problem() {
     assert_eq!(err("* only a comment\n\n   \n").0, ErrorKind::Empty);
     let (k, _, m) = err(zma(5));
     assert_eq!(k, ErrorKind::TooFewPoints, "{m}");
-    let narrow: String = log_grid(1000.0, 2000.0, 20)
-        .map(|f| format!("{f} 30 0\n"))
-        .collect();
+    let narrow: String = log_grid(1000.0, 2000.0, 20).map(|f| format!("{f} 30 0\n")).collect();
     assert_eq!(err(narrow).0, ErrorKind::RangeTooNarrow);
     let junk: Vec<u8> = (0..400u32).map(|i| (i * 37 % 256) as u8).collect();
     assert_eq!(err(junk).0, ErrorKind::Binary);
@@ -154,17 +122,10 @@ fn errors_name_the_line_and_the_problem() {
 #[test]
 fn import_reports_fit_and_notes() {
     // Magnitude only, so the phase is the consistent (minimum-phase) one and a passive fit exists.
-    let text: String = rows(120)
-        .iter()
-        .map(|(f, m, _)| format!("{f} {m}\n"))
-        .collect();
+    let text: String = rows(120).iter().map(|(f, m, _)| format!("{f} {m}\n")).collect();
     let c = import_impedance(text).unwrap();
     assert!(c.phase_reconstructed);
-    assert!(
-        c.fit.max_mag_error_db < 0.25 && c.fit.max_phase_error_deg < 3.0,
-        "{:?}",
-        c.fit
-    );
+    assert!(c.fit.max_mag_error_db < 0.25 && c.fit.max_phase_error_deg < 3.0, "{:?}", c.fit);
     assert!(c.notes.iter().any(|n| n.contains("max |Z| error")));
     assert!(c.fit.extrapolation.contains("Outside"));
     c.network.validate().unwrap();

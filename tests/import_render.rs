@@ -19,12 +19,7 @@ fn curves() -> Vec<(String, Network)> {
     v.push((
         "12-element dynamic + zobel".into(),
         parallel(vec![
-            series(vec![
-                r(32.0),
-                l(40e-6),
-                parallel(vec![l(120e-6), r(30.0)]),
-                parallel(vec![r(60.0), l(30e-3), c(90e-6)]),
-            ]),
+            series(vec![r(32.0), l(40e-6), parallel(vec![l(120e-6), r(30.0)]), parallel(vec![r(60.0), l(30e-3), c(90e-6)])]),
             series(vec![r(68.0), c(2.2e-6), l(10e-6)]),
         ]),
     ));
@@ -41,10 +36,7 @@ fn rendered_response_of_imported_curves_matches_the_files_own_divider() {
         let zma = library::write_zma(&net, &freqs);
         let curve = import_impedance(zma.as_bytes()).unwrap_or_else(|e| panic!("{name}: {e}"));
         for zs in [0.1, 10.0, 120.0, 1000.0] {
-            let p = StageParams {
-                r_out_ohm: zs,
-                ..StageParams::IDEAL
-            };
+            let p = StageParams { r_out_ohm: zs, ..StageParams::IDEAL };
             let mut e = Engine::new(fs, Quality::Default, &curve.network, &p, 1).unwrap();
             let n = 1 << 16;
             let mut x = vec![0.0; n];
@@ -57,11 +49,7 @@ fn rendered_response_of_imported_curves_matches_the_files_own_divider() {
                 }
                 // Rendered response at f by direct DFT (latency is a pure delay: |H| unaffected).
                 let w = -2.0 * std::f64::consts::PI * f / fs;
-                let h: Complex64 = x
-                    .iter()
-                    .enumerate()
-                    .map(|(k, v)| v / 0.01 * Complex64::from_polar(1.0, w * k as f64))
-                    .sum();
+                let h: Complex64 = x.iter().enumerate().map(|(k, v)| v / 0.01 * Complex64::from_polar(1.0, w * k as f64)).sum();
                 let file = (s.z / (s.z + zs)).norm();
                 let err = 20.0 * h.norm().log10() - 20.0 * file.log10();
                 worst = worst.max(err.abs());

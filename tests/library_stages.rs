@@ -7,26 +7,15 @@ fn presets_cover_the_issue_and_are_in_range() {
     let s = library::stages();
     assert!(s.len() >= 14, "{} stages", s.len());
     for p in s {
-        p.params
-            .validate()
-            .unwrap_or_else(|e| panic!("{}: {e}", p.id));
+        p.params.validate().unwrap_or_else(|e| panic!("{}: {e}", p.id));
         assert!(!p.basis.is_empty(), "{}", p.id);
         if p.id != "ideal" {
             assert!(!p.sources.is_empty(), "{} has no sources", p.id);
         }
     }
-    let st = |id: &str| {
-        find_stage(id)
-            .unwrap_or_else(|| panic!("missing {id}"))
-            .params
-    };
+    let st = |id: &str| find_stage(id).unwrap_or_else(|| panic!("missing {id}")).params;
     let ideal = st("ideal");
-    assert!(
-        ideal.r_out_ohm == 0.0
-            && ideal.i_max_a.is_none()
-            && ideal.v_max_v.is_none()
-            && ideal.noise_dbv.is_none()
-    );
+    assert!(ideal.r_out_ohm == 0.0 && ideal.i_max_a.is_none() && ideal.v_max_v.is_none() && ideal.noise_dbv.is_none());
     let r = st("ref-headamp");
     assert!(r.r_out_ohm < 1.0 && r.i_max_a.unwrap() >= 0.2);
     assert!(st("pro-interface-phones").r_out_ohm < 1.0);
@@ -40,10 +29,7 @@ fn presets_cover_the_issue_and_are_in_range() {
     for id in ["opamp-line-ne5532", "opamp-line-tl072"] {
         // Current-limits into 32 Ω before its rails: I_max·32 Ω < √2·V_max.
         let p = st(id);
-        assert!(
-            p.i_max_a.unwrap() * 32.0 < std::f64::consts::SQRT_2 * p.v_max_v.unwrap(),
-            "{id}"
-        );
+        assert!(p.i_max_a.unwrap() * 32.0 < std::f64::consts::SQRT_2 * p.v_max_v.unwrap(), "{id}");
     }
     let m = st("mic-preamp-out");
     assert!(m.r_out_ohm >= 300.0 && m.i_max_a.unwrap() <= 0.02);

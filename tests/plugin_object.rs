@@ -6,9 +6,7 @@ use loadline::plugin::params::LoadlineParams;
 use loadline::plugin::{Loadline, Task, NOISE_SEED, PLUGIN_QUALITY};
 use loadline::processor::config::ImportedCurve;
 use loadline::processor::Processor;
-use nice_assert_no_alloc::{
-    assert_no_alloc, reset_violation_count, violation_count, AllocDisabler,
-};
+use nice_assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
 use nice_plug::prelude::*;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -26,10 +24,7 @@ struct Ctx {
 
 impl Ctx {
     fn new(fs: f32) -> Self {
-        Self {
-            transport: Transport::new(fs),
-            tasks: RefCell::new(Vec::with_capacity(64)),
-        }
+        Self { transport: Transport::new(fs), tasks: RefCell::new(Vec::with_capacity(64)) }
     }
 }
 
@@ -55,17 +50,8 @@ impl ProcessContext<Loadline> for Ctx {
     fn try_send_event(
         &mut self,
         event: PluginNoteEvent<Loadline>,
-    ) -> Result<
-        (),
-        (
-            PluginNoteEvent<Loadline>,
-            nice_plug::context::process::SendEventError,
-        ),
-    > {
-        Err((
-            event,
-            nice_plug::context::process::SendEventError::NoOutputBuffer,
-        ))
+    ) -> Result<(), (PluginNoteEvent<Loadline>, nice_plug::context::process::SendEventError)> {
+        Err((event, nice_plug::context::process::SendEventError::NoOutputBuffer))
     }
     fn set_latency_samples(&self, _samples: u32) {}
     fn request_restart(&self) {}
@@ -88,12 +74,7 @@ fn activate(plugin: &mut Loadline, fs: f32, channels: u32) {
         main_output_channels: NonZeroU32::new(channels),
         ..AudioIOLayout::const_default()
     };
-    let cfg = BufferConfig {
-        sample_rate: fs,
-        min_buffer_size: None,
-        max_buffer_size: 8192,
-        process_mode: ProcessMode::Realtime,
-    };
+    let cfg = BufferConfig { sample_rate: fs, min_buffer_size: None, max_buffer_size: 8192, process_mode: ProcessMode::Realtime };
     assert!(plugin.activate(&layout, &cfg, &mut ActCtx));
 }
 
@@ -123,10 +104,7 @@ fn drive(
                 s.extend(chans.drain(..));
             });
         }
-        let mut aux = AuxiliaryBuffers {
-            inputs: &mut [],
-            outputs: &mut [],
-        };
+        let mut aux = AuxiliaryBuffers { inputs: &mut [], outputs: &mut [] };
         assert_no_alloc(|| {
             plugin.process(&mut buffer, &mut aux, &mut ctx);
         });
@@ -150,22 +128,12 @@ fn set_plain_f(p: &FloatParam, v: f32) {
 }
 
 fn signal(fs: f64, n: usize) -> Vec<f32> {
-    (0..n)
-        .map(|k| {
-            (0.4 * (2.0 * PI * 220.0 * k as f64 / fs).sin()
-                + 0.2 * (2.0 * PI * 3100.0 * k as f64 / fs).sin()) as f32
-        })
-        .collect()
+    (0..n).map(|k| (0.4 * (2.0 * PI * 220.0 * k as f64 / fs).sin() + 0.2 * (2.0 * PI * 3100.0 * k as f64 / fs).sin()) as f32).collect()
 }
 
 #[test]
 fn process_never_allocates_through_switches_swaps_and_imports() {
-    for (fs, channels) in [
-        (48_000.0f32, 2u32),
-        (44_100.0, 1),
-        (22_050.0, 2),
-        (384_000.0, 1),
-    ] {
+    for (fs, channels) in [(48_000.0f32, 2u32), (44_100.0, 1), (22_050.0, 2), (384_000.0, 1)] {
         let mut plugin = Loadline::default();
         let executor = plugin.task_executor();
         activate(&mut plugin, fs, channels);
@@ -173,50 +141,32 @@ fn process_never_allocates_through_switches_swaps_and_imports() {
         let x = signal(fs as f64, (fs as usize) / 2);
         let mut io: Vec<Vec<f32>> = (0..channels).map(|_| x.clone()).collect();
         let sizes = [1usize, 17, 512, 8192, 3, 64, 1000];
-        let violations = drive(&mut plugin, &executor, &mut io, &sizes, |k, p| {
-            match k % 12 {
-                1 => set(&p.active_slot, 1.0),
-                2 => set_plain_f(&p.a.output_impedance, 330.0),
-                3 => set(&p.level_match, 1.0),
-                4 => set(&p.a.headphone, (2.min(n_loads) as f32) / n_loads as f32),
-                5 => set(&p.listen, 1.0),
-                6 => set_plain_f(&p.b.max_current, 20.0),
-                7 => {
-                    // Import a curve into slot B and select it (the editor's action; allocates here,
-                    // outside the audio thread's region).
-                    p.shared.set_imported(
-                        1,
-                        Some(ImportedCurve {
-                            name: "t".into(),
-                            network: Network::R(50.0 + k as f64),
-                            points: vec![],
-                        }),
-                    );
-                    set(&p.b.headphone, 1.0);
-                }
-                8 => set(&p.active_slot, 0.0),
-                9 => set_plain_f(&p.output_trim, -6.0),
-                10 => set(&p.bypass, 1.0),
-                11 => set(&p.bypass, 0.0),
-                _ => set(&p.listen, 0.0),
+        let violations = drive(&mut plugin, &executor, &mut io, &sizes, |k, p| match k % 12 {
+            1 => set(&p.active_slot, 1.0),
+            2 => set_plain_f(&p.a.output_impedance, 330.0),
+            3 => set(&p.level_match, 1.0),
+            4 => set(&p.a.headphone, (2.min(n_loads) as f32) / n_loads as f32),
+            5 => set(&p.listen, 1.0),
+            6 => set_plain_f(&p.b.max_current, 20.0),
+            7 => {
+                // Import a curve into slot B and select it (the editor's action; allocates here,
+                // outside the audio thread's region).
+                p.shared.set_imported(1, Some(ImportedCurve { name: "t".into(), network: Network::R(50.0 + k as f64), points: vec![] }));
+                set(&p.b.headphone, 1.0);
             }
+            8 => set(&p.active_slot, 0.0),
+            9 => set_plain_f(&p.output_trim, -6.0),
+            10 => set(&p.bypass, 1.0),
+            11 => set(&p.bypass, 0.0),
+            _ => set(&p.listen, 0.0),
         });
-        assert_eq!(
-            violations, 0,
-            "allocations in process at {fs} Hz, {channels} ch"
-        );
+        assert_eq!(violations, 0, "allocations in process at {fs} Hz, {channels} ch");
         for c in &io {
-            assert!(c
-                .iter()
-                .all(|v| v.is_finite() && (*v == 0.0 || v.is_normal())));
+            assert!(c.iter().all(|v| v.is_finite() && (*v == 0.0 || v.is_normal())));
         }
         // The imported curve reached slot B.
         let imported = loadline::library::loads().len();
-        assert_eq!(
-            plugin.processor().unwrap().current_load(1),
-            imported,
-            "{fs}"
-        );
+        assert_eq!(plugin.processor().unwrap().current_load(1), imported, "{fs}");
     }
 }
 
@@ -237,20 +187,8 @@ fn plugin_output_equals_processor_output() {
     let mut io = vec![x.clone(), x.iter().map(|v| 0.5 * v).collect()];
     let mut expect = io.clone();
     drive(&mut plugin, &executor, &mut io, &[256], |_, _| {});
-    let nets: Vec<Network> = loadline::library::loads()
-        .iter()
-        .map(|l| l.network.clone())
-        .collect();
-    let mut p = Processor::new(
-        fs as f64,
-        PLUGIN_QUALITY,
-        2,
-        &nets,
-        [None, None],
-        &settings,
-        NOISE_SEED,
-    )
-    .unwrap();
+    let nets: Vec<Network> = loadline::library::loads().iter().map(|l| l.network.clone()).collect();
+    let mut p = Processor::new(fs as f64, PLUGIN_QUALITY, 2, &nets, [None, None], &settings, NOISE_SEED).unwrap();
     assert_eq!(PLUGIN_QUALITY, Quality::Default);
     let (l, r) = expect.split_at_mut(1);
     for (a, b) in l[0].chunks_mut(256).zip(r[0].chunks_mut(256)) {
@@ -263,11 +201,7 @@ fn plugin_output_equals_processor_output() {
 fn state_fields_round_trip_and_corrupt_state_is_survived() {
     let plugin = Loadline::default();
     let p = plugin.params_arc();
-    let curve = ImportedCurve {
-        name: "HD 600 sweep".into(),
-        network: Network::Series(vec![Network::R(300.0), Network::L(1e-3)]),
-        points: vec![[1000.0, 301.0, 2.0]],
-    };
+    let curve = ImportedCurve { name: "HD 600 sweep".into(), network: Network::Series(vec![Network::R(300.0), Network::L(1e-3)]), points: vec![[1000.0, 301.0, 2.0]] };
     p.shared.set_imported(0, Some(curve.clone()));
     p.shared.set_extras(1, [0.01, 2.0, 1e-6]);
     let saved = p.serialize_fields();
@@ -279,11 +213,7 @@ fn state_fields_round_trip_and_corrupt_state_is_survived() {
     q.deserialize_fields(&saved);
     assert_eq!(q.shared.imported(0), Some(curve));
     assert_eq!(q.shared.extras(1), [0.01, 2.0, 1e-6]);
-    assert_ne!(
-        q.shared.generation(0),
-        g0,
-        "a restored curve is picked up by the audio thread"
-    );
+    assert_ne!(q.shared.generation(0), g0, "a restored curve is picked up by the audio thread");
 
     // Corrupt or hostile field contents: defaults, never a panic.
     for bad in [
@@ -308,20 +238,12 @@ fn parameter_text_round_trips_with_units() {
     let plugin = Loadline::default();
     let p = plugin.params_arc();
     let check = |param: &FloatParam, text: &str, plain: f32| {
-        let n = param
-            .string_to_normalized_value(text)
-            .unwrap_or_else(|| panic!("parse {text}"));
+        let n = param.string_to_normalized_value(text).unwrap_or_else(|| panic!("parse {text}"));
         let v = param.preview_plain(n);
-        assert!(
-            (v - plain).abs() <= 1e-3 * plain.abs().max(1.0),
-            "{text} → {v}"
-        );
+        assert!((v - plain).abs() <= 1e-3 * plain.abs().max(1.0), "{text} → {v}");
         let shown = param.normalized_value_to_string(n, true);
         let again = param.preview_plain(param.string_to_normalized_value(&shown).unwrap());
-        assert!(
-            (again - v).abs() <= 0.01 * v.abs().max(1.0),
-            "{text} → {shown} → {again}"
-        );
+        assert!((again - v).abs() <= 0.01 * v.abs().max(1.0), "{text} → {shown} → {again}");
     };
     check(&p.a.output_impedance, "75 Ω", 75.0);
     check(&p.a.output_impedance, "1.2k", 1200.0);
@@ -334,21 +256,14 @@ fn parameter_text_round_trips_with_units() {
     check(&p.b.noise, "-95 dBV", -95.0);
     check(&p.b.noise, "off", -160.0);
     check(&p.output_trim, "-6 dB", -6.0);
-    assert_eq!(
-        p.a.coupling_cap.normalized_value_to_string(1.0, true),
-        "Off"
-    );
+    assert_eq!(p.a.coupling_cap.normalized_value_to_string(1.0, true), "Off");
     let hp = &p.a.headphone;
     let first = &loadline::library::loads()[0];
     let n = hp.string_to_normalized_value(&first.id).unwrap();
     assert_eq!(hp.normalized_value_to_string(n, true), first.name);
     assert!(hp.string_to_normalized_value("imported").is_some());
     // Display names are unique (hosts key parameters by them).
-    let mut names: Vec<String> = p
-        .param_map()
-        .iter()
-        .map(|(_, ptr, _)| unsafe { ptr.name() }.to_string())
-        .collect();
+    let mut names: Vec<String> = p.param_map().iter().map(|(_, ptr, _)| unsafe { ptr.name() }.to_string()).collect();
     let n = names.len();
     names.sort();
     names.dedup();
@@ -362,8 +277,5 @@ fn the_allocation_guard_is_armed() {
         let v: Vec<u8> = Vec::with_capacity(16);
         std::hint::black_box(v);
     });
-    assert!(
-        violation_count() > 0,
-        "assert_no_alloc must count allocations in this build"
-    );
+    assert!(violation_count() > 0, "assert_no_alloc must count allocations in this build");
 }

@@ -5,29 +5,19 @@ use loadline::processor::{ImportedLoad, Listen, Processor, Settings, SlotId, Slo
 use std::f64::consts::PI;
 
 fn stage(r_out: f64) -> StageParams {
-    StageParams {
-        r_out_ohm: r_out,
-        ..StageParams::IDEAL
-    }
+    StageParams { r_out_ohm: r_out, ..StageParams::IDEAL }
 }
 
 fn settings(load: usize, a: StageParams, b: StageParams) -> Settings {
     Settings {
-        slots: [
-            SlotSettings { load, stage: a },
-            SlotSettings { load, stage: b },
-        ],
+        slots: [SlotSettings { load, stage: a }, SlotSettings { load, stage: b }],
         ..Settings::default()
     }
 }
 
 /// Two resistive loads (32 Ω and 300 Ω) and an RL load.
 fn lib() -> Vec<Network> {
-    vec![
-        Network::R(32.0),
-        Network::R(300.0),
-        Network::Series(vec![Network::R(20.0), Network::L(1e-3)]),
-    ]
+    vec![Network::R(32.0), Network::R(300.0), Network::Series(vec![Network::R(20.0), Network::L(1e-3)])]
 }
 
 fn run(p: &mut Processor, x: &[f32], block: usize) -> Vec<f32> {
@@ -39,9 +29,7 @@ fn run(p: &mut Processor, x: &[f32], block: usize) -> Vec<f32> {
 }
 
 fn sine(f: f64, fs: f64, n: usize, a: f64) -> Vec<f32> {
-    (0..n)
-        .map(|k| (a * (2.0 * PI * f * k as f64 / fs).sin()) as f32)
-        .collect()
+    (0..n).map(|k| (a * (2.0 * PI * f * k as f64 / fs).sin()) as f32).collect()
 }
 
 fn rms(x: &[f32]) -> f64 {
@@ -56,14 +44,11 @@ fn impulse_peaks_at_reported_latency_on_every_path_and_rate() {
                 let mut s = settings(0, stage(0.0), stage(0.0));
                 s.listen = listen;
                 s.bypass = bypass;
-                let mut p =
-                    Processor::new(fs, Quality::Default, 1, &lib(), [None, None], &s, 1).unwrap();
+                let mut p = Processor::new(fs, Quality::Default, 1, &lib(), [None, None], &s, 1).unwrap();
                 let mut x = vec![0.0f32; 4096];
                 x[0] = 1.0;
                 let y = run(&mut p, &x, 512);
-                let peak = (0..y.len())
-                    .max_by(|&a, &b| y[a].abs().total_cmp(&y[b].abs()))
-                    .unwrap();
+                let peak = (0..y.len()).max_by(|&a, &b| y[a].abs().total_cmp(&y[b].abs())).unwrap();
                 assert_eq!(peak, p.latency(), "fs {fs} {listen:?} bypass {bypass}");
             }
         }
@@ -78,15 +63,11 @@ fn resistive_divider_and_level_match() {
         for lm in [false, true] {
             let mut s = settings(load, stage(100.0), stage(0.0));
             s.level_match = lm;
-            let mut p =
-                Processor::new(fs, Quality::Default, 1, &lib(), [None, None], &s, 1).unwrap();
+            let mut p = Processor::new(fs, Quality::Default, 1, &lib(), [None, None], &s, 1).unwrap();
             let y = run(&mut p, &x, 256);
             let g = rms(&y[8000..]) / rms(&x[8000..]);
             let want = if lm { 1.0 } else { r / (r + 100.0) };
-            assert!(
-                (20.0 * (g / want).log10()).abs() < 0.05,
-                "load {r} Ω lm {lm}: {g} vs {want}"
-            );
+            assert!((20.0 * (g / want).log10()).abs() < 0.05, "load {r} Ω lm {lm}: {g} vs {want}");
         }
     }
 }
@@ -112,11 +93,7 @@ fn difference_nulls_for_an_ideal_stage_and_not_otherwise() {
 #[test]
 fn output_does_not_depend_on_block_size() {
     let fs = 48_000.0;
-    let x: Vec<f32> = sine(97.0, fs, 20_000, 0.9)
-        .iter()
-        .zip(sine(5000.0, fs, 20_000, 0.3))
-        .map(|(a, b)| a + b)
-        .collect();
+    let x: Vec<f32> = sine(97.0, fs, 20_000, 0.9).iter().zip(sine(5000.0, fs, 20_000, 0.3)).map(|(a, b)| a + b).collect();
     let laptop = StageParams {
         level_v: 1.0,
         v_max_v: Some(1.0),
@@ -160,11 +137,7 @@ fn ab_switch_and_load_swap_are_click_free() {
     s.slots[1].load = 0;
     let mut p = Processor::new(fs, Quality::Default, 1, &lib(), [None, None], &s, 1).unwrap();
     let mut y = x.clone();
-    let max_step = |v: &[f32]| {
-        v.windows(2)
-            .map(|w| (w[1] - w[0]).abs())
-            .fold(0.0f32, f32::max)
-    };
+    let max_step = |v: &[f32]| v.windows(2).map(|w| (w[1] - w[0]).abs()).fold(0.0f32, f32::max);
     for (k, c) in y.chunks_mut(480).enumerate() {
         if k == 20 {
             s.active = SlotId::B;
@@ -207,10 +180,7 @@ fn imported_curve_installs_and_plays() {
     let y = run(&mut p, &x, 128);
     let g = rms(&y[12_000..]) / rms(&x[12_000..]);
     assert!((g - 0.75).abs() < 0.005, "100 Ω into 300 Ω: {g}");
-    assert!(
-        p.take_garbage().is_some(),
-        "the replaced curve is handed out"
-    );
+    assert!(p.take_garbage().is_some(), "the replaced curve is handed out");
     s.slots[0].load = 0;
     p.set_settings(&s);
 }
@@ -220,9 +190,7 @@ fn no_subnormals_reach_the_output() {
     let fs = 96_000.0;
     let s = settings(2, stage(30.0), stage(0.0));
     let mut p = Processor::new(fs, Quality::Default, 2, &lib(), [None, None], &s, 1).unwrap();
-    let tiny: Vec<f32> = (0..20_000)
-        .map(|k| if k % 3 == 0 { 1.0e-40 } else { -3.0e-39 })
-        .collect();
+    let tiny: Vec<f32> = (0..20_000).map(|k| if k % 3 == 0 { 1.0e-40 } else { -3.0e-39 }).collect();
     let mut l = tiny.clone();
     let mut r = vec![0.0f32; tiny.len()];
     r[0] = 1.0;

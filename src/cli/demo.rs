@@ -8,14 +8,8 @@ use std::path::Path;
 
 pub fn run(out: &Path) -> Result<()> {
     let fs = 48_000.0;
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 48_000,
-        bits_per_sample: 32,
-        sample_format: hound::SampleFormat::Float,
-    };
-    let mut w = hound::WavWriter::create(out, spec)
-        .with_context(|| format!("cannot create {}", out.display()))?;
+    let spec = hound::WavSpec { channels: 1, sample_rate: 48_000, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
+    let mut w = hound::WavWriter::create(out, spec).with_context(|| format!("cannot create {}", out.display()))?;
     for load in library::loads() {
         for stage in library::stages() {
             let mut e = Engine::new(fs, Quality::Default, &load.network, &stage.params, 1)?;
@@ -25,9 +19,7 @@ pub fn run(out: &Path) -> Result<()> {
             let mut peak: f64 = 0.0;
             for k in 0..n {
                 let t = k as f64 / fs;
-                let x = 0.25
-                    * ((2.0 * std::f64::consts::PI * 100.0 * t).sin()
-                        + (2.0 * std::f64::consts::PI * 3000.0 * t).sin());
+                let x = 0.25 * ((2.0 * std::f64::consts::PI * 100.0 * t).sin() + (2.0 * std::f64::consts::PI * 3000.0 * t).sin());
                 let y = e.process_sample(x);
                 peak = peak.max(y.abs());
                 w.write_sample(y as f32)?;

@@ -10,10 +10,7 @@ use std::f64::consts::PI;
 /// Prints the library, as a table or as JSON (`library::json::list_json`).
 pub fn list(json: bool) -> Result<()> {
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&library::json::list_json())?
-        );
+        println!("{}", serde_json::to_string_pretty(&library::json::list_json())?);
         return Ok(());
     }
     let loads = library::loads();
@@ -21,20 +18,11 @@ pub fn list(json: bool) -> Result<()> {
     println!("Loads ({}):", loads.len());
     for l in loads {
         let z = l.network.impedance(1000.0);
-        println!(
-            "  {:<28} {:<48} |Z(1 kHz)| {:>7.1} Ω  {:>4.0} dB SPL/V",
-            l.id,
-            l.name,
-            z.norm(),
-            l.sensitivity_db_spl_per_v
-        );
+        println!("  {:<28} {:<48} |Z(1 kHz)| {:>7.1} Ω  {:>4.0} dB SPL/V", l.id, l.name, z.norm(), l.sensitivity_db_spl_per_v);
     }
     println!("Stage presets ({}):", stages.len());
     for s in stages {
-        println!(
-            "  {:<28} {:<40} Zout {:>6.1} Ω  level {:>5.2} V",
-            s.id, s.name, s.params.r_out_ohm, s.params.level_v
-        );
+        println!("  {:<28} {:<40} Zout {:>6.1} Ω  level {:>5.2} V", s.id, s.name, s.params.r_out_ohm, s.params.level_v);
     }
     Ok(())
 }
@@ -66,25 +54,14 @@ pub fn impedance(a: ImpedanceArgs) -> Result<()> {
     if a.csv {
         println!("frequency_hz,magnitude_ohm,phase_deg");
     } else {
-        println!(
-            "{} ({})\n{:>10}  {:>10}  {:>8}",
-            l.name,
-            library::netlist::format(&l.network),
-            "Hz",
-            "|Z| Ω",
-            "phase °"
-        );
+        println!("{} ({})\n{:>10}  {:>10}  {:>8}", l.name, library::netlist::format(&l.network), "Hz", "|Z| Ω", "phase °");
     }
     for f in log_grid(20.0, 20_000.0, a.points.max(2)) {
         let z = l.network.impedance(f);
         if a.csv {
             println!("{f:.3},{:.4},{:.3}", z.norm(), z.arg() * 180.0 / PI);
         } else {
-            println!(
-                "{f:>10.1}  {:>10.2}  {:>8.2}",
-                z.norm(),
-                z.arg() * 180.0 / PI
-            );
+            println!("{f:>10.1}  {:>10.2}  {:>8.2}", z.norm(), z.arg() * 180.0 / PI);
         }
     }
     Ok(())

@@ -12,11 +12,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "loadline",
-    version,
-    about = "Hear headphones driven by a particular output stage: offline renderer and library tool"
-)]
+#[command(name = "loadline", version, about = "Hear headphones driven by a particular output stage: offline renderer and library tool")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,

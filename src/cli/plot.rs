@@ -50,9 +50,7 @@ fn deviation_db(load: &Network, p: &StageParams, f_hz: f64) -> f64 {
 
 fn slot_load(s: &SlotConfig) -> Result<(String, Network)> {
     match (&s.imported, load_index(&s.headphone)) {
-        (Some(c), Some(k)) if k == library::loads().len() => {
-            Ok((c.name.clone(), c.network.clone()))
-        }
+        (Some(c), Some(k)) if k == library::loads().len() => Ok((c.name.clone(), c.network.clone())),
         (_, Some(k)) if k < library::loads().len() => {
             let l = &library::loads()[k];
             Ok((l.name.clone(), l.network.clone()))
@@ -61,9 +59,7 @@ fn slot_load(s: &SlotConfig) -> Result<(String, Network)> {
     }
 }
 
-const COLORS: [&str; 6] = [
-    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf",
-];
+const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"];
 
 /// One panel: log-frequency x axis 20 Hz–20 kHz, linear y.
 fn panel(svg: &mut String, y0: f64, title: &str, unit: &str, series: &[(String, Vec<(f64, f64)>)]) {
@@ -83,67 +79,28 @@ fn panel(svg: &mut String, y0: f64, title: &str, unit: &str, series: &[(String, 
     let (lo, hi) = (lo - pad, hi + pad);
     let fx = |f: f64| x0 + w * (f / 20.0).log10() / 3.0;
     let fy = |v: f64| y0 + h * (1.0 - (v - lo) / (hi - lo));
-    let _ = writeln!(
-        svg,
-        r##"<text x="{x0}" y="{}" font-size="14" font-weight="bold">{title}</text>"##,
-        y0 - 8.0
-    );
-    let _ = writeln!(
-        svg,
-        r##"<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="none" stroke="#888"/>"##
-    );
-    for f in [
-        20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0,
-    ] {
+    let _ = writeln!(svg, r##"<text x="{x0}" y="{}" font-size="14" font-weight="bold">{title}</text>"##, y0 - 8.0);
+    let _ = writeln!(svg, r##"<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="none" stroke="#888"/>"##);
+    for f in [20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0] {
         let x = fx(f);
-        let label = if f >= 1000.0 {
-            format!("{}k", f / 1000.0)
-        } else {
-            format!("{f}")
-        };
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{x:.1}" y1="{y0}" x2="{x:.1}" y2="{}" stroke="#ddd"/><text x="{x:.1}" y="{}" font-size="10" text-anchor="middle">{label}</text>"##,
-            y0 + h,
-            y0 + h + 12.0
-        );
+        let label = if f >= 1000.0 { format!("{}k", f / 1000.0) } else { format!("{f}") };
+        let _ = writeln!(svg, r##"<line x1="{x:.1}" y1="{y0}" x2="{x:.1}" y2="{}" stroke="#ddd"/><text x="{x:.1}" y="{}" font-size="10" text-anchor="middle">{label}</text>"##, y0 + h, y0 + h + 12.0);
     }
     for k in 0..=4 {
         let v = lo + (hi - lo) * k as f64 / 4.0;
         let y = fy(v);
-        let _ = writeln!(
-            svg,
-            r##"<line x1="{x0}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#eee"/><text x="{}" y="{:.1}" font-size="10" text-anchor="end">{v:.2} {unit}</text>"##,
-            x0 + w,
-            x0 - 4.0,
-            y + 3.0
-        );
+        let _ = writeln!(svg, r##"<line x1="{x0}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#eee"/><text x="{}" y="{:.1}" font-size="10" text-anchor="end">{v:.2} {unit}</text>"##, x0 + w, x0 - 4.0, y + 3.0);
     }
     for (i, (name, s)) in series.iter().enumerate() {
         let c = COLORS[i % COLORS.len()];
-        let pts: Vec<String> = s
-            .iter()
-            .map(|&(f, v)| format!("{:.1},{:.1}", fx(f), fy(v)))
-            .collect();
-        let _ = writeln!(
-            svg,
-            r##"<polyline fill="none" stroke="{c}" stroke-width="1.6" points="{}"/>"##,
-            pts.join(" ")
-        );
-        let _ = writeln!(
-            svg,
-            r##"<text x="{}" y="{:.1}" font-size="11" fill="{c}">{}</text>"##,
-            x0 + 8.0,
-            y0 + 14.0 + 13.0 * i as f64,
-            xml(name)
-        );
+        let pts: Vec<String> = s.iter().map(|&(f, v)| format!("{:.1},{:.1}", fx(f), fy(v))).collect();
+        let _ = writeln!(svg, r##"<polyline fill="none" stroke="{c}" stroke-width="1.6" points="{}"/>"##, pts.join(" "));
+        let _ = writeln!(svg, r##"<text x="{}" y="{:.1}" font-size="11" fill="{c}">{}</text>"##, x0 + 8.0, y0 + 14.0 + 13.0 * i as f64, xml(name));
     }
 }
 
 fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 pub fn run(a: PlotArgs) -> Result<()> {
@@ -152,17 +109,9 @@ pub fn run(a: PlotArgs) -> Result<()> {
     let mut configs: Vec<(String, Network, StageParams)> = Vec::new();
     for (label, s) in [("A", &cfg.a), ("B", &cfg.b)] {
         let (name, net) = slot_load(s)?;
-        configs.push((
-            format!("{label}: {name}, Zout {:.1} Ω", s.stage.r_out_ohm),
-            net,
-            s.stage,
-        ));
+        configs.push((format!("{label}: {name}, Zout {:.1} Ω", s.stage.r_out_ohm), net, s.stage));
     }
-    let active = if cfg.active_slot.index() == 0 {
-        &cfg.a
-    } else {
-        &cfg.b
-    };
+    let active = if cfg.active_slot.index() == 0 { &cfg.a } else { &cfg.b };
     for key in &a.compare {
         let st = library::find_stage(key).ok_or_else(|| anyhow!(unknown_stage(key)))?;
         let (name, net) = slot_load(active)?;
@@ -182,49 +131,17 @@ pub fn run(a: PlotArgs) -> Result<()> {
         }
     }
     let grid: Vec<f64> = log_grid(20.0, 20_000.0, 300).collect();
-    let mag: Vec<(String, Vec<(f64, f64)>)> = loads
-        .iter()
-        .map(|(n, z)| {
-            (
-                n.clone(),
-                grid.iter().map(|&f| (f, z.impedance(f).norm())).collect(),
-            )
-        })
-        .collect();
-    let ph: Vec<(String, Vec<(f64, f64)>)> = loads
-        .iter()
-        .map(|(n, z)| {
-            (
-                n.clone(),
-                grid.iter()
-                    .map(|&f| (f, z.impedance(f).arg() * 180.0 / PI))
-                    .collect(),
-            )
-        })
-        .collect();
-    let dev: Vec<(String, Vec<(f64, f64)>)> = configs
-        .iter()
-        .map(|(n, z, p)| {
-            (
-                n.clone(),
-                grid.iter().map(|&f| (f, deviation_db(z, p, f))).collect(),
-            )
-        })
-        .collect();
+    let mag: Vec<(String, Vec<(f64, f64)>)> =
+        loads.iter().map(|(n, z)| (n.clone(), grid.iter().map(|&f| (f, z.impedance(f).norm())).collect())).collect();
+    let ph: Vec<(String, Vec<(f64, f64)>)> =
+        loads.iter().map(|(n, z)| (n.clone(), grid.iter().map(|&f| (f, z.impedance(f).arg() * 180.0 / PI)).collect())).collect();
+    let dev: Vec<(String, Vec<(f64, f64)>)> =
+        configs.iter().map(|(n, z, p)| (n.clone(), grid.iter().map(|&f| (f, deviation_db(z, p, f))).collect())).collect();
     let mut svg = String::new();
-    let _ = writeln!(
-        svg,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="860" height="860" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>"##
-    );
+    let _ = writeln!(svg, r##"<svg xmlns="http://www.w3.org/2000/svg" width="860" height="860" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>"##);
     panel(&mut svg, 30.0, "Load impedance |Z|", "Ω", &mag);
     panel(&mut svg, 310.0, "Load impedance phase", "°", &ph);
-    panel(
-        &mut svg,
-        590.0,
-        "Response deviation re 1 kHz (small signal)",
-        "dB",
-        &dev,
-    );
+    panel(&mut svg, 590.0, "Response deviation re 1 kHz (small signal)", "dB", &dev);
     svg.push_str("</svg>\n");
     let tmp = a.out.with_extension("svg.tmp");
     std::fs::write(&tmp, svg).with_context(|| format!("cannot write {}", a.out.display()))?;

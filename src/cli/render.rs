@@ -20,12 +20,7 @@ pub struct RenderArgs {
     #[arg(required = true, value_name = "IN.wav")]
     pub inputs: Vec<PathBuf>,
     /// Output file (one input only).
-    #[arg(
-        short = 'o',
-        long = "out",
-        value_name = "OUT.wav",
-        conflicts_with = "out_dir"
-    )]
+    #[arg(short = 'o', long = "out", value_name = "OUT.wav", conflicts_with = "out_dir")]
     pub out: Option<PathBuf>,
     /// Output directory (files keep their names).
     #[arg(long, value_name = "DIR")]
@@ -66,10 +61,7 @@ fn resolved(p: &Path) -> PathBuf {
     if let Ok(c) = p.canonicalize() {
         return c;
     }
-    let parent = p
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     match (parent.canonicalize(), p.file_name()) {
         (Ok(d), Some(f)) => d.join(f),
         _ => p.to_path_buf(),
@@ -81,10 +73,7 @@ fn plan(args: &RenderArgs) -> Result<Vec<(PathBuf, PathBuf)>> {
     let jobs: Vec<(PathBuf, PathBuf)> = match (&args.out, &args.out_dir) {
         (Some(o), None) => {
             if args.inputs.len() != 1 {
-                bail!(
-                    "-o takes one input; use --out-dir DIR for {} inputs",
-                    args.inputs.len()
-                );
+                bail!("-o takes one input; use --out-dir DIR for {} inputs", args.inputs.len());
             }
             vec![(args.inputs[0].clone(), o.clone())]
         }
@@ -95,9 +84,7 @@ fn plan(args: &RenderArgs) -> Result<Vec<(PathBuf, PathBuf)>> {
             args.inputs
                 .iter()
                 .map(|i| {
-                    let name = i
-                        .file_name()
-                        .ok_or_else(|| anyhow!("{}: not a file name", i.display()))?;
+                    let name = i.file_name().ok_or_else(|| anyhow!("{}: not a file name", i.display()))?;
                     Ok((i.clone(), d.join(name)))
                 })
                 .collect::<Result<_>>()?
@@ -109,10 +96,7 @@ fn plan(args: &RenderArgs) -> Result<Vec<(PathBuf, PathBuf)>> {
     for (i, o) in &jobs {
         let ro = resolved(o);
         if inputs.contains(&ro) {
-            bail!(
-                "refusing to overwrite the input {} (choose another output)",
-                i.display()
-            );
+            bail!("refusing to overwrite the input {} (choose another output)", i.display());
         }
         if seen.contains(&ro) {
             bail!("two inputs would both be written to {}", o.display());
@@ -132,32 +116,19 @@ pub fn render_audio(
     block: usize,
     mut progress: impl FnMut(usize),
 ) -> Result<Vec<Vec<f32>>> {
-    let imported = [
-        cfg.a.imported.as_ref().map(|c| &c.network),
-        cfg.b.imported.as_ref().map(|c| &c.network),
-    ];
-    let mut p = Processor::with_library(
-        rate as f64,
-        quality,
-        input.len(),
-        imported,
-        &cfg.settings(),
-        NOISE_SEED,
-    )
-    .map_err(|e| anyhow!("cannot prepare the processor: {e}"))?;
+    let imported = [cfg.a.imported.as_ref().map(|c| &c.network), cfg.b.imported.as_ref().map(|c| &c.network)];
+    let mut p = Processor::with_library(rate as f64, quality, input.len(), imported, &cfg.settings(), NOISE_SEED)
+        .map_err(|e| anyhow!("cannot prepare the processor: {e}"))?;
     // The renderer never switches slots, so the silent slot need not run (it is multiplied by an
     // exact zero in the plugin, so the output is unchanged).
     p.set_skip_silent_slot(true);
     let lat = p.latency();
     let n = input.first().map_or(0, Vec::len);
-    let mut io: Vec<Vec<f32>> = input
-        .iter()
-        .map(|c| {
-            let mut v = c.clone();
-            v.resize(n + lat, 0.0);
-            v
-        })
-        .collect();
+    let mut io: Vec<Vec<f32>> = input.iter().map(|c| {
+        let mut v = c.clone();
+        v.resize(n + lat, 0.0);
+        v
+    }).collect();
     let mut i = 0;
     while i < n + lat {
         let len = block.min(n + lat - i);
@@ -169,42 +140,20 @@ pub fn render_audio(
     Ok(io.into_iter().map(|c| c[lat..].to_vec()).collect())
 }
 
-fn render_file(
-    args: &RenderArgs,
-    cfg: &SessionConfig,
-    input: &Path,
-    output: &Path,
-    bar: &ProgressBar,
-) -> Result<()> {
+fn render_file(args: &RenderArgs, cfg: &SessionConfig, input: &Path, output: &Path, bar: &ProgressBar) -> Result<()> {
     let audio = wav::read(input)?;
     let n = audio.channels.first().map_or(0, Vec::len);
     bar.set_length(n as u64);
-    bar.set_message(
-        input
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-    );
-    let out = render_audio(
-        cfg,
-        args.quality.into(),
-        audio.rate,
-        &audio.channels,
-        args.block,
-        |k| bar.inc(k as u64),
-    )?;
+    bar.set_message(input.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
+    let out = render_audio(cfg, args.quality.into(), audio.rate, &audio.channels, args.block, |k| bar.inc(k as u64))?;
     // Write next to the target, then rename: no partial output is ever left under its name.
     let tmp = output.with_file_name(format!(
         ".{}.loadline-{}.tmp",
-        output
-            .file_name()
-            .map(|f| f.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        output.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
         std::process::id()
     ));
-    let written = wav::write(&tmp, audio.rate, &out, args.bits).and_then(|_| {
-        std::fs::rename(&tmp, output).with_context(|| format!("cannot write {}", output.display()))
-    });
+    let written = wav::write(&tmp, audio.rate, &out, args.bits)
+        .and_then(|_| std::fs::rename(&tmp, output).with_context(|| format!("cannot write {}", output.display())));
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -218,13 +167,9 @@ pub fn run(args: RenderArgs) -> Result<()> {
     }
     let cfg = args.stage.session()?;
     let jobs = plan(&args)?;
-    let workers = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, jobs.len());
+    let workers = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(1, jobs.len());
     let multi = MultiProgress::new();
-    let style = ProgressStyle::with_template("{msg:24!} [{bar:30}] {percent:>3}% {eta}")
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template("{msg:24!} [{bar:30}] {percent:>3}% {eta}").unwrap_or_else(|_| ProgressStyle::default_bar());
     let next = AtomicUsize::new(0);
     let errors: Mutex<Vec<(usize, anyhow::Error)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
@@ -235,10 +180,7 @@ pub fn run(args: RenderArgs) -> Result<()> {
                 let bar = multi.add(ProgressBar::new(0).with_style(style.clone()));
                 if let Err(e) = render_file(&args, &cfg, i, o, &bar) {
                     bar.abandon();
-                    errors
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push((k, e));
+                    errors.lock().unwrap_or_else(|p| p.into_inner()).push((k, e));
                 }
             });
         }
@@ -253,11 +195,7 @@ pub fn run(args: RenderArgs) -> Result<()> {
             for (_, e) in it {
                 eprintln!("loadline: error: {}", super::one_line(&e));
             }
-            if total > 1 {
-                Err(first.context(format!("{total} of {} renders failed", jobs.len())))
-            } else {
-                Err(first)
-            }
+            if total > 1 { Err(first.context(format!("{total} of {} renders failed", jobs.len()))) } else { Err(first) }
         }
     }
 }

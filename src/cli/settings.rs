@@ -69,10 +69,7 @@ fn opt_num(flag: &str, s: &str) -> Result<Option<f64>> {
     if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("none") {
         return Ok(None);
     }
-    s.trim()
-        .parse::<f64>()
-        .map(Some)
-        .map_err(|_| anyhow!("--{flag}: {s:?} is not a number or \"off\""))
+    s.trim().parse::<f64>().map(Some).map_err(|_| anyhow!("--{flag}: {s:?} is not a number or \"off\""))
 }
 
 fn check(flag: &str, v: f64, lo: f64, hi: f64, unit: &str) -> Result<f64> {
@@ -88,8 +85,7 @@ impl StageArgs {
     pub fn session(&self) -> Result<SessionConfig> {
         let mut cfg = match &self.config {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
+                let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
                 SessionConfig::parse(&text).map_err(|e| anyhow!("{}: {e}", path.display()))?
             }
             None => {
@@ -112,32 +108,18 @@ impl StageArgs {
         let active = cfg.active_slot;
         let slot = cfg.slot_mut(active);
         if let Some(key) = &self.stage {
-            slot.stage = library::find_stage(key)
-                .ok_or_else(|| anyhow!(unknown_stage(key)))?
-                .params;
+            slot.stage = library::find_stage(key).ok_or_else(|| anyhow!(unknown_stage(key)))?.params;
         }
         if let Some(key) = &self.headphone {
-            slot.headphone = library::find_load(key)
-                .ok_or_else(|| anyhow!(unknown_load(key)))?
-                .id
-                .clone();
+            slot.headphone = library::find_load(key).ok_or_else(|| anyhow!(unknown_load(key)))?.id.clone();
         }
         if let Some(path) = &self.impedance {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let curve = loadline::import::import_impedance(&bytes)
-                .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let curve = loadline::import::import_impedance(&bytes).map_err(|e| anyhow!("{}: {e}", path.display()))?;
             slot.imported = Some(ImportedCurve {
-                name: path.file_name().map_or_else(
-                    || path.display().to_string(),
-                    |f| f.to_string_lossy().into_owned(),
-                ),
+                name: path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned()),
                 network: curve.network,
-                points: curve
-                    .samples
-                    .iter()
-                    .map(|s| [s.freq_hz, s.z.norm(), s.z.arg().to_degrees()])
-                    .collect(),
+                points: curve.samples.iter().map(|s| [s.freq_hz, s.z.norm(), s.z.arg().to_degrees()]).collect(),
             });
             slot.headphone = IMPORTED_LOAD_ID.to_string();
         }
@@ -146,32 +128,22 @@ impl StageArgs {
             p.r_out_ohm = check("zout", v, 0.0, 10_000.0, "Ω")?;
         }
         if let Some(s) = &self.ccap {
-            p.c_block_f = opt_num("ccap", s)?
-                .map(|v| check("ccap", v, 0.1, 100_000.0, "µF"))
-                .transpose()?
-                .map(|uf| uf * 1e-6);
+            p.c_block_f = opt_num("ccap", s)?.map(|v| check("ccap", v, 0.1, 100_000.0, "µF")).transpose()?.map(|uf| uf * 1e-6);
         }
         if let Some(v) = self.level {
             p.level_v = dbu_to_v(check("level", v, -40.0, 30.0, "dBu")?);
         }
         if let Some(s) = &self.vmax {
-            p.v_max_v = opt_num("vmax", s)?
-                .map(|v| check("vmax", v, 0.01, 50.0, "V"))
-                .transpose()?;
+            p.v_max_v = opt_num("vmax", s)?.map(|v| check("vmax", v, 0.01, 50.0, "V")).transpose()?;
         }
         if let Some(s) = &self.imax {
-            p.i_max_a = opt_num("imax", s)?
-                .map(|v| check("imax", v, 0.5, 5000.0, "mA"))
-                .transpose()?
-                .map(|ma| ma * 1e-3);
+            p.i_max_a = opt_num("imax", s)?.map(|v| check("imax", v, 0.5, 5000.0, "mA")).transpose()?.map(|ma| ma * 1e-3);
         }
         if let Some(v) = self.bias {
             p.bias = check("bias", v, 0.0, 100.0, "%")? / 100.0;
         }
         if let Some(s) = &self.noise {
-            p.noise_dbv = opt_num("noise", s)?
-                .map(|v| check("noise", v, -160.0, -20.0, "dBV"))
-                .transpose()?;
+            p.noise_dbv = opt_num("noise", s)?.map(|v| check("noise", v, -160.0, -20.0, "dBV")).transpose()?;
         }
         p.validate().map_err(|e| anyhow!("stage: {e}"))?;
         if slot.headphone == IMPORTED_LOAD_ID && slot.imported.is_none() {

@@ -11,39 +11,26 @@ pub struct Audio {
 
 /// Reads a mono or stereo WAV.
 pub fn read(path: &Path) -> Result<Audio> {
-    let r = hound::WavReader::open(path)
-        .with_context(|| format!("{}: cannot read as WAV", path.display()))?;
+    let r = hound::WavReader::open(path).with_context(|| format!("{}: cannot read as WAV", path.display()))?;
     let spec = r.spec();
     let nch = spec.channels as usize;
     if !(1..=2).contains(&nch) {
-        bail!(
-            "{}: {} channels are not supported (mono or stereo only)",
-            path.display(),
-            nch
-        );
+        bail!("{}: {} channels are not supported (mono or stereo only)", path.display(), nch);
     }
     let samples: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
         (hound::SampleFormat::Float, 32) => r.into_samples::<f32>().collect::<Result<_, _>>(),
         (hound::SampleFormat::Int, b @ 8..=32) => {
             let scale = 1.0 / (1u64 << (b - 1)) as f32;
-            r.into_samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect::<Result<_, _>>()
+            r.into_samples::<i32>().map(|s| s.map(|v| v as f32 * scale)).collect::<Result<_, _>>()
         }
-        (f, b) => bail!(
-            "{}: unsupported sample format ({b}-bit {f:?})",
-            path.display()
-        ),
+        (f, b) => bail!("{}: unsupported sample format ({b}-bit {f:?})", path.display()),
     }
     .with_context(|| format!("{}: corrupt audio data", path.display()))?;
     let mut channels = vec![Vec::with_capacity(samples.len() / nch); nch];
     for (i, s) in samples.into_iter().enumerate() {
         channels[i % nch].push(s);
     }
-    Ok(Audio {
-        rate: spec.sample_rate,
-        channels,
-    })
+    Ok(Audio { rate: spec.sample_rate, channels })
 }
 
 /// Output sample format from `--bits`.
@@ -73,14 +60,8 @@ pub fn write(path: &Path, rate: u32, channels: &[Vec<f32>], bits: Bits) -> Resul
         Bits::Int24 => (24, hound::SampleFormat::Int),
         Bits::Float32 => (32, hound::SampleFormat::Float),
     };
-    let spec = hound::WavSpec {
-        channels: channels.len() as u16,
-        sample_rate: rate,
-        bits_per_sample,
-        sample_format,
-    };
-    let mut w = hound::WavWriter::create(path, spec)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let spec = hound::WavSpec { channels: channels.len() as u16, sample_rate: rate, bits_per_sample, sample_format };
+    let mut w = hound::WavWriter::create(path, spec).with_context(|| format!("cannot create {}", path.display()))?;
     let n = channels.first().map_or(0, Vec::len);
     let full = ((1i64 << (bits_per_sample - 1)) - 1) as f32;
     for i in 0..n {
@@ -93,7 +74,6 @@ pub fn write(path: &Path, rate: u32, channels: &[Vec<f32>], bits: Bits) -> Resul
             }
         }
     }
-    w.finalize()
-        .with_context(|| format!("cannot finish {}", path.display()))?;
+    w.finalize().with_context(|| format!("cannot finish {}", path.display()))?;
     Ok(())
 }

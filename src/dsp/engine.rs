@@ -34,8 +34,8 @@ use super::modal::{ModalLoad, ModalOps, PortForm};
 use super::network::{Network, NetworkError};
 use super::noise::Noise;
 use super::nonlinear::{knee_table, KneeTable, OutputElement, KNEE_CEILING};
-use super::resample::{Oversampler, Quality, MAX_FACTOR};
 use super::simd::{has_avx2_fma, Fma, HwFma, SoftFma};
+use super::resample::{Oversampler, Quality, MAX_FACTOR};
 use super::smoother::Smoother;
 use super::stage::StageParams;
 use super::table::SolveTable;
@@ -217,13 +217,7 @@ pub struct Engine {
 
 impl Engine {
     /// Creates and prepares an engine for `fs_hz` driving `load` (allocates).
-    pub fn new(
-        fs_hz: f64,
-        quality: Quality,
-        load: &Network,
-        params: &StageParams,
-        seed: u64,
-    ) -> Result<Self, NetworkError> {
+    pub fn new(fs_hz: f64, quality: Quality, load: &Network, params: &StageParams, seed: u64) -> Result<Self, NetworkError> {
         let os = Oversampler::new(fs_hz, quality);
         let factor = os.factor();
         let load = build_load_at(load, fs_hz * os.factor() as f64)?;
@@ -270,15 +264,10 @@ impl Engine {
 
     /// Re-prepares for a new sample rate or quality, keeping load and parameters (allocates).
     pub fn prepare(&mut self, fs_hz: f64, quality: Quality) -> Result<(), NetworkError> {
-        *self = Self::new(
-            fs_hz,
-            quality,
-            &self.load.network.clone(),
-            &self.params,
-            self.seed,
-        )?;
+        *self = Self::new(fs_hz, quality, &self.load.network.clone(), &self.params, self.seed)?;
         Ok(())
     }
+
 
     /// Base sample rate, hertz.
     pub fn sample_rate(&self) -> f64 {
@@ -334,8 +323,7 @@ impl Engine {
         // The loop voltage stays within the amplifier's swing (rails, or +12 dBFS of level) but
         // for transients; twice that covers them, and anything beyond runs the exact solver.
         let swing = (KNEE_CEILING * self.v_peak_v).min(4.0 * SQRT_2 * self.level_v);
-        self.table
-            .request(self.element, self.r_tot_ohm, 2.0 * swing);
+        self.table.request(self.element, self.r_tot_ohm, 2.0 * swing);
     }
 
     /// Sets new target parameters (sanitised into range); they are reached smoothly.
@@ -390,22 +378,14 @@ impl Engine {
         } else {
             SQRT_2 * sm.v_max_v.value()
         };
-        self.inv_v_peak = if self.v_peak_v.is_finite() {
-            1.0 / self.v_peak_v
-        } else {
-            0.0
-        };
+        self.inv_v_peak = if self.v_peak_v.is_finite() { 1.0 / self.v_peak_v } else { 0.0 };
         // Source network.
         let r_out = if p.r_out_ohm == 0.0 && sm.r_out.settled() {
             0.0
         } else {
             (sm.r_out.value() - R_LOG_OFFSET_OHM).max(0.0)
         };
-        let l_out = if p.l_out_h == 0.0 && sm.l_out_h.settled() {
-            0.0
-        } else {
-            sm.l_out_h.value().max(0.0)
-        };
+        let l_out = if p.l_out_h == 0.0 && sm.l_out_h.settled() { 0.0 } else { sm.l_out_h.value().max(0.0) };
         let c_blk = if p.c_block_f.is_none() && sm.c_block_f.settled() {
             f64::INFINITY
         } else {
@@ -415,17 +395,14 @@ impl Engine {
         let r_ref = r_out + self.load.z_ref_ohm;
         self.src.r_out_ohm = r_out;
         self.src.r_c_ohm = if c_blk.is_finite() {
-            let w = 2.0
-                * PI
-                * (1.0 / (2.0 * PI * c_blk * r_ref)).clamp(CAP_PREWARP_HZ.0, CAP_PREWARP_HZ.1);
+            let w = 2.0 * PI * (1.0 / (2.0 * PI * c_blk * r_ref)).clamp(CAP_PREWARP_HZ.0, CAP_PREWARP_HZ.1);
             (0.5 * w * t).tan() / (w * c_blk)
         } else {
             self.src.v_c_v = 0.0;
             0.0
         };
         self.src.r_l_ohm = if l_out > 0.0 {
-            let w =
-                2.0 * PI * (r_ref / (2.0 * PI * l_out)).clamp(IND_PREWARP_HZ.0, IND_PREWARP_HZ.1);
+            let w = 2.0 * PI * (r_ref / (2.0 * PI * l_out)).clamp(IND_PREWARP_HZ.0, IND_PREWARP_HZ.1);
             w * l_out / (0.5 * w * t).tan()
         } else {
             self.src.v_l_v = 0.0;
@@ -558,11 +535,7 @@ impl Engine {
         let n = self.level_line.len();
         let g = self.inv_level;
         self.level_line[self.level_pos] = g;
-        self.level_pos = if self.level_pos + 1 == n {
-            0
-        } else {
-            self.level_pos + 1
-        };
+        self.level_pos = if self.level_pos + 1 == n { 0 } else { self.level_pos + 1 };
         if g == self.level_last {
             self.level_run = self.level_run.saturating_add(1);
         } else {
@@ -638,8 +611,7 @@ impl Engine {
     fn rails_block<F: Fma>(&self, buf: &mut [f64]) {
         // Rail clipping: the amplifier cannot swing beyond its supply rails.
         if self.inv_v_peak > 0.0 {
-            self.knee
-                .clip_block::<F>(buf, self.v_peak_v, self.inv_v_peak);
+            self.knee.clip_block::<F>(buf, self.v_peak_v, self.inv_v_peak);
         }
     }
 
@@ -674,12 +646,7 @@ impl Engine {
         // The next drive's weight of this step's current: the companions' `2·(R_C − R_L)` plus the
         // load's (`g`, or `−g·z²` for the admittance form, see `Lane::step`).
         let g_load = if Y { -g * zd * zd } else { g };
-        Lane {
-            m,
-            src,
-            zd,
-            gamma: F::fma(2.0, src.r_c_ohm - src.r_l_ohm, g_load),
-        }
+        Lane { m, src, zd, gamma: F::fma(2.0, src.r_c_ohm - src.r_l_ohm, g_load) }
     }
 
     /// Runs the circuit over an oversampled buffer in place (open-circuit voltages in, load
@@ -744,23 +711,13 @@ impl Engine {
     #[inline(always)]
     fn steps_pair<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
-        if F::HW
-            && a.load.modal.form() == b.load.modal.form()
-            && ba.len() == bb.len()
-            && !ba.is_empty()
-        {
-            if let (Some(mut ra), Some(mut rb)) =
-                (a.load.modal.regs::<1>(), b.load.modal.regs::<1>())
-            {
+        if F::HW && a.load.modal.form() == b.load.modal.form() && ba.len() == bb.len() && !ba.is_empty() {
+            if let (Some(mut ra), Some(mut rb)) = (a.load.modal.regs::<1>(), b.load.modal.regs::<1>()) {
                 a.rails_block::<F>(ba);
                 b.rails_block::<F>(bb);
                 match a.load.modal.form() {
-                    PortForm::Impedance => {
-                        Self::pair_kernel::<F, false>(a, b, &mut ra, &mut rb, ba, bb)
-                    }
-                    PortForm::Admittance => {
-                        Self::pair_kernel::<F, true>(a, b, &mut ra, &mut rb, ba, bb)
-                    }
+                    PortForm::Impedance => Self::pair_kernel::<F, false>(a, b, &mut ra, &mut rb, ba, bb),
+                    PortForm::Admittance => Self::pair_kernel::<F, true>(a, b, &mut ra, &mut rb, ba, bb),
                 }
                 a.load.modal.store(&ra);
                 b.load.modal.store(&rb);
@@ -773,14 +730,7 @@ impl Engine {
 
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn pair_kernel<F: Fma, const Y: bool>(
-        a: &mut Engine,
-        b: &mut Engine,
-        ra: &mut Regs,
-        rb: &mut Regs,
-        ba: &mut [f64],
-        bb: &mut [f64],
-    ) {
+    fn pair_kernel<F: Fma, const Y: bool>(a: &mut Engine, b: &mut Engine, ra: &mut Regs, rb: &mut Regs, ba: &mut [f64], bb: &mut [f64]) {
         let (mut la, mut lb) = (a.lane::<F, _, Y>(ra), b.lane::<F, _, Y>(rb));
         let (mut sa, mut sb) = (a.solver(), b.solver());
         if a.table.same_as(&b.table) {
@@ -856,10 +806,8 @@ impl Engine {
                 }
                 if sa && sb {
                     let n = (len - pos).min(CHUNK);
-                    let (mut la, mut ha) =
-                        (std::mem::take(&mut a.lo_buf), std::mem::take(&mut a.hi_buf));
-                    let (mut lb, mut hb) =
-                        (std::mem::take(&mut b.lo_buf), std::mem::take(&mut b.hi_buf));
+                    let (mut la, mut ha) = (std::mem::take(&mut a.lo_buf), std::mem::take(&mut a.hi_buf));
+                    let (mut lb, mut hb) = (std::mem::take(&mut b.lo_buf), std::mem::take(&mut b.hi_buf));
                     a.front_block(&l[pos..pos + n], &mut la[..n]);
                     b.front_block(&r[pos..pos + n], &mut lb[..n]);
                     a.os.up_block(&la[..n], &mut ha[..n * f]);
@@ -983,11 +931,7 @@ impl Engine {
 /// values bounded.
 #[inline(always)]
 fn open_circuit_v(x: f64, level_v: f64) -> f64 {
-    let x = if x.is_finite() {
-        x.clamp(-1.0e6, 1.0e6)
-    } else {
-        0.0
-    };
+    let x = if x.is_finite() { x.clamp(-1.0e6, 1.0e6) } else { 0.0 };
     x * SQRT_2 * level_v
 }
 
@@ -996,9 +940,7 @@ fn build_load_at(net: &Network, fs_internal_hz: f64) -> Result<PreparedLoad, Net
     let modal = ModalLoad::fit(net, fs_internal_hz)?;
     let d0 = modal.direct();
     if !(d0 > 0.0 && d0.is_finite()) {
-        return Err(NetworkError(format!(
-            "the load's discrete model has a non-positive direct term ({d0})"
-        )));
+        return Err(NetworkError(format!("the load's discrete model has a non-positive direct term ({d0})")));
     }
     Ok(PreparedLoad {
         z_direct_ohm: match modal.form() {

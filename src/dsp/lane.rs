@@ -33,11 +33,7 @@ impl Source {
     /// `v_C[n] = v_C[n−1] + R_C·(i[n] + i[n−1])`, `v_L[n] = −v_L[n−1] + R_L·(i[n] − i[n−1])`).
     #[inline(always)]
     pub(crate) fn history<F: Fma>(&self) -> f64 {
-        F::fma(
-            self.r_c_ohm - self.r_l_ohm,
-            self.i_prev_a,
-            self.v_c_v - self.v_l_v,
-        )
+        F::fma(self.r_c_ohm - self.r_l_ohm, self.i_prev_a, self.v_c_v - self.v_l_v)
     }
     /// Series resistance of the three elements this sample, ohms.
     #[inline]
@@ -113,11 +109,7 @@ impl<M: ModalOps, const Y: bool> Lane<M, Y> {
         let a_src = F::fma(s.r_c_ohm + s.r_l_ohm, s.i_prev_a, s.v_c_v + s.v_l_v);
         // Impedance form: h_load' = pre + g·i. Admittance form: h_load' = −(pre + g·v_load)/d₀
         // with v_load = i/d₀ + th (the `g·i` parts of both are in `gamma`).
-        let b_load = if Y {
-            -self.zd * F::fma(self.m.gain(), th, pre)
-        } else {
-            pre
-        };
+        let b_load = if Y { -self.zd * F::fma(self.m.gain(), th, pre) } else { pre };
         let u_next = F::fma(-self.gamma, i, ve_next - (a_src + b_load));
         self.src.advance::<F>(i);
         self.m.commit::<F>(if Y { v_load } else { i }, pre);
@@ -190,3 +182,4 @@ impl Solver<'_> {
         (self.w_prev, self.w_prev2, self.iterations)
     }
 }
+

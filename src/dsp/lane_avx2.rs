@@ -76,21 +76,12 @@ pub(crate) unsafe fn stereo<const Y: bool>(
 /// # Safety
 /// The CPU must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn solo<const Y: bool>(
-    a: &mut Lane<&mut Regs, Y>,
-    sa: &mut Solver,
-    buf: &mut [f64],
-) {
+pub(crate) unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64]) {
     if buf.is_empty() {
         return;
     }
     let mut regs = *a.m;
-    let mut shadow = Lane {
-        m: &mut regs,
-        src: a.src,
-        zd: a.zd,
-        gamma: a.gamma,
-    };
+    let mut shadow = Lane { m: &mut regs, src: a.src, zd: a.zd, gamma: a.gamma };
     let mut ss = *sa;
     by_kind::<Y, false>(kind(sa), a, &mut shadow, sa, &mut ss, buf, &mut [])
 }
@@ -119,8 +110,7 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
     buf_a: &mut [f64],
     buf_b: &mut [f64],
 ) {
-    let ind =
-        a.src.r_l_ohm != 0.0 || b.src.r_l_ohm != 0.0 || a.src.v_l_v != 0.0 || b.src.v_l_v != 0.0;
+    let ind = a.src.r_l_ohm != 0.0 || b.src.r_l_ohm != 0.0 || a.src.v_l_v != 0.0 || b.src.v_l_v != 0.0;
     match (kind, ind) {
         (LINEAR, false) => steps::<Y, PAIR, LINEAR, false>(a, b, sa, sb, buf_a, buf_b),
         (LINEAR, true) => steps::<Y, PAIR, LINEAR, true>(a, b, sa, sb, buf_a, buf_b),
@@ -187,13 +177,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             ta.coef.as_ptr() as *const f64,
             tb.coef.as_ptr() as *const f64,
         ),
-        _ => (
-            _mm_setzero_pd(),
-            _mm_setzero_pd(),
-            _mm_setzero_pd(),
-            std::ptr::null(),
-            std::ptr::null(),
-        ),
+        _ => (_mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd(), std::ptr::null(), std::ptr::null()),
     };
     let zero = _mm_setzero_pd();
     let neg0 = _mm_set1_pd(-0.0);
@@ -203,13 +187,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     let out_b = if PAIR { buf_b.as_mut_ptr() } else { out_a };
 
     // `Lane::thevenin`.
-    let thevenin = |h: __m128d| {
-        if Y {
-            _mm_mul_pd(_mm_xor_pd(h, neg0), zd)
-        } else {
-            h
-        }
-    };
+    let thevenin = |h: __m128d| if Y { _mm_mul_pd(_mm_xor_pd(h, neg0), zd) } else { h };
     // This step's history `pre` (`Modes::pre`): Σ Re(c·z·x) per channel plus the FIR part.
     let hsum = |pa: __m256d, pb: __m256d| {
         let hs = _mm256_hadd_pd(pa, pb); // (p0+p1)a (p0+p1)b (p2+p3)a (p2+p3)b
@@ -218,11 +196,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     let mut pre = {
         let pa = _mm256_fmadd_pd(czr_a, xr_a, _mm256_fmadd_pd(nczi_a, xi_a, zero4));
         let pb = _mm256_fmadd_pd(czr_b, xr_b, _mm256_fmadd_pd(nczi_b, xi_b, zero4));
-        let f = _mm_fmadd_pd(
-            fir0,
-            ring[3],
-            _mm_fmadd_pd(fir1, ring[2], _mm_mul_pd(fir2, ring[1])),
-        );
+        let f = _mm_fmadd_pd(fir0, ring[3], _mm_fmadd_pd(fir1, ring[2], _mm_mul_pd(fir2, ring[1])));
         _mm_add_pd(hsum(pa, pb), f)
     };
     let th = thevenin(h);
@@ -234,15 +208,8 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     let mut base = {
         let j = 1.min(n - 1);
         let a_src = _mm_fmadd_pd(rcl, ip, _mm_add_pd(vc, vl));
-        let b_load = if Y {
-            _mm_mul_pd(n_zd, _mm_fmadd_pd(g, th, pre))
-        } else {
-            pre
-        };
-        _mm_sub_pd(
-            pair(*out_a.add(j), *out_b.add(j)),
-            _mm_add_pd(a_src, b_load),
-        )
+        let b_load = if Y { _mm_mul_pd(n_zd, _mm_fmadd_pd(g, th, pre)) } else { pre };
+        _mm_sub_pd(pair(*out_a.add(j), *out_b.add(j)), _mm_add_pd(a_src, b_load))
     };
     // Two dependency chains are kept short by carrying what is needed first.
     // - The element solve's input: for the table, the grid position `p = u·inv_h + p0`, formed
@@ -263,10 +230,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     let n_gamma_r = _mm_mul_pd(n_gamma, inv_r);
     // c·z² = (c·z)·z, as (re, −im).
     let c2 = |czr: __m256d, nczi: __m256d, zr: __m256d, zi: __m256d| {
-        (
-            _mm256_fmadd_pd(czr, zr, _mm256_mul_pd(nczi, zi)),
-            _mm256_fmsub_pd(nczi, zr, _mm256_mul_pd(czr, zi)),
-        )
+        (_mm256_fmadd_pd(czr, zr, _mm256_mul_pd(nczi, zi)), _mm256_fmsub_pd(nczi, zr, _mm256_mul_pd(czr, zi)))
     };
     let (c2r_a, nc2i_a) = c2(czr_a, nczi_a, zr_a, zi_a);
     let (c2r_b, nc2i_b) = c2(czr_b, nczi_b, zr_b, zi_b);
@@ -280,19 +244,12 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     let mut e = {
         let pa = _mm256_fmadd_pd(c2r_a, xr_a, _mm256_mul_pd(nc2i_a, xi_a));
         let pb4 = _mm256_fmadd_pd(c2r_b, xr_b, _mm256_mul_pd(nc2i_b, xi_b));
-        _mm_add_pd(
-            hsum(pa, pb4),
-            _mm_fmadd_pd(fir1, ring[3], _mm_mul_pd(fir2, ring[2])),
-        )
+        _mm_add_pd(hsum(pa, pb4), _mm_fmadd_pd(fir1, ring[3], _mm_mul_pd(fir2, ring[2])))
     };
     let rcl2 = _mm_add_pd(rcl, rcl);
     let rc_rl = _mm_sub_pd(rc, rl);
     // Weights of this step's current and load voltage in the next `base` (negated for the current).
-    let n_wi = if Y {
-        _mm_xor_pd(rcl2, neg0)
-    } else {
-        _mm_xor_pd(_mm_add_pd(rcl2, kappa), neg0)
-    };
+    let n_wi = if Y { _mm_xor_pd(rcl2, neg0) } else { _mm_xor_pd(_mm_add_pd(rcl2, kappa), neg0) };
     let wv = _mm_mul_pd(zd, _mm_fnmadd_pd(_mm_mul_pd(g, g), zd, kappa));
     let g_zd = _mm_mul_pd(g, zd);
 
@@ -307,20 +264,14 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     };
     // The lookup from the position's own index (a missed prediction, or a lane off the grid).
     let table_miss = |p: __m128d, sa: &mut Solver, sb: &mut Solver| {
-        let ok = _mm_and_pd(
-            _mm_cmp_pd::<_CMP_GE_OQ>(p, zero),
-            _mm_cmp_pd::<_CMP_LT_OQ>(p, top),
-        );
+        let ok = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
         let m = _mm_movemask_pd(ok);
         if m == 3 {
             let kk = _mm_cvttpd_epi32(p);
             let t = _mm_sub_pd(p, _mm_cvtepi32_pd(kk));
             let ka = _mm_cvtsi128_si32(kk) as usize;
             let kb = _mm_extract_epi32::<1>(kk) as usize;
-            _mm_unpacklo_pd(
-                cubic(ca.add(4 * ka), t),
-                cubic(cb.add(4 * kb), _mm_unpackhi_pd(t, t)),
-            )
+            _mm_unpacklo_pd(cubic(ca.add(4 * ka), t), cubic(cb.add(4 * kb), _mm_unpackhi_pd(t, t)))
         } else {
             // A lane off the grid takes the exact solver; the other still reads the table,
             // so each lane's result is what it would be alone. The drive comes from the
@@ -331,16 +282,8 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                 let t = _mm_sub_sd(p, _mm_cvtsi32_sd(p, k));
                 cubic(c.add(4 * k as usize), t)
             };
-            let ia = if m & 1 != 0 {
-                _mm_cvtsd_f64(lane(ca, p))
-            } else {
-                sa.exact(ua)
-            };
-            let ib = if m & 2 != 0 {
-                _mm_cvtsd_f64(lane(cb, _mm_unpackhi_pd(p, p)))
-            } else {
-                sb.exact(ub)
-            };
+            let ia = if m & 1 != 0 { _mm_cvtsd_f64(lane(ca, p)) } else { sa.exact(ua) };
+            let ib = if m & 2 != 0 { _mm_cvtsd_f64(lane(cb, _mm_unpackhi_pd(p, p))) } else { sb.exact(ub) };
             pair(ia, ib)
         }
     };
@@ -353,11 +296,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     // A position's index clamped to the grid, as a float, and each lane's row there.
     let rows = |ph: __m128d| {
         let k = _mm_cvttpd_epi32(_mm_min_pd(_mm_max_pd(ph, zero), top_m1));
-        (
-            _mm_cvtepi32_pd(k),
-            ca.add(4 * _mm_cvtsi128_si32(k) as usize),
-            cb.add(4 * _mm_extract_epi32::<1>(k) as usize),
-        )
+        (_mm_cvtepi32_pd(k), ca.add(4 * _mm_cvtsi128_si32(k) as usize), cb.add(4 * _mm_extract_epi32::<1>(k) as usize))
     };
     let (mut i2, mut i3) = (ip, ip);
     let (mut kf, mut ra, mut rb) = (zero, ca, cb);
@@ -484,10 +423,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                 // both lanes) the lookup is off the step-to-step chain, and `t` is the same as
                 // from the position's own index; otherwise the lookup as before.
                 let tp = _mm_sub_pd(p, kf);
-                let hit = _mm_and_pd(
-                    _mm_cmp_pd::<_CMP_GE_OQ>(tp, zero),
-                    _mm_cmp_pd::<_CMP_LT_OQ>(tp, one),
-                );
+                let hit = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(tp, zero), _mm_cmp_pd::<_CMP_LT_OQ>(tp, one));
                 if _mm_movemask_pd(hit) == 3 {
                     _mm_unpacklo_pd(cubic(ra, tp), cubic(rb, _mm_unpackhi_pd(tp, tp)))
                 } else {
@@ -506,11 +442,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             _ => u = _mm_fmadd_pd(n_gamma, i, base),
         }
         // `Lane::step`: the load voltage `zd·i + th`, with `th = −zd·h` (admittance) or `h`.
-        let v = if Y {
-            _mm_mul_pd(zd, _mm_sub_pd(i, h))
-        } else {
-            _mm_fmadd_pd(zd, i, h)
-        };
+        let v = if Y { _mm_mul_pd(zd, _mm_sub_pd(i, h)) } else { _mm_fmadd_pd(zd, i, h) };
         let w = if Y { v } else { i };
         // The modes' part of the next step's `e`, from the states before their update.
         let w1 = ring[(k + 3) & 3];
@@ -520,21 +452,13 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         ring[k & 3] = w;
         // The step after next's `base`.
         let ve2 = pair(*out_a.add(j), *out_b.add(j));
-        let src0 = if IND {
-            _mm_fmadd_pd(rc_rl, ip, _mm_sub_pd(vc, vl))
-        } else {
-            _mm_fmadd_pd(rc, ip, vc)
-        };
+        let src0 = if IND { _mm_fmadd_pd(rc_rl, ip, _mm_sub_pd(vc, vl)) } else { _mm_fmadd_pd(rc, ip, vc) };
         let b0 = if Y {
             _mm_fmadd_pd(zd, _mm_fnmadd_pd(g_zd, pre, e), _mm_sub_pd(ve2, src0))
         } else {
             _mm_sub_pd(ve2, _mm_add_pd(src0, e))
         };
-        let base_next = if Y {
-            _mm_fmadd_pd(wv, w, _mm_fmadd_pd(n_wi, i, b0))
-        } else {
-            _mm_fmadd_pd(n_wi, i, b0)
-        };
+        let base_next = if Y { _mm_fmadd_pd(wv, w, _mm_fmadd_pd(n_wi, i, b0)) } else { _mm_fmadd_pd(n_wi, i, b0) };
         // `Source::advance`.
         vc = _mm_fmadd_pd(rc, _mm_add_pd(i, ip), vc);
         if IND {
@@ -544,11 +468,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             // The next step's rows, predicted from what is known before this step's current:
             // the next position's part `pb` and the current extrapolated from the last three,
             // `î = 3·(i[n−1] − i[n−2]) + i[n−3]` (see `kf`).
-            (kf, ra, rb) = rows(_mm_fmadd_pd(
-                n_gamma_h,
-                _mm_fmadd_pd(three, _mm_sub_pd(ip, i2), i3),
-                pb,
-            ));
+            (kf, ra, rb) = rows(_mm_fmadd_pd(n_gamma_h, _mm_fmadd_pd(three, _mm_sub_pd(ip, i2), i3), pb));
         }
         (i3, i2, ip) = (i2, ip, i);
         // `Modes::commit`.
@@ -579,17 +499,8 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         _mm256_storeu_pd(o.as_mut_ptr(), x);
         o
     };
-    (
-        a.m.quads[0].xr,
-        a.m.quads[0].xi,
-        b.m.quads[0].xr,
-        b.m.quads[0].xi,
-    ) = (st(xr_a), st(xi_a), st(xr_b), st(xi_b));
-    let (u0, u1, u2) = (
-        lanes(ring[(n + 3) & 3]),
-        lanes(ring[(n + 2) & 3]),
-        lanes(ring[(n + 1) & 3]),
-    );
+    (a.m.quads[0].xr, a.m.quads[0].xi, b.m.quads[0].xr, b.m.quads[0].xi) = (st(xr_a), st(xi_a), st(xr_b), st(xi_b));
+    let (u0, u1, u2) = (lanes(ring[(n + 3) & 3]), lanes(ring[(n + 2) & 3]), lanes(ring[(n + 1) & 3]));
     a.m.u_hist = [u0.0, u1.0, u2.0];
     b.m.u_hist = [u0.1, u1.1, u2.1];
     (a.m.h, b.m.h) = lanes(h);

@@ -26,11 +26,7 @@ pub struct Mat {
 
 impl Mat {
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Self {
-            rows,
-            cols,
-            a: vec![0.0; rows * cols],
-        }
+        Self { rows, cols, a: vec![0.0; rows * cols] }
     }
     #[inline]
     pub fn at(&self, r: usize, c: usize) -> f64 {
@@ -152,18 +148,12 @@ pub fn nnls(a: &Mat, b: &[f64]) -> Option<Vec<f64>> {
     let mut x = vec![0.0; n];
     let mut passive = vec![false; n];
     let residual = |x: &[f64]| -> Vec<f64> {
-        (0..m)
-            .map(|r| b[r] - (0..n).map(|j| s.at(r, j) * x[j]).sum::<f64>())
-            .collect()
+        (0..m).map(|r| b[r] - (0..n).map(|j| s.at(r, j) * x[j]).sum::<f64>()).collect()
     };
     for _outer in 0..3 * n + 10 {
         let res = residual(&x);
-        let w: Vec<f64> = (0..n)
-            .map(|j| (0..m).map(|r| s.at(r, j) * res[r]).sum())
-            .collect();
-        let pick = (0..n)
-            .filter(|&j| !passive[j] && w[j] > tol)
-            .max_by(|&i, &j| w[i].total_cmp(&w[j]));
+        let w: Vec<f64> = (0..n).map(|j| (0..m).map(|r| s.at(r, j) * res[r]).sum()).collect();
+        let pick = (0..n).filter(|&j| !passive[j] && w[j] > tol).max_by(|&i, &j| w[i].total_cmp(&w[j]));
         let Some(t) = pick else { break };
         passive[t] = true;
         for _inner in 0..3 * n + 10 {
@@ -216,9 +206,7 @@ pub fn eigenvalues(m: &Mat) -> Option<Vec<Complex64>> {
     if m.cols != n || m.a.iter().any(|v| !v.is_finite()) {
         return None;
     }
-    let mut a: Vec<Vec<f64>> = (0..n)
-        .map(|r| (0..n).map(|c| m.at(r, c)).collect())
-        .collect();
+    let mut a: Vec<Vec<f64>> = (0..n).map(|r| (0..n).map(|c| m.at(r, c)).collect()).collect();
     hessenberg(&mut a);
     hqr(&mut a)
 }
@@ -263,10 +251,7 @@ fn hqr(a: &mut [Vec<f64>]) -> Option<Vec<Complex64>> {
     let n = a.len();
     let mut wr = vec![0.0; n];
     let mut wi = vec![0.0; n];
-    let anorm: f64 = (0..n)
-        .flat_map(|i| (i.saturating_sub(1)..n).map(move |j| (i, j)))
-        .map(|(i, j)| a[i][j].abs())
-        .sum();
+    let anorm: f64 = (0..n).flat_map(|i| (i.saturating_sub(1)..n).map(move |j| (i, j))).map(|(i, j)| a[i][j].abs()).sum();
     let mut nn = n as isize - 1;
     let mut t = 0.0;
     let (mut p, mut q, mut r);
@@ -423,14 +408,8 @@ fn hqr(a: &mut [Vec<f64>]) -> Option<Vec<Complex64>> {
             }
         }
     }
-    let out: Vec<Complex64> = wr
-        .into_iter()
-        .zip(wi)
-        .map(|(re, im)| Complex64::new(re, im))
-        .collect();
-    out.iter()
-        .all(|z| z.re.is_finite() && z.im.is_finite())
-        .then_some(out)
+    let out: Vec<Complex64> = wr.into_iter().zip(wi).map(|(re, im)| Complex64::new(re, im)).collect();
+    out.iter().all(|z| z.re.is_finite() && z.im.is_finite()).then_some(out)
 }
 
 #[cfg(test)]
@@ -448,10 +427,7 @@ mod tests {
         }
         let b: Vec<f64> = xs.iter().map(|x| 2.0 + 3.0 * x).collect();
         let c = lstsq(&a, &b).unwrap();
-        assert!(
-            (c[0] - 2.0).abs() < 1e-12 && (c[1] - 3.0).abs() < 1e-12,
-            "{c:?}"
-        );
+        assert!((c[0] - 2.0).abs() < 1e-12 && (c[1] - 3.0).abs() < 1e-12, "{c:?}");
     }
 
     #[test]
@@ -480,12 +456,7 @@ mod tests {
         }
         let mut e = eigenvalues(&m).unwrap();
         e.sort_by(|a, b| a.re.total_cmp(&b.re).then(a.im.total_cmp(&b.im)));
-        let want = [
-            Complex64::new(-1.0, -2.0),
-            Complex64::new(-1.0, 2.0),
-            Complex64::new(1.0, 0.0),
-            Complex64::new(2.0, 0.0),
-        ];
+        let want = [Complex64::new(-1.0, -2.0), Complex64::new(-1.0, 2.0), Complex64::new(1.0, 0.0), Complex64::new(2.0, 0.0)];
         for (a, b) in e.iter().zip(want) {
             assert!((a - b).norm() < 1e-9, "{e:?}");
         }
@@ -496,9 +467,7 @@ mod tests {
         // Σλ = tr A and Σλ² = tr A² for random 12×12 matrices.
         let mut seed = 12345u64;
         let mut rnd = || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             ((seed >> 11) as f64 / (1u64 << 53) as f64) - 0.5
         };
         for _ in 0..50 {
@@ -509,20 +478,11 @@ mod tests {
             }
             let e = eigenvalues(&m).unwrap();
             let tr: f64 = (0..n).map(|i| m.at(i, i)).sum();
-            let tr2: f64 = (0..n)
-                .flat_map(|i| (0..n).map(move |k| (i, k)))
-                .map(|(i, k)| m.at(i, k) * m.at(k, i))
-                .sum();
+            let tr2: f64 = (0..n).flat_map(|i| (0..n).map(move |k| (i, k))).map(|(i, k)| m.at(i, k) * m.at(k, i)).sum();
             let s1: Complex64 = e.iter().sum();
             let s2: Complex64 = e.iter().map(|x| x * x).sum();
-            assert!(
-                (s1.re - tr).abs() < 1e-8 && s1.im.abs() < 1e-8,
-                "{s1} vs {tr}"
-            );
-            assert!(
-                (s2.re - tr2).abs() < 1e-6 * tr2.abs().max(1.0),
-                "{s2} vs {tr2}"
-            );
+            assert!((s1.re - tr).abs() < 1e-8 && s1.im.abs() < 1e-8, "{s1} vs {tr}");
+            assert!((s2.re - tr2).abs() < 1e-6 * tr2.abs().max(1.0), "{s2} vs {tr2}");
         }
     }
 

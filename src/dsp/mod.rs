@@ -4,22 +4,22 @@
 pub mod engine;
 mod lane;
 #[cfg(target_arch = "x86_64")]
-mod lane_asm;
-#[cfg(target_arch = "x86_64")]
 mod lane_avx2;
+#[cfg(target_arch = "x86_64")]
+mod lane_asm;
 pub mod linalg;
 pub mod modal;
 pub mod network;
 pub mod noise;
 pub mod nonlinear;
+pub mod resample;
 #[cfg(target_arch = "x86_64")]
 mod rails_avx2;
-pub mod resample;
-pub mod simd;
 pub mod smoother;
+pub mod simd;
 pub mod spice;
-pub mod stage;
 pub mod statespace;
+pub mod stage;
 pub mod table;
 pub mod wdf;
 

@@ -126,9 +126,7 @@ impl ModalLoad {
         for &(taps, w) in CANDIDATES {
             match Self::fit_with(net, form, &poles, fs_hz, taps, w) {
                 Ok(m) => {
-                    let better = best
-                        .as_ref()
-                        .is_none_or(|b| m.report.max_err_db < b.report.max_err_db);
+                    let better = best.as_ref().is_none_or(|b| m.report.max_err_db < b.report.max_err_db);
                     let done = m.report.passivity_shift == 0.0;
                     if better {
                         best = Some(m);
@@ -140,20 +138,11 @@ impl ModalLoad {
                 Err(e) => last_err = Some(e),
             }
         }
-        best.ok_or_else(|| {
-            last_err.unwrap_or_else(|| NetworkError("the load's modal fit failed".into()))
-        })
+        best.ok_or_else(|| last_err.unwrap_or_else(|| NetworkError("the load's modal fit failed".into())))
     }
 
     /// One candidate fit of `net` (validated, with its port form and analog poles).
-    fn fit_with(
-        net: &Network,
-        form: PortForm,
-        poles: &[Complex64],
-        fs_hz: f64,
-        taps: usize,
-        w_above: f64,
-    ) -> Result<Self, NetworkError> {
+    fn fit_with(net: &Network, form: PortForm, poles: &[Complex64], fs_hz: f64, taps: usize, w_above: f64) -> Result<Self, NetworkError> {
         let t = 1.0 / fs_hz;
         let target = |f: f64| -> Complex64 {
             let z = net.impedance(f);
@@ -171,11 +160,7 @@ impl ModalLoad {
                 continue;
             }
             let z = (p * t).exp();
-            let z = if p.im.abs() <= 1e-9 * p.norm() {
-                Complex64::new(z.re, 0.0)
-            } else {
-                z
-            };
+            let z = if p.im.abs() <= 1e-9 * p.norm() { Complex64::new(z.re, 0.0) } else { z };
             if z.norm() < 1e-9 || zs.iter().any(|q| (q - z).norm() < 1e-10) {
                 continue;
             }
@@ -209,11 +194,7 @@ impl ModalLoad {
             }
             b
         };
-        let cols = 1
-            + taps
-            + zs.iter()
-                .map(|z| if z.im == 0.0 { 1 } else { 2 })
-                .sum::<usize>();
+        let cols = 1 + taps + zs.iter().map(|z| if z.im == 0.0 { 1 } else { 2 }).sum::<usize>();
         let mut rows: Vec<(Vec<f64>, f64)> = Vec::new();
         for &(f, wband) in &freqs {
             let y = target(f);
@@ -222,17 +203,13 @@ impl ModalLoad {
             rows.push((b.iter().map(|b| w * b.re).collect(), w * y.re));
             rows.push((b.iter().map(|b| w * b.im).collect(), w * y.im));
         }
-        let scale = (0..64)
-            .map(|k| target(BAND_HZ.0 * 1000f64.powf(k as f64 / 63.0)).norm())
-            .fold(0.0, f64::max);
+        let scale = (0..64).map(|k| target(BAND_HZ.0 * 1000f64.powf(k as f64 / 63.0)).norm()).fold(0.0, f64::max);
         let margin = 1e-9 * scale;
         // Passivity, Re F_d ≥ 0 on the whole unit circle, is checked on a dense grid. Where the
         // fit dips below, rows asking for the analog real part there (which is ≥ 0) are added
         // with growing weight and the fit is repeated; a direct-term shift settles any remainder.
         let n_grid = 2048;
-        let grid: Vec<f64> = (0..=n_grid)
-            .map(|k| 0.5 * fs_hz * k as f64 / n_grid as f64)
-            .collect();
+        let grid: Vec<f64> = (0..=n_grid).map(|k| 0.5 * fs_hz * k as f64 / n_grid as f64).collect();
         let mut fitted = None;
         for round in 0..6 {
             let mut a = Mat::zeros(rows.len(), cols);
@@ -243,8 +220,7 @@ impl ModalLoad {
                 }
                 rhs[r] = *y;
             }
-            let theta = lstsq(&a, &rhs)
-                .ok_or_else(|| NetworkError("the load's modal fit did not converge".into()))?;
+            let theta = lstsq(&a, &rhs).ok_or_else(|| NetworkError("the load's modal fit did not converge".into()))?;
             let model = Unpacked::new(&theta, taps, &zs);
             let bad: Vec<f64> = grid
                 .iter()
@@ -258,10 +234,7 @@ impl ModalLoad {
             let w_p = 10f64.powi(round) / scale;
             for &f in bad.iter().step_by(bad.len().div_ceil(64)) {
                 let b = basis(f);
-                rows.push((
-                    b.iter().map(|b| w_p * b.re).collect(),
-                    w_p * (target(f).re.max(0.0) + 2.0 * margin),
-                ));
+                rows.push((b.iter().map(|b| w_p * b.re).collect(), w_p * (target(f).re.max(0.0) + 2.0 * margin)));
             }
         }
         let mut model = fitted.expect("at least one round");
@@ -286,13 +259,8 @@ impl ModalLoad {
             e_deg = e_deg.max(r.arg().to_degrees().abs());
         }
         let Unpacked { d0, fir, modes } = model;
-        if !(d0.is_finite()
-            && fir.iter().all(|d| d.is_finite())
-            && modes.iter().all(|(z, c)| z.is_finite() && c.is_finite()))
-        {
-            return Err(NetworkError(
-                "the load's modal fit produced non-finite coefficients".into(),
-            ));
+        if !(d0.is_finite() && fir.iter().all(|d| d.is_finite()) && modes.iter().all(|(z, c)| z.is_finite() && c.is_finite())) {
+            return Err(NetworkError("the load's modal fit produced non-finite coefficients".into()));
         }
         let mut quads = vec![Quad::default(); modes.len().div_ceil(4)];
         let mut g = fir.first().copied().unwrap_or(0.0);
@@ -314,19 +282,8 @@ impl ModalLoad {
         Ok(Self {
             form,
             d0,
-            modes: Modes {
-                quads,
-                g,
-                fir_rest,
-                u_hist: [0.0; REST],
-                h: 0.0,
-            },
-            report: FitReport {
-                max_err_db: e_db,
-                max_err_deg: e_deg,
-                passivity_shift: shift,
-                modes: modes.len(),
-            },
+            modes: Modes { quads, g, fir_rest, u_hist: [0.0; REST], h: 0.0 },
+            report: FitReport { max_err_db: e_db, max_err_deg: e_deg, passivity_shift: shift, modes: modes.len() },
         })
     }
 
@@ -358,26 +315,14 @@ impl ModalLoad {
         }
         let mut quads = [Quad::default(); Q];
         quads[..m.quads.len()].copy_from_slice(&m.quads);
-        Some(Modes {
-            quads,
-            g: m.g,
-            fir_rest: m.fir_rest,
-            u_hist: m.u_hist,
-            h: m.h,
-        })
+        Some(Modes { quads, g: m.g, fir_rest: m.fir_rest, u_hist: m.u_hist, h: m.h })
     }
 
     /// Moves the run-time filter out (leaving an empty one, no allocation) for a run of samples
     /// that needs it beside `&mut` access to its owner; give it back with [`Self::put_modes`].
     #[inline(always)]
     pub fn take_modes(&mut self) -> Modes<Vec<Quad>> {
-        let empty = Modes {
-            quads: Vec::new(),
-            g: 0.0,
-            fir_rest: [0.0; REST],
-            u_hist: [0.0; REST],
-            h: 0.0,
-        };
+        let empty = Modes { quads: Vec::new(), g: 0.0, fir_rest: [0.0; REST], u_hist: [0.0; REST], h: 0.0 };
         std::mem::replace(&mut self.modes, empty)
     }
 
@@ -467,15 +412,7 @@ impl<S: AsRef<[Quad]> + AsMut<[Quad]>> ModalOps for Modes<S> {
                 p[l] = F::fma(q.czr[l], q.xr[l], F::fma(q.nczi[l], q.xi[l], p[l]));
             }
         }
-        let f = F::fma(
-            self.fir_rest[0],
-            self.u_hist[0],
-            F::fma(
-                self.fir_rest[1],
-                self.u_hist[1],
-                self.fir_rest[2] * self.u_hist[2],
-            ),
-        );
+        let f = F::fma(self.fir_rest[0], self.u_hist[0], F::fma(self.fir_rest[1], self.u_hist[1], self.fir_rest[2] * self.u_hist[2]));
         ((p[0] + p[1]) + (p[2] + p[3])) + f
     }
 
@@ -551,11 +488,7 @@ impl Unpacked {
                 j += 2;
             }
         }
-        Self {
-            d0: theta[0],
-            fir: theta[1..=taps].to_vec(),
-            modes,
-        }
+        Self { d0: theta[0], fir: theta[1..=taps].to_vec(), modes }
     }
 
     /// `F_d(e^{j2πfT})`.
@@ -595,11 +528,7 @@ fn port_form(net: &Network) -> PortForm {
 /// form seen from a matched root is `x' = A·x + B·a`, `b = c·x`. Closing the port with reflection
 /// `ρ` (`a = ρ·b`: −1 for a short, +1 for an open circuit) gives `A + ρ·B·cᵀ`, whose eigenvalues
 /// `λ` map back exactly through `s = 2·fs·(λ − 1)/(λ + 1)`.
-pub fn analog_poles(
-    net: &Network,
-    form: PortForm,
-    fs_hz: f64,
-) -> Result<Vec<Complex64>, NetworkError> {
+pub fn analog_poles(net: &Network, form: PortForm, fs_hz: f64) -> Result<Vec<Complex64>, NetworkError> {
     let root = Network::Series(vec![net.clone()]);
     let (mut wdf, _) = Wdf::build_exact_bilinear(&root, fs_hz)?;
     let n = wdf.reactive_count();
@@ -617,8 +546,7 @@ pub fn analog_poles(
             m.set(i, j, a[i * n + j] + rho * b[i] * c[j]);
         }
     }
-    let lambda =
-        eigenvalues(&m).ok_or_else(|| NetworkError("could not find the load's poles".into()))?;
+    let lambda = eigenvalues(&m).ok_or_else(|| NetworkError("could not find the load's poles".into()))?;
     Ok(lambda
         .into_iter()
         .filter(|l| (l + 1.0).norm() > 1e-12)
@@ -655,37 +583,23 @@ mod tests {
 
     #[test]
     fn dynamic_driver_fits_and_runs_to_a_few_thousandths_of_a_db() {
-        let net = series(vec![
-            r(30.0),
-            l(20e-6),
-            parallel(vec![l(60e-6), r(25.0)]),
-            parallel(vec![r(30.0), l(35.37e-3), c(88.42e-6)]),
-        ]);
+        let net = series(vec![r(30.0), l(20e-6), parallel(vec![l(60e-6), r(25.0)]), parallel(vec![r(30.0), l(35.37e-3), c(88.42e-6)])]);
         for fs in [176_400.0, 192_000.0, 352_800.0] {
             let mut m = ModalLoad::fit(&net, fs).unwrap();
             assert_eq!(m.form(), PortForm::Admittance);
             let rep = m.report();
-            assert!(
-                rep.max_err_db < 0.01 && rep.max_err_deg < 0.1,
-                "{fs}: {rep:?}"
-            );
+            assert!(rep.max_err_db < 0.01 && rep.max_err_deg < 0.1, "{fs}: {rep:?}");
             for f in [30.0, 90.0, 1000.0, 19_000.0] {
                 let y = measured(&mut m, fs, f);
                 let r = y * net.impedance(f);
-                assert!(
-                    (r.norm() - 1.0).abs() < 1e-3 && r.arg().abs() < 1e-3,
-                    "{fs} {f}: {r}"
-                );
+                assert!((r.norm() - 1.0).abs() < 1e-3 && r.arg().abs() < 1e-3, "{fs} {f}: {r}");
             }
         }
     }
 
     #[test]
     fn capacitive_and_resistive_loads() {
-        let ba = series(vec![
-            r(8.0),
-            parallel(vec![c(1e-6), series(vec![r(20.0), l(2e-3)])]),
-        ]);
+        let ba = series(vec![r(8.0), parallel(vec![c(1e-6), series(vec![r(20.0), l(2e-3)])])]);
         let m = ModalLoad::fit(&ba, 176_400.0).unwrap();
         assert_eq!(m.form(), PortForm::Impedance);
         assert!(m.report().max_err_db < 0.01, "{:?}", m.report());

@@ -80,9 +80,7 @@ impl Network {
             }
             Network::Series(v) | Network::Parallel(v) => {
                 if v.is_empty() {
-                    return Err(NetworkError(
-                        "series/parallel group with no elements".into(),
-                    ));
+                    return Err(NetworkError("series/parallel group with no elements".into()));
                 }
                 v.iter().try_for_each(Network::validate)
             }

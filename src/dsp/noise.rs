@@ -62,12 +62,7 @@ impl Noise {
             let v = splitmix(seed ^ splitmix(l as u64));
             *s = if v == 0 { 1 + l as u64 } else { v };
         }
-        Self {
-            state: s,
-            seed: s,
-            buf: [0.0; 4],
-            pos: 4,
-        }
+        Self { state: s, seed: s, buf: [0.0; 4], pos: 4 }
     }
 
     /// Restarts the sequence (called by `reset`, so every render starts identically).
@@ -144,10 +139,7 @@ impl Noise {
                 x = _mm256_xor_si256(x, _mm256_srli_epi64::<27>(x));
                 // x·MUL mod 2⁶⁴ = lo·lo + ((hi·m_lo + lo·m_hi) << 32).
                 let ll = _mm256_mul_epu32(x, m_lo);
-                let cross = _mm256_add_epi64(
-                    _mm256_mul_epu32(_mm256_srli_epi64::<32>(x), m_lo),
-                    _mm256_mul_epu32(x, m_hi),
-                );
+                let cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64::<32>(x), m_lo), _mm256_mul_epu32(x, m_hi));
                 let r = _mm256_add_epi64(ll, _mm256_slli_epi64::<32>(cross));
                 // (q0 + q1, q2 + q3) per lane as signed dwords, then their sum in the low dword.
                 let pairs = _mm256_madd_epi16(r, ones);
@@ -174,18 +166,10 @@ mod tests {
         let v: Vec<f64> = (0..200_000).map(|_| n.gaussian()).collect();
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64;
-        assert!(
-            mean.abs() < 0.01 && (var - 1.0).abs() < 0.01,
-            "{mean} {var}"
-        );
+        assert!(mean.abs() < 0.01 && (var - 1.0).abs() < 0.01, "{mean} {var}");
         // White: lag-1..4 correlations (the lanes take turns) are negligible.
         for lag in 1..=4 {
-            let c = v
-                .iter()
-                .zip(&v[lag..])
-                .map(|(a, b)| (a - mean) * (b - mean))
-                .sum::<f64>()
-                / v.len() as f64;
+            let c = v.iter().zip(&v[lag..]).map(|(a, b)| (a - mean) * (b - mean)).sum::<f64>() / v.len() as f64;
             assert!(c.abs() < 0.01, "lag {lag}: {c}");
         }
         n.reset();
@@ -197,9 +181,7 @@ mod tests {
     fn blocks_continue_the_stream() {
         let sigma = 0.37;
         let mut one = Noise::new(11);
-        let want: Vec<f64> = (0..1000)
-            .map(|k| (k as f64 * 1e-3) + sigma * one.gaussian())
-            .collect();
+        let want: Vec<f64> = (0..1000).map(|k| (k as f64 * 1e-3) + sigma * one.gaussian()).collect();
         for portable in [false, true] {
             let mut n = Noise::new(11);
             let mut got: Vec<f64> = (0..1000).map(|k| k as f64 * 1e-3).collect();

@@ -309,16 +309,8 @@ impl OutputElement {
     /// [`Self::solve`], also counting Newton/bisection iterations into `iters`.
     #[inline]
     pub fn solve_count(&self, u: f64, r_p_ohm: f64, w_prev: &mut f64, iters: &mut u32) -> f64 {
-        let Some(law) = self.law(r_p_ohm) else {
-            return u / r_p_ohm;
-        };
-        let Law {
-            limited,
-            i_scale,
-            v_k,
-            a,
-            ..
-        } = law;
+        let Some(law) = self.law(r_p_ohm) else { return u / r_p_ohm };
+        let Law { limited, i_scale, v_k, a, .. } = law;
         // Lower bound of the residual's slope (see above).
         let m = if limited { a.min(v_k) } else { a };
         let bound = u / m;
@@ -384,21 +376,9 @@ impl Law {
     /// `g(w) + u = a·S + V_k·(w − S) + r_mod·I·S³ + V_x·σ(I·S/i_x)`.
     #[inline]
     fn eval(&self, w: f64) -> (f64, f64, f64) {
-        let Law {
-            limited,
-            i_scale,
-            v_k,
-            r_mod,
-            a,
-            v_x,
-            xo_k,
-        } = *self;
+        let Law { limited, i_scale, v_k, r_mod, a, v_x, xo_k } = *self;
         let (s, ds) = if limited { knee(w) } else { (w, 1.0) };
-        let (sg, dsg) = if v_x > 0.0 {
-            sigmoid(xo_k * s)
-        } else {
-            (0.0, 0.0)
-        };
+        let (sg, dsg) = if v_x > 0.0 { sigmoid(xo_k * s) } else { (0.0, 0.0) };
         let g_u = a * s + v_k * (w - s) + r_mod * i_scale * s * s * s + v_x * sg;
         let dg = ds * (a + 3.0 * r_mod * i_scale * s * s + v_x * dsg * xo_k) + v_k * (1.0 - ds);
         (ds, g_u, dg)
@@ -438,23 +418,14 @@ mod tests {
 
     #[test]
     fn solver_satisfies_the_element_law() {
-        let e = OutputElement {
-            i_max_a: 0.1,
-            v_knee_v: 0.1 * 40.0,
-            r_mod_ohm: 0.5,
-            v_xo_v: 0.01,
-            i_xo_a: 1e-3,
-        };
+        let e = OutputElement { i_max_a: 0.1, v_knee_v: 0.1 * 40.0, r_mod_ohm: 0.5, v_xo_v: 0.01, i_xo_a: 1e-3 };
         let mut w = 0.0;
         for &rp in &[0.3, 32.0, 600.0] {
             for k in -200..=200 {
                 let u = k as f64 * 0.1;
                 let i = e.solve(u, rp, &mut w);
                 let resid = rp * i + e.drop_v(i) - u;
-                assert!(
-                    resid.abs() < 1e-9 * (1.0 + u.abs()),
-                    "rp {rp} u {u} resid {resid}"
-                );
+                assert!(resid.abs() < 1e-9 * (1.0 + u.abs()), "rp {rp} u {u} resid {resid}");
                 assert!(i.abs() < KNEE_CEILING * 0.1);
             }
         }
@@ -464,11 +435,7 @@ mod tests {
     fn resistive_load_sees_the_knee_in_current() {
         // With R_p = R_ref the law reduces to i = I·S(u/(R·I)).
         let (r, imax) = (32.0, 0.05);
-        let e = OutputElement {
-            i_max_a: imax,
-            v_knee_v: imax * r,
-            ..OutputElement::IDEAL
-        };
+        let e = OutputElement { i_max_a: imax, v_knee_v: imax * r, ..OutputElement::IDEAL };
         let mut w = 0.0;
         for &x in &[0.1, 0.9, 1.0, 1.3, 3.0] {
             let i = e.solve(x * r * imax, r, &mut w);
@@ -540,13 +507,7 @@ mod probe {
     use super::*;
     #[test]
     fn iteration_probe() {
-        let e = OutputElement {
-            i_max_a: 0.06,
-            v_knee_v: 0.06 * 105.0,
-            r_mod_ohm: 0.5,
-            v_xo_v: 0.003 * 0.25,
-            i_xo_a: 1e-3,
-        };
+        let e = OutputElement { i_max_a: 0.06, v_knee_v: 0.06 * 105.0, r_mod_ohm: 0.5, v_xo_v: 0.003 * 0.25, i_xo_a: 1e-3 };
         let mut w = 0.0;
         for k in 0..40 {
             let u = 1.0 * (k as f64 * 0.05).sin();

@@ -8,9 +8,7 @@
 //!
 //! Threading: audio thread; no allocation. Only call [`clip`] on a CPU with AVX2 and FMA.
 
-use super::nonlinear::{
-    KneeTable, KNEE_CEILING, KNEE_SERIES, KNEE_SERIES_END, KNEE_TABLE_END, KNEE_TABLE_LEN,
-};
+use super::nonlinear::{KneeTable, KNEE_CEILING, KNEE_SERIES, KNEE_SERIES_END, KNEE_TABLE_END, KNEE_TABLE_LEN};
 use super::simd::HwFma;
 use std::arch::x86_64::*;
 
@@ -99,34 +97,23 @@ mod tests {
         }
         let t = knee_table();
         let (v_peak, inv) = (1.7, 1.0 / 1.7);
-        let mut xs: Vec<f64> = (0..20_000)
-            .map(|k| (k as f64 - 10_000.0) * 1.7e-3)
-            .collect();
+        let mut xs: Vec<f64> = (0..20_000).map(|k| (k as f64 - 10_000.0) * 1.7e-3).collect();
         for e in [0.3, 8.0, 0.0, -0.0, 1e-300, f64::NAN, 40.0, -13.6] {
             xs.push(e * v_peak);
         }
         for len in [1usize, 3, 4, 7, 64, xs.len()] {
             let mut a: Vec<f64> = xs.iter().cycle().take(len.max(1)).copied().collect();
-            let b: Vec<f64> = a
-                .iter()
-                .map(|&v| v_peak * t.eval::<HwFma>(v * inv))
-                .collect();
+            let b: Vec<f64> = a.iter().map(|&v| v_peak * t.eval::<HwFma>(v * inv)).collect();
             unsafe { clip(t, &mut a, v_peak, inv) };
             for (x, (p, q)) in xs.iter().zip(a.iter().zip(&b)) {
-                assert!(
-                    p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()),
-                    "{x}: {p} vs {q}"
-                );
+                assert!(p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()), "{x}: {p} vs {q}");
             }
         }
         let mut a = xs.clone();
         unsafe { clip(t, &mut a, v_peak, inv) };
         for (x, p) in xs.iter().zip(&a) {
             let q = v_peak * t.eval::<HwFma>(x * inv);
-            assert!(
-                p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()),
-                "{x}: {p} vs {q}"
-            );
+            assert!(p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()), "{x}: {p} vs {q}");
         }
     }
 }

@@ -124,11 +124,7 @@ pub fn design_lowpass(taps: usize, fc: f64, atten_db: f64, gain: f64) -> Vec<f64
     let mut h: Vec<f64> = (0..taps)
         .map(|n| {
             let t = n as f64 - m;
-            let sinc = if t == 0.0 {
-                2.0 * fc
-            } else {
-                (2.0 * PI * fc * t).sin() / (PI * t)
-            };
+            let sinc = if t == 0.0 { 2.0 * fc } else { (2.0 * PI * fc * t).sin() / (PI * t) };
             let r = t / m.max(1.0);
             let w = bessel_i0(beta * (1.0 - r * r).max(0.0).sqrt()) / i0b;
             sinc * w
@@ -201,22 +197,14 @@ impl Halfband {
     }
     /// The dense polyphase branch, newest-sample tap first, times `gain`.
     fn dense(&self, gain: f64) -> Vec<f64> {
-        self.side
-            .iter()
-            .rev()
-            .chain(self.side.iter())
-            .map(|&d| gain * d)
-            .collect()
+        self.side.iter().rev().chain(self.side.iter()).map(|&d| gain * d).collect()
     }
 }
 
 /// Shortest Kaiser half-band filter whose passband reaches `fp` and whose stopband (from `0.5 − fp`)
 /// is attenuated by at least `atten_db`, both in cycles per sample of the higher rate (`fp < ¼`).
 fn design_halfband(fp: f64, atten_db: f64) -> Halfband {
-    assert!(
-        fp > 0.0 && fp < 0.25,
-        "half-band passband edge {fp} must be inside (0, 1/4)"
-    );
+    assert!(fp > 0.0 && fp < 0.25, "half-band passband edge {fp} must be inside (0, 1/4)");
     let df = 0.5 - 2.0 * fp;
     let n_est = (atten_db - 7.95) / (14.36 * df) + 1.0;
     // Start a little below Kaiser's estimate (the β search usually beats it) and go up.
@@ -248,11 +236,7 @@ fn lowpass_half_taps(m: usize, fc: f64, beta: f64) -> Vec<f64> {
     let mut h: Vec<f64> = (0..=m)
         .map(|t| {
             let t = t as f64;
-            let sinc = if t == 0.0 {
-                2.0 * fc
-            } else {
-                (2.0 * PI * fc * t).sin() / (PI * t)
-            };
+            let sinc = if t == 0.0 { 2.0 * fc } else { (2.0 * PI * fc * t).sin() / (PI * t) };
             let r = t / w;
             sinc * bessel_i0(beta * (1.0 - r * r).sqrt()) / i0b
         })
@@ -294,10 +278,7 @@ const DECIMATOR_PASS_DB: f64 = 0.001;
 /// cycles per sample of the higher rate (`fp < ¼`): a decimator by 2 whose stopband starts at the
 /// lower rate's Nyquist frequency. Returns all `2m + 1` taps.
 fn design_decimator(fp: f64, atten_db: f64) -> Vec<f64> {
-    assert!(
-        fp > 0.0 && fp < 0.25,
-        "decimator passband edge {fp} must be inside (0, 1/4)"
-    );
+    assert!(fp > 0.0 && fp < 0.25, "decimator passband edge {fp} must be inside (0, 1/4)");
     let (f_stop, df) = (0.25, 0.25 - fp);
     let fc = 0.5 * (fp + f_stop);
     let n_est = (atten_db - 7.95) / (14.36 * df) + 1.0;
@@ -337,11 +318,7 @@ impl Line {
     fn new(min_len: usize, block: usize) -> Self {
         let len = min_len.max(1).div_ceil(block) * block;
         let spare = (2 * len).max(8 * BLOCK * block);
-        Self {
-            buf: vec![0.0; len + spare],
-            pos: spare,
-            len,
-        }
+        Self { buf: vec![0.0; len + spare], pos: spare, len }
     }
     /// Makes room for `n ≤ len` samples below `pos` and moves `pos` down onto them.
     #[inline(always)]
@@ -411,8 +388,7 @@ impl Line {
             let s = v.as_ptr();
             let mut t = 0;
             while t + 8 <= n {
-                let (e, o) =
-                    V::split_rev(E::load8::<V>(s.add(2 * t)), E::load8::<V>(s.add(2 * t + 8)));
+                let (e, o) = V::split_rev(E::load8::<V>(s.add(2 * t)), E::load8::<V>(s.add(2 * t + 8)));
                 e.storeu(ta.sub(t + 8));
                 o.storeu(tb.sub(t + 8));
                 t += 8;
@@ -597,10 +573,7 @@ impl Lanes for Plain {
     #[inline(always)]
     unsafe fn store_f64(self, p: *mut f64) {
         // SAFETY: the caller guarantees eight writable f64.
-        unsafe {
-            p.cast::<[f64; 8]>()
-                .write_unaligned(self.0.map(|x| x as f64))
-        }
+        unsafe { p.cast::<[f64; 8]>().write_unaligned(self.0.map(|x| x as f64)) }
     }
     #[inline(always)]
     fn splat(x: f32) -> Self {
@@ -658,24 +631,12 @@ impl Lanes for Plain {
     #[inline(always)]
     fn split_rev(a: Self, b: Self) -> (Self, Self) {
         let x: [f32; 16] = std::array::from_fn(|i| if i < 8 { a.0[i] } else { b.0[i - 8] });
-        (
-            Plain(std::array::from_fn(|i| x[14 - 2 * i])),
-            Plain(std::array::from_fn(|i| x[15 - 2 * i])),
-        )
+        (Plain(std::array::from_fn(|i| x[14 - 2 * i])), Plain(std::array::from_fn(|i| x[15 - 2 * i])))
     }
     #[inline(always)]
     fn zip_rev(y: Self, d: Self) -> (Self, Self) {
-        let z: [f32; 16] = std::array::from_fn(|i| {
-            if i % 2 == 0 {
-                y.0[7 - i / 2]
-            } else {
-                d.0[7 - i / 2]
-            }
-        });
-        (
-            Plain(std::array::from_fn(|i| z[i])),
-            Plain(std::array::from_fn(|i| z[8 + i])),
-        )
+        let z: [f32; 16] = std::array::from_fn(|i| if i % 2 == 0 { y.0[7 - i / 2] } else { d.0[7 - i / 2] });
+        (Plain(std::array::from_fn(|i| z[i])), Plain(std::array::from_fn(|i| z[8 + i])))
     }
     #[inline(always)]
     unsafe fn store_zip_f64(y: Self, d: Self, p: *mut f64) {
@@ -700,9 +661,7 @@ mod avx {
         // SAFETY: SSE is baseline on x86_64.
         let mut v = unsafe { _mm_set1_ps(x) };
         // SAFETY: an empty asm block that claims to change `v`; no memory, no stack.
-        unsafe {
-            std::arch::asm!("/* {0} */", inout(xmm_reg) v, options(pure, nomem, nostack, preserves_flags))
-        };
+        unsafe { std::arch::asm!("/* {0} */", inout(xmm_reg) v, options(pure, nomem, nostack, preserves_flags)) };
         v
     }
 
@@ -725,12 +684,7 @@ mod avx {
     #[inline(always)]
     fn perm(v: __m256, i: [i32; 8]) -> __m256 {
         // SAFETY: as below.
-        unsafe {
-            _mm256_permutevar8x32_ps(
-                v,
-                _mm256_setr_epi32(i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7]),
-            )
-        }
+        unsafe { _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7])) }
     }
 
     // SAFETY (every `unsafe` block below): `Avx` values exist only in code compiled and run with
@@ -766,10 +720,7 @@ mod avx {
         unsafe fn store_f64(self, p: *mut f64) {
             unsafe {
                 _mm256_storeu_pd(p, _mm256_cvtps_pd(_mm256_castps256_ps128(self.0)));
-                _mm256_storeu_pd(
-                    p.add(4),
-                    _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(self.0)),
-                );
+                _mm256_storeu_pd(p.add(4), _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(self.0)));
             }
         }
         #[inline(always)]
@@ -796,10 +747,7 @@ mod avx {
         fn hsum(self) -> f32 {
             unsafe {
                 // [v0+v1, v2+v3, v4+v5, v6+v7], then [(v0+v1)+(v2+v3), (v4+v5)+(v6+v7), …].
-                let h = _mm_hadd_ps(
-                    _mm256_castps256_ps128(self.0),
-                    _mm256_extractf128_ps::<1>(self.0),
-                );
+                let h = _mm_hadd_ps(_mm256_castps256_ps128(self.0), _mm256_extractf128_ps::<1>(self.0));
                 let h = _mm_hadd_ps(h, h);
                 _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)))
             }
@@ -815,10 +763,7 @@ mod avx {
                 let t67 = _mm256_hadd_ps(a[6].0, a[7].0);
                 let u0 = _mm256_hadd_ps(t01, t23);
                 let u1 = _mm256_hadd_ps(t45, t67);
-                Avx(_mm256_add_ps(
-                    _mm256_permute2f128_ps::<0x20>(u0, u1),
-                    _mm256_permute2f128_ps::<0x31>(u0, u1),
-                ))
+                Avx(_mm256_add_ps(_mm256_permute2f128_ps::<0x20>(u0, u1), _mm256_permute2f128_ps::<0x31>(u0, u1)))
             }
         }
         #[inline(always)]
@@ -827,31 +772,18 @@ mod avx {
         }
         #[inline(always)]
         fn shift1(v: Self, x: f32) -> Self {
-            unsafe {
-                Avx(_mm256_blend_ps::<0b0000_0001>(
-                    perm(v.0, [0, 0, 1, 2, 3, 4, 5, 6]),
-                    _mm256_castps128_ps256(opaque(x)),
-                ))
-            }
+            unsafe { Avx(_mm256_blend_ps::<0b0000_0001>(perm(v.0, [0, 0, 1, 2, 3, 4, 5, 6]), _mm256_castps128_ps256(opaque(x)))) }
         }
         #[inline(always)]
         fn shift2(v: Self, x1: f32, x0: f32) -> Self {
             unsafe {
                 let x = _mm_unpacklo_ps(opaque(x1), opaque(x0));
-                Avx(_mm256_blend_ps::<0b0000_0011>(
-                    perm(v.0, [0, 0, 0, 1, 2, 3, 4, 5]),
-                    _mm256_castps128_ps256(x),
-                ))
+                Avx(_mm256_blend_ps::<0b0000_0011>(perm(v.0, [0, 0, 0, 1, 2, 3, 4, 5]), _mm256_castps128_ps256(x)))
             }
         }
         #[inline(always)]
         fn shift4(v: Self, x: [f32; 4]) -> Self {
-            unsafe {
-                Avx(_mm256_insertf128_ps::<1>(
-                    _mm256_castps128_ps256(from4(x)),
-                    _mm256_castps256_ps128(v.0),
-                ))
-            }
+            unsafe { Avx(_mm256_insertf128_ps::<1>(_mm256_castps128_ps256(from4(x)), _mm256_castps256_ps128(v.0))) }
         }
         #[inline(always)]
         fn from8(x: [f32; 8]) -> Self {
@@ -877,10 +809,7 @@ mod avx {
                 let (y, d) = (y.reverse().0, d.reverse().0);
                 // [y0, d0, y1, d1 | y4, d4, y5, d5] and [y2, d2, y3, d3 | y6, d6, y7, d7].
                 let (lo, hi) = (_mm256_unpacklo_ps(y, d), _mm256_unpackhi_ps(y, d));
-                (
-                    Avx(_mm256_permute2f128_ps::<0x20>(lo, hi)),
-                    Avx(_mm256_permute2f128_ps::<0x31>(lo, hi)),
-                )
+                (Avx(_mm256_permute2f128_ps::<0x20>(lo, hi)), Avx(_mm256_permute2f128_ps::<0x31>(lo, hi)))
             }
         }
         #[inline(always)]
@@ -963,33 +892,14 @@ impl Dense {
         assert!(c.len() >= 2 && (block <= 8 || block.is_multiple_of(8)));
         let q = (c.len() - 1).div_ceil(8);
         let tap = |j: usize| c.get(j).map_or(0.0, |&v| v as f32);
-        let hist = (0..block)
-            .flat_map(|p| (0..8 * q).map(move |m| tap(p + 1 + m)))
-            .collect();
+        let hist = (0..block).flat_map(|p| (0..8 * q).map(move |m| tap(p + 1 + m))).collect();
         let head = (0..block).map(tap).collect();
         let groups = block.div_ceil(8);
         let headv = (0..groups)
-            .flat_map(|g| {
-                (0..block).flat_map(move |k| {
-                    (0..8).map(move |r| {
-                        if k <= (8 * g + 7 - r) % block {
-                            tap(k)
-                        } else {
-                            0.0
-                        }
-                    })
-                })
-            })
+            .flat_map(|g| (0..block).flat_map(move |k| (0..8).map(move |r| if k <= (8 * g + 7 - r) % block { tap(k) } else { 0.0 })))
             .collect();
         let line = Line::new(8 * q + BLOCK * block + 8, block);
-        Self {
-            hist,
-            q,
-            head,
-            headv,
-            line,
-            recent: Recent::default(),
-        }
+        Self { hist, q, head, headv, line, recent: Recent::default() }
     }
 
     /// The block kernel over the newest `n` samples of the line, already appended (see
@@ -1000,14 +910,7 @@ impl Dense {
         assert!(self.hist.len() == N * 8 * self.q && self.headv.len() == N.div_ceil(8) * N * 8);
         // SAFETY: pos + len ≤ buf.len().
         let lp = unsafe { self.line.buf.as_ptr().add(self.line.pos) };
-        Ker {
-            lp,
-            n,
-            hp: self.hist.as_ptr(),
-            q8: 8 * self.q,
-            head: self.head.as_ptr(),
-            hv: self.headv.as_ptr(),
-        }
+        Ker { lp, n, hp: self.hist.as_ptr(), q8: 8 * self.q, head: self.head.as_ptr(), hv: self.headv.as_ptr() }
     }
 
     /// Saves the newest samples of the line to [`Recent`] after a block.
@@ -1017,9 +920,7 @@ impl Dense {
         for q in 0..recent_len(N) / 8 {
             // SAFETY: `Recent` holds 32 ≥ recent_len f32, 32-byte aligned; the line holds
             // len ≥ recent_len samples from pos.
-            unsafe {
-                V::load(self.line.buf.as_ptr().add(self.line.pos + 8 * q)).store(rp.add(8 * q))
-            };
+            unsafe { V::load(self.line.buf.as_ptr().add(self.line.pos + 8 * q)).store(rp.add(8 * q)) };
         }
     }
 
@@ -1056,16 +957,7 @@ impl Dense {
                 for q in 0..rq {
                     w[q] = if 8 * q < N {
                         let t = N - 8 - 8 * q; // x[t + 7] … x[t]
-                        V::from8([
-                            x[t + 7],
-                            x[t + 6],
-                            x[t + 5],
-                            x[t + 4],
-                            x[t + 3],
-                            x[t + 2],
-                            x[t + 1],
-                            x[t],
-                        ])
+                        V::from8([x[t + 7], x[t + 6], x[t + 5], x[t + 4], x[t + 3], x[t + 2], x[t + 1], x[t]])
                     } else {
                         old[q - N / 8]
                     };
@@ -1139,9 +1031,7 @@ impl Ker {
     /// As stated ([`Dense::ker`] checks the rest).
     #[inline(always)]
     unsafe fn group<V: Lanes, const N: usize>(self, i: usize) -> V {
-        let Ker {
-            lp, n, hp, q8, hv, ..
-        } = self;
+        let Ker { lp, n, hp, q8, hv, .. } = self;
         debug_assert!(i.is_multiple_of(8) && i + 8 <= n);
         // SAFETY: output o's history window `[lp + n − s, … + 8Q)`, s ≥ 0 its call's first
         // sample, and its call's samples `[lp + n − 1 − o, lp + n − s)` lie inside the line's
@@ -1195,14 +1085,7 @@ impl Ker {
     /// As for [`Ker::group`].
     #[inline(always)]
     unsafe fn single<V: Lanes, const N: usize>(self, o: usize) -> f32 {
-        let Ker {
-            lp,
-            n,
-            hp,
-            q8,
-            head,
-            ..
-        } = self;
+        let Ker { lp, n, hp, q8, head, .. } = self;
         debug_assert!(o < n);
         // SAFETY: as in `group`.
         unsafe {
@@ -1283,10 +1166,7 @@ struct Up2 {
 impl Up2 {
     /// `block`: input samples per call.
     fn new(hb: &Halfband, block: usize) -> Self {
-        Self {
-            dense: Dense::new(&hb.dense(2.0), block),
-            k: hb.k(),
-        }
+        Self { dense: Dense::new(&hb.dense(2.0), block), k: hb.k() }
     }
     /// Delay at the higher rate.
     fn delay(&self) -> usize {
@@ -1300,11 +1180,7 @@ impl Up2 {
         // u[i − k]: from this call, or `k − i − 1` back from the newest sample before it.
         let mut d = [0.0; N];
         for (i, di) in d.iter_mut().enumerate() {
-            *di = if k <= i {
-                x[i - k]
-            } else {
-                self.dense.line.at(k - i - 1)
-            };
+            *di = if k <= i { x[i - k] } else { self.dense.line.at(k - i - 1) };
         }
         let mut y = [0.0; N];
         self.dense.run::<V, N>(x, &mut y);
@@ -1329,11 +1205,7 @@ impl Up2 {
             let wp = w.as_mut_ptr();
             let mut i = 0;
             while i + 8 <= n {
-                O::store_zip::<V>(
-                    wp.add(2 * i),
-                    ker.group::<V, N>(i),
-                    V::load(lp.add(n - 8 - i + k)),
-                );
+                O::store_zip::<V>(wp.add(2 * i), ker.group::<V, N>(i), V::load(lp.add(n - 8 - i + k)));
                 i += 8;
             }
             while i < n {
@@ -1366,12 +1238,7 @@ impl Down2 {
     /// `block`: output samples per call.
     fn new(hb: &Halfband, late: bool, block: usize) -> Self {
         let centre = Line::new(hb.k() + 1 + BLOCK * block, block);
-        Self {
-            dense: Dense::new(&hb.dense(1.0), block),
-            k: hb.k(),
-            late,
-            centre,
-        }
+        Self { dense: Dense::new(&hb.dense(1.0), block), k: hb.k(), late, centre }
     }
     fn delay(&self) -> usize {
         2 * self.k + self.late as usize
@@ -1388,19 +1255,11 @@ impl Down2 {
     }
     /// Dense branch on `xd`, centre tap on `xo`.
     #[inline(always)]
-    fn phase<V: Lanes, const N: usize, const LATE: bool>(
-        &mut self,
-        xd: &[f32; N],
-        xo: &[f32; N],
-    ) -> [f32; N] {
+    fn phase<V: Lanes, const N: usize, const LATE: bool>(&mut self, xd: &[f32; N], xo: &[f32; N]) -> [f32; N] {
         let ck = self.k + LATE as usize;
         let mut c = [0.0; N];
         for (i, ci) in c.iter_mut().enumerate() {
-            *ci = if ck <= i {
-                xo[i - ck]
-            } else {
-                self.centre.at(ck - i - 1)
-            };
+            *ci = if ck <= i { xo[i - ck] } else { self.centre.at(ck - i - 1) };
         }
         self.centre.push_block(xo);
         let mut y = [0.0; N];
@@ -1433,10 +1292,7 @@ impl Down2 {
             let mut i = 0;
             while i + 8 <= n {
                 let u = V::load(cp.add(n - 8 - i + ck));
-                ker.group::<V, N>(i)
-                    .add(V::mul(half, u))
-                    .reverse()
-                    .storeu(yp.add(i));
+                ker.group::<V, N>(i).add(V::mul(half, u)).reverse().storeu(yp.add(i));
                 i += 8;
             }
             while i < n {
@@ -1474,17 +1330,8 @@ impl DownOuter {
         assert!(h.len() % 2 == 1 && h.len() >= 3);
         let even: Vec<f64> = h.iter().step_by(2).copied().collect();
         let odd = h.iter().skip(1).step_by(2).copied();
-        let other: Vec<f64> = if late {
-            std::iter::once(0.0).chain(odd).collect()
-        } else {
-            odd.collect()
-        };
-        Self {
-            aligned: Dense::new(&even, 1),
-            other: Dense::new(&other, 1),
-            m: h.len() / 2,
-            late,
-        }
+        let other: Vec<f64> = if late { std::iter::once(0.0).chain(odd).collect() } else { odd.collect() };
+        Self { aligned: Dense::new(&even, 1), other: Dense::new(&other, 1), m: h.len() / 2, late }
     }
     #[cfg(test)]
     fn taps(&self) -> usize {
@@ -1609,9 +1456,7 @@ impl Oversampler {
     /// Designs the cascade for base rate `fs_hz` (allocates; call from `prepare`).
     pub fn new(fs_hz: f64, quality: Quality) -> Self {
         let mut factor = 1;
-        while (factor as f64) * fs_hz < quality.min_internal_rate_hz() * 0.999
-            && factor < MAX_FACTOR
-        {
+        while (factor as f64) * fs_hz < quality.min_internal_rate_hz() * 0.999 && factor < MAX_FACTOR {
             factor *= 2;
         }
         let stages = factor.trailing_zeros() as usize;
@@ -1637,11 +1482,7 @@ impl Oversampler {
         for s in (1..=stages).rev() {
             let unit = 1usize << (stages - s);
             let k = hbs[s - 1].k();
-            let mut t = if s == 1 {
-                2 * k + 1 + dec.as_ref().map_or(0, |h| h.len() / 2 - 1)
-            } else {
-                4 * k + 1
-            };
+            let mut t = if s == 1 { 2 * k + 1 + dec.as_ref().map_or(0, |h| h.len() / 2 - 1) } else { 4 * k + 1 };
             if (acc / unit + t) % 2 == 1 {
                 late[s] = true;
                 t += 1;
@@ -1649,36 +1490,15 @@ impl Oversampler {
             acc += t * unit;
         }
         debug_assert!(acc.is_multiple_of(factor));
-        let up: Vec<Up2> = (1..=stages)
-            .map(|s| Up2::new(&hbs[s - 1], 1 << (s - 1)))
-            .collect();
-        let down: Vec<Down2> = (2..=stages)
-            .rev()
-            .map(|s| Down2::new(&hbs[s - 1], late[s], 1 << (s - 1)))
-            .collect();
+        let up: Vec<Up2> = (1..=stages).map(|s| Up2::new(&hbs[s - 1], 1 << (s - 1))).collect();
+        let down: Vec<Down2> = (2..=stages).rev().map(|s| Down2::new(&hbs[s - 1], late[s], 1 << (s - 1))).collect();
         let outer = dec.map(|h| DownOuter::new(&h, late[1]));
-        let latency_hi: usize = up
-            .iter()
-            .enumerate()
-            .map(|(i, u)| u.delay() << (stages - 1 - i))
-            .sum::<usize>()
-            + down
-                .iter()
-                .enumerate()
-                .map(|(i, d)| d.delay() << i)
-                .sum::<usize>()
+        let latency_hi: usize = up.iter().enumerate().map(|(i, u)| u.delay() << (stages - 1 - i)).sum::<usize>()
+            + down.iter().enumerate().map(|(i, d)| d.delay() << i).sum::<usize>()
             + outer.as_ref().map_or(0, |o| o.delay() << (stages - 1));
         debug_assert_eq!(latency_hi, acc);
         let scratch = [vec![0.0; BLOCK * factor], vec![0.0; BLOCK * factor]];
-        Self {
-            factor,
-            up,
-            down,
-            outer,
-            latency: acc / factor,
-            scratch,
-            avx2: has_avx2_fma(),
-        }
+        Self { factor, up, down, outer, latency: acc / factor, scratch, avx2: has_avx2_fma() }
     }
 
     /// Oversampling factor (a power of two up to [`MAX_FACTOR`]).
@@ -1868,11 +1688,7 @@ impl Oversampler {
         for (i, st) in self.up.iter_mut().enumerate().skip(1) {
             // Input: a, b, a, …; output: b, a, …, `out` for the last stage.
             let m = n << i;
-            let (src, dst) = if i % 2 == 1 {
-                (&a[..m], &mut b[..])
-            } else {
-                (&b[..m], &mut a[..])
-            };
+            let (src, dst) = if i % 2 == 1 { (&a[..m], &mut b[..]) } else { (&b[..m], &mut a[..]) };
             if i + 1 == s {
                 match i {
                     1 => st.process_block::<V, 2, f32, f64>(src, out),
@@ -1931,9 +1747,7 @@ impl Oversampler {
         let s = self.down.len();
         let [a, b] = &mut self.scratch;
         let mut n = y.len() * self.factor;
-        let Some(outer) = self.outer.as_mut() else {
-            return;
-        };
+        let Some(outer) = self.outer.as_mut() else { return };
         if s == 0 {
             return outer.process_block::<V, f64>(&v[..n], y);
         }
@@ -1948,11 +1762,7 @@ impl Oversampler {
                     _ => st.process_block::<V, 16, f64>(&v[..n], a),
                 }
             } else {
-                let (src, dst) = if i % 2 == 1 {
-                    (&a[..n], &mut b[..])
-                } else {
-                    (&b[..n], &mut a[..])
-                };
+                let (src, dst) = if i % 2 == 1 { (&a[..n], &mut b[..]) } else { (&b[..n], &mut a[..]) };
                 match s - i {
                     1 => st.process_block::<V, 2, f32>(src, dst),
                     2 => st.process_block::<V, 4, f32>(src, dst),
@@ -1978,9 +1788,7 @@ mod tests {
     use super::*;
     use realfft::RealFftPlanner;
 
-    const RATES: [f64; 7] = [
-        22_050.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0,
-    ];
+    const RATES: [f64; 7] = [22_050.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0, 192_000.0];
     const QUALITIES: [Quality; 2] = [Quality::Default, Quality::High];
 
     fn through(os: &mut Oversampler, x: &[f64]) -> Vec<f64> {
@@ -2038,10 +1846,7 @@ mod tests {
             os.reset();
             let mut buf = [0.0; MAX_FACTOR];
             for n in 0..blocks {
-                buf[..f]
-                    .iter_mut()
-                    .enumerate()
-                    .for_each(|(i, v)| *v = if n * f + i == p { 1.0 } else { 0.0 });
+                buf[..f].iter_mut().enumerate().for_each(|(i, v)| *v = if n * f + i == p { 1.0 } else { 0.0 });
                 let y = os.down(&mut buf);
                 if n * f + f > p {
                     g[n * f + f - 1 - p] = y; // d = F·n − p, stored at d + F − 1
@@ -2076,29 +1881,10 @@ mod tests {
     #[test]
     fn rates_follow_quality() {
         let f = |fs, q| Oversampler::new(fs, q).factor();
-        assert_eq!(
-            [f(44_100.0, Quality::Default), f(48_000.0, Quality::Default)],
-            [4, 4]
-        );
-        assert_eq!(
-            [f(88_200.0, Quality::Default), f(96_000.0, Quality::Default)],
-            [2, 2]
-        );
-        assert_eq!(
-            [
-                f(176_400.0, Quality::Default),
-                f(192_000.0, Quality::Default)
-            ],
-            [1, 1]
-        );
-        assert_eq!(
-            [
-                f(44_100.0, Quality::High),
-                f(48_000.0, Quality::High),
-                f(22_050.0, Quality::High)
-            ],
-            [8, 8, 16]
-        );
+        assert_eq!([f(44_100.0, Quality::Default), f(48_000.0, Quality::Default)], [4, 4]);
+        assert_eq!([f(88_200.0, Quality::Default), f(96_000.0, Quality::Default)], [2, 2]);
+        assert_eq!([f(176_400.0, Quality::Default), f(192_000.0, Quality::Default)], [1, 1]);
+        assert_eq!([f(44_100.0, Quality::High), f(48_000.0, Quality::High), f(22_050.0, Quality::High)], [8, 8, 16]);
         assert_eq!(f(11_025.0, Quality::High), 32);
         let os = Oversampler::new(192_000.0, Quality::Default);
         assert_eq!(os.latency(), 0);
@@ -2113,11 +1899,7 @@ mod tests {
                 x[100] = 1.0;
                 let y = through(&mut os, &x);
                 let (imax, _) = y.iter().enumerate().fold((0, 0.0), |(bi, bv), (i, &v)| {
-                    if v.abs() > bv {
-                        (i, v.abs())
-                    } else {
-                        (bi, bv)
-                    }
+                    if v.abs() > bv { (i, v.abs()) } else { (bi, bv) }
                 });
                 assert_eq!(imax, 100 + os.latency(), "fs {fs} {q:?}");
             }
@@ -2136,29 +1918,14 @@ mod tests {
                 for u in &os.up {
                     let d = &u.dense;
                     // Taps 1… of phase 0, then tap 0: the whole dense branch.
-                    let taps: Vec<f32> = std::iter::once(d.head[0])
-                        .chain(d.hist[..8 * d.q].iter().copied())
-                        .take(2 * u.k + 2)
-                        .collect();
+                    let taps: Vec<f32> = std::iter::once(d.head[0]).chain(d.hist[..8 * d.q].iter().copied()).take(2 * u.k + 2).collect();
                     assert!(sym(&taps), "fs {fs} {q:?}: up stage taps");
                 }
                 if let Some(o) = &os.outer {
                     let (a, b) = (&o.aligned, &o.other);
-                    let even: Vec<f32> = std::iter::once(a.head[0])
-                        .chain(a.hist[..8 * a.q].iter().copied())
-                        .collect();
-                    let odd: Vec<f32> = std::iter::once(b.head[0])
-                        .chain(b.hist[..8 * b.q].iter().copied())
-                        .collect();
-                    let h: Vec<f32> = (0..2 * o.m + 1)
-                        .map(|j| {
-                            if j % 2 == 0 {
-                                even[j / 2]
-                            } else {
-                                odd[j / 2 + o.late as usize]
-                            }
-                        })
-                        .collect();
+                    let even: Vec<f32> = std::iter::once(a.head[0]).chain(a.hist[..8 * a.q].iter().copied()).collect();
+                    let odd: Vec<f32> = std::iter::once(b.head[0]).chain(b.hist[..8 * b.q].iter().copied()).collect();
+                    let h: Vec<f32> = (0..2 * o.m + 1).map(|j| if j % 2 == 0 { even[j / 2] } else { odd[j / 2 + o.late as usize] }).collect();
                     assert!(sym(&h), "fs {fs} {q:?}: outer decimator taps");
                 }
             }
@@ -2170,15 +1937,9 @@ mod tests {
                 let l = os.latency();
                 let peak = h[l];
                 for j in 1..=l {
-                    assert!(
-                        (h[l - j] - h[l + j]).abs() < 1e-6 * peak,
-                        "fs {fs} {q:?} j {j}"
-                    );
+                    assert!((h[l - j] - h[l + j]).abs() < 1e-6 * peak, "fs {fs} {q:?} j {j}");
                 }
-                assert!(
-                    h[2 * l + 1..].iter().all(|v| v.abs() < 1e-12 * peak),
-                    "fs {fs} {q:?}: longer than 2·latency + 1"
-                );
+                assert!(h[2 * l + 1..].iter().all(|v| v.abs() < 1e-12 * peak), "fs {fs} {q:?}: longer than 2·latency + 1");
             }
         }
     }
@@ -2197,10 +1958,7 @@ mod tests {
                     .filter(|(i, _)| *i as f64 * fs / n as f64 <= f_pass(fs))
                     .map(|(_, m)| (20.0 * m.log10()).abs())
                     .fold(0.0, f64::max);
-                assert!(
-                    worst <= 0.003,
-                    "fs {fs} {q:?}: passband deviation {worst:.5} dB"
-                );
+                assert!(worst <= 0.003, "fs {fs} {q:?}: passband deviation {worst:.5} dB");
             }
         }
     }
@@ -2217,10 +1975,7 @@ mod tests {
                 let h = up_ir(&mut os);
                 let mag = magnitude(&h, (h.len() * 8).next_power_of_two());
                 let peak = image_peak_db(&mag, os.factor() as f64, fs, os.factor(), f_pass(fs));
-                assert!(
-                    peak <= -min_atten(q),
-                    "fs {fs} {q:?}: images at {peak:.1} dB"
-                );
+                assert!(peak <= -min_atten(q), "fs {fs} {q:?}: images at {peak:.1} dB");
             }
         }
     }
@@ -2237,16 +1992,10 @@ mod tests {
                 }
                 let g = down_ir(&mut os);
                 // Unit DC gain up to the f32 taps and arithmetic (measured ≤ 1e-7).
-                assert!(
-                    (g.iter().sum::<f64>() - 1.0).abs() < 1e-6,
-                    "fs {fs} {q:?}: DC gain"
-                );
+                assert!((g.iter().sum::<f64>() - 1.0).abs() < 1e-6, "fs {fs} {q:?}: DC gain");
                 let mag = magnitude(&g, (g.len() * 8).next_power_of_two());
                 let peak = image_peak_db(&mag, 1.0, fs, os.factor(), 0.5 * fs);
-                assert!(
-                    peak <= -min_atten(q),
-                    "fs {fs} {q:?}: aliases at {peak:.1} dB"
-                );
+                assert!(peak <= -min_atten(q), "fs {fs} {q:?}: aliases at {peak:.1} dB");
             }
         }
     }
@@ -2255,31 +2004,17 @@ mod tests {
     /// to ±0.001 dB up to f_pass, ≥ 90 dB (Default) / 110 dB (High) down from fs/2.
     #[test]
     fn outer_decimator_meets_its_spec() {
-        for fs in [
-            11_025.0, 22_050.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0,
-        ] {
+        for fs in [11_025.0, 22_050.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0] {
             for q in QUALITIES {
                 let h = design_decimator(f_pass(fs) / (2.0 * fs), q.atten_db());
-                assert!(
-                    h.len() % 2 == 1 && h.iter().all(|&v| v != 0.0),
-                    "fs {fs} {q:?}"
-                );
+                assert!(h.len() % 2 == 1 && h.iter().all(|&v| v != 0.0), "fs {fs} {q:?}");
                 let n = (h.len() * 64).next_power_of_two();
                 let mag = magnitude(&h, n);
                 let f = |i: usize| i as f64 * 2.0 * fs / n as f64;
-                let pass = (0..mag.len())
-                    .filter(|&i| f(i) <= f_pass(fs))
-                    .map(|i| (20.0 * mag[i].log10()).abs())
-                    .fold(0.0, f64::max);
-                let stop = (0..mag.len())
-                    .filter(|&i| f(i) >= 0.5 * fs)
-                    .map(|i| 20.0 * mag[i].log10())
-                    .fold(f64::NEG_INFINITY, f64::max);
+                let pass = (0..mag.len()).filter(|&i| f(i) <= f_pass(fs)).map(|i| (20.0 * mag[i].log10()).abs()).fold(0.0, f64::max);
+                let stop = (0..mag.len()).filter(|&i| f(i) >= 0.5 * fs).map(|i| 20.0 * mag[i].log10()).fold(f64::NEG_INFINITY, f64::max);
                 assert!(pass <= 0.001, "fs {fs} {q:?}: passband ±{pass:.5} dB");
-                assert!(
-                    stop <= -min_atten(q),
-                    "fs {fs} {q:?}: stopband {stop:.1} dB"
-                );
+                assert!(stop <= -min_atten(q), "fs {fs} {q:?}: stopband {stop:.1} dB");
             }
         }
     }
@@ -2307,9 +2042,7 @@ mod tests {
                     let mut b = a.clone();
                     let n = 4096;
                     let rate = fs * f as f64;
-                    let v: Vec<f64> = (0..n * f)
-                        .map(|k| (2.0 * PI * ft * k as f64 / rate).sin())
-                        .collect();
+                    let v: Vec<f64> = (0..n * f).map(|k| (2.0 * PI * ft * k as f64 / rate).sin()).collect();
                     let mut buf = [0.0; MAX_FACTOR];
                     let ya: Vec<f64> = v
                         .chunks(f)
@@ -2329,21 +2062,12 @@ mod tests {
                         }
                     }
                     for (i, (p, r)) in ya.iter().zip(&yb).enumerate() {
-                        assert!(
-                            (p - r).abs() < 1e-12,
-                            "fs {fs} {q:?} {ft} Hz, output {i}: {p} vs {r}"
-                        );
+                        assert!((p - r).abs() < 1e-12, "fs {fs} {q:?} {ft} Hz, output {i}: {p} vs {r}");
                     }
                     // Past the start-up transient the output is the folded tone alone.
-                    let peak = ya[2 * a.latency() + 64..]
-                        .iter()
-                        .fold(0.0f64, |m, y| m.max(y.abs()));
+                    let peak = ya[2 * a.latency() + 64..].iter().fold(0.0f64, |m, y| m.max(y.abs()));
                     let db = 20.0 * peak.log10();
-                    assert!(
-                        db <= -min_atten(q),
-                        "fs {fs} {q:?}: {ft} Hz folds to {} Hz at {db:.1} dB",
-                        fs - ft
-                    );
+                    assert!(db <= -min_atten(q), "fs {fs} {q:?}: {ft} Hz folds to {} Hz at {db:.1} dB", fs - ft);
                 }
             }
         }
@@ -2353,9 +2077,7 @@ mod tests {
         let mut s = seed;
         (0..n)
             .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                 (s >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0
             })
             .collect()
@@ -2396,10 +2118,7 @@ mod tests {
                     let y: Vec<f64> = ba[..a.factor()].iter().map(|v| v.tanh()).collect();
                     ba[..y.len()].copy_from_slice(&y);
                     bb[..y.len()].copy_from_slice(&y);
-                    assert!(
-                        (a.down(&mut ba) - b.down(&mut bb)).abs() < tol,
-                        "fs {fs} {q:?} down n {n}"
-                    );
+                    assert!((a.down(&mut ba) - b.down(&mut bb)).abs() < tol, "fs {fs} {q:?} down n {n}");
                 }
             }
         }
@@ -2413,11 +2132,7 @@ mod tests {
     fn blocks_match_samples() {
         for (fs, q, baseline) in [11_025.0, 22_050.0, 44_100.0, 48_000.0, 96_000.0, 192_000.0]
             .into_iter()
-            .flat_map(|fs| {
-                QUALITIES
-                    .into_iter()
-                    .flat_map(move |q| [(fs, q, false), (fs, q, true)])
-            })
+            .flat_map(|fs| QUALITIES.into_iter().flat_map(move |q| [(fs, q, false), (fs, q, true)]))
         {
             {
                 let mut a = Oversampler::new(fs, q);
@@ -2507,10 +2222,7 @@ mod tests {
     fn up_down_reset_do_not_allocate() {
         let before = counting::ALLOCS.with(|a| a.get());
         std::hint::black_box(vec![0u8; 16]);
-        assert!(
-            counting::ALLOCS.with(|a| a.get()) > before,
-            "the counter counts"
-        );
+        assert!(counting::ALLOCS.with(|a| a.get()) > before, "the counter counts");
         for fs in [11_025.0, 44_100.0, 96_000.0] {
             for q in QUALITIES {
                 let mut os = Oversampler::new(fs, q);
@@ -2557,20 +2269,8 @@ mod tests {
                     let h = up_ir(&mut os);
                     let g = down_ir(&mut os);
                     (
-                        image_peak_db(
-                            &magnitude(&h, (h.len() * 8).next_power_of_two()),
-                            os.factor() as f64,
-                            fs,
-                            os.factor(),
-                            f_pass(fs),
-                        ),
-                        image_peak_db(
-                            &magnitude(&g, (g.len() * 8).next_power_of_two()),
-                            1.0,
-                            fs,
-                            os.factor(),
-                            0.5 * fs,
-                        ),
+                        image_peak_db(&magnitude(&h, (h.len() * 8).next_power_of_two()), os.factor() as f64, fs, os.factor(), f_pass(fs)),
+                        image_peak_db(&magnitude(&g, (g.len() * 8).next_power_of_two()), 1.0, fs, os.factor(), 0.5 * fs),
                     )
                 } else {
                     (f64::NEG_INFINITY, f64::NEG_INFINITY)

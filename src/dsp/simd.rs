@@ -53,8 +53,7 @@ pub fn has_avx2_fma() -> bool {
         2 => true,
         1 => false,
         _ => {
-            let yes = std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma");
+            let yes = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
             STATE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
             yes
         }

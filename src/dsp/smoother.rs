@@ -18,12 +18,7 @@ impl Smoother {
     /// A smoother at `value`; `log` selects the logarithmic domain (`value` must be > 0 then).
     pub fn new(value: f64, log: bool) -> Self {
         let v = if log { value.ln() } else { value };
-        Self {
-            cur: v,
-            target: v,
-            coef: 0.0,
-            log,
-        }
+        Self { cur: v, target: v, coef: 0.0, log }
     }
 
     /// Sets the per-sample coefficient for sample rate `fs_hz`.
@@ -56,11 +51,7 @@ impl Smoother {
     /// The current value (in the parameter's own domain).
     #[inline]
     pub fn value(&self) -> f64 {
-        if self.log {
-            self.cur.exp()
-        } else {
-            self.cur
-        }
+        if self.log { self.cur.exp() } else { self.cur }
     }
 
     /// True once the target has been reached.

@@ -50,66 +50,16 @@ pub struct Range {
 
 /// Ranges of every continuous field (SI). The plugin maps its own display units onto these.
 pub const RANGES: &[Range] = &[
-    Range {
-        name: "level_v",
-        min: 0.001,
-        max: 40.0,
-        unit: "V",
-    },
-    Range {
-        name: "v_max_v",
-        min: 0.01,
-        max: 50.0,
-        unit: "V",
-    },
-    Range {
-        name: "i_max_a",
-        min: 0.0005,
-        max: 5.0,
-        unit: "A",
-    },
-    Range {
-        name: "bias",
-        min: 0.0,
-        max: 1.0,
-        unit: "",
-    },
-    Range {
-        name: "xo_v",
-        min: 0.0,
-        max: 0.5,
-        unit: "V",
-    },
-    Range {
-        name: "r_mod_ohm",
-        min: 0.0,
-        max: 1000.0,
-        unit: "Ω",
-    },
-    Range {
-        name: "r_out_ohm",
-        min: 0.0,
-        max: 10_000.0,
-        unit: "Ω",
-    },
-    Range {
-        name: "l_out_h",
-        min: 0.0,
-        max: 0.01,
-        unit: "H",
-    },
-    Range {
-        name: "c_block_f",
-        min: 0.1e-6,
-        max: 0.1,
-        unit: "F",
-    },
-    Range {
-        name: "noise_dbv",
-        min: -160.0,
-        max: -20.0,
-        unit: "dBV",
-    },
+    Range { name: "level_v", min: 0.001, max: 40.0, unit: "V" },
+    Range { name: "v_max_v", min: 0.01, max: 50.0, unit: "V" },
+    Range { name: "i_max_a", min: 0.0005, max: 5.0, unit: "A" },
+    Range { name: "bias", min: 0.0, max: 1.0, unit: "" },
+    Range { name: "xo_v", min: 0.0, max: 0.5, unit: "V" },
+    Range { name: "r_mod_ohm", min: 0.0, max: 1000.0, unit: "Ω" },
+    Range { name: "r_out_ohm", min: 0.0, max: 10_000.0, unit: "Ω" },
+    Range { name: "l_out_h", min: 0.0, max: 0.01, unit: "H" },
+    Range { name: "c_block_f", min: 0.1e-6, max: 0.1, unit: "F" },
+    Range { name: "noise_dbv", min: -160.0, max: -20.0, unit: "dBV" },
 ];
 
 impl Default for StageParams {
@@ -167,16 +117,9 @@ impl StageParams {
     pub fn sanitized(&self) -> Self {
         let c = |name: &str, v: f64, fallback: f64| {
             let r = range(name);
-            if v.is_finite() {
-                v.clamp(r.min, r.max)
-            } else {
-                fallback.clamp(r.min, r.max)
-            }
+            if v.is_finite() { v.clamp(r.min, r.max) } else { fallback.clamp(r.min, r.max) }
         };
-        let co = |name: &str, v: Option<f64>| {
-            v.filter(|x| !x.is_nan())
-                .map(|x| c(name, x, x.signum() * f64::MAX))
-        };
+        let co = |name: &str, v: Option<f64>| v.filter(|x| !x.is_nan()).map(|x| c(name, x, x.signum() * f64::MAX));
         Self {
             level_v: c("level_v", self.level_v, 1.0),
             v_max_v: co("v_max_v", self.v_max_v),
@@ -194,10 +137,7 @@ impl StageParams {
 
 /// The range of field `name` (panics on an unknown name: a programming error).
 pub fn range(name: &str) -> Range {
-    *RANGES
-        .iter()
-        .find(|r| r.name == name)
-        .expect("unknown stage field")
+    *RANGES.iter().find(|r| r.name == name).expect("unknown stage field")
 }
 
 /// dBu (re 0.775 V RMS) to volts RMS.
@@ -217,18 +157,10 @@ mod tests {
     #[test]
     fn validation_and_sanitizing() {
         assert!(StageParams::IDEAL.validate().is_ok());
-        let bad = StageParams {
-            r_out_ohm: -1.0,
-            ..StageParams::IDEAL
-        };
+        let bad = StageParams { r_out_ohm: -1.0, ..StageParams::IDEAL };
         let e = bad.validate().unwrap_err();
         assert!(e.contains("r_out_ohm"), "{e}");
-        let s = StageParams {
-            level_v: f64::NAN,
-            i_max_a: Some(1e9),
-            ..StageParams::IDEAL
-        }
-        .sanitized();
+        let s = StageParams { level_v: f64::NAN, i_max_a: Some(1e9), ..StageParams::IDEAL }.sanitized();
         assert!(s.validate().is_ok());
         assert!((dbu_to_v(4.0) - 1.228).abs() < 1e-3);
     }

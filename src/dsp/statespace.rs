@@ -29,12 +29,7 @@ impl StateSpace {
     /// the audio thread).
     pub fn extract(wdf: &mut Wdf) -> Self {
         let n = wdf.reactive_count();
-        let mut ss = Self {
-            n,
-            a: vec![0.0; n * n],
-            b: vec![0.0; n],
-            c: vec![0.0; n],
-        };
+        let mut ss = Self { n, a: vec![0.0; n * n], b: vec![0.0; n], c: vec![0.0; n] };
         for j in 0..=n {
             // Column j: unit state j (or, for j = n, unit input with zero states).
             wdf.set_reactive_states(|k| if k == j { 1.0 } else { 0.0 });
@@ -67,12 +62,7 @@ mod tests {
         let net = series(vec![
             r(2.0),
             c(100e-6),
-            series(vec![
-                r(30.0),
-                l(20e-6),
-                parallel(vec![l(60e-6), r(25.0)]),
-                parallel(vec![r(30.0), l(35e-3), c(88e-6)]),
-            ]),
+            series(vec![r(30.0), l(20e-6), parallel(vec![l(60e-6), r(25.0)]), parallel(vec![r(30.0), l(35e-3), c(88e-6)])]),
         ]);
         let (mut w, _) = Wdf::build(&net, 384_000.0).unwrap();
         let ss = StateSpace::extract(&mut w.clone());
@@ -85,15 +75,10 @@ mod tests {
             w.incident(2.0 * e - b1);
             let b2: f64 = ss.c.iter().zip(&x).map(|(c, x)| c * x).sum();
             let a = 2.0 * e - b2;
-            x = (0..n)
-                .map(|i| (0..n).map(|j| ss.a[i * n + j] * x[j]).sum::<f64>() + ss.b[i] * a)
-                .collect();
+            x = (0..n).map(|i| (0..n).map(|j| ss.a[i * n + j] * x[j]).sum::<f64>() + ss.b[i] * a).collect();
             assert!((b1 - b2).abs() < 1e-9, "sample {k}: {b1} {b2}");
             for (i, xi) in x.iter().enumerate() {
-                assert!(
-                    (w.reactive_state(i) - xi).abs() < 1e-9,
-                    "sample {k}, state {i}"
-                );
+                assert!((w.reactive_state(i) - xi).abs() < 1e-9, "sample {k}, state {i}");
             }
         }
     }

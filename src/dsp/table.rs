@@ -18,12 +18,7 @@ use super::simd::{Fma, SoftFma};
 /// `c0 + c1·t + c2·t² + c3·t³` (de Boor, *A Practical Guide to Splines*, ch. IV).
 #[inline]
 pub fn hermite_coef(p0: f64, m0: f64, p1: f64, m1: f64) -> [f64; 4] {
-    [
-        p0,
-        m0,
-        3.0 * (p1 - p0) - 2.0 * m0 - m1,
-        2.0 * (p0 - p1) + m0 + m1,
-    ]
+    [p0, m0, 3.0 * (p1 - p0) - 2.0 * m0 - m1, 2.0 * (p0 - p1) + m0 + m1]
 }
 
 /// Evaluates [`hermite_coef`]'s cubic at `t` by Estrin's scheme, `(c0 + c1·t) + t²·(c2 + c3·t)`:
@@ -120,9 +115,7 @@ impl SolveTable {
     /// Asks for a table of `elem` with loop resistance `r_ohm` (ohms) over `|u| ≤ u_max_v` (volts).
     /// Does nothing if that table is already built or being built.
     pub fn request(&mut self, elem: OutputElement, r_ohm: f64, u_max_v: f64) {
-        let same = elem == self.elem
-            && r_ohm == self.r_ohm
-            && (self.u0 + u_max_v).abs() <= 1e-12 * u_max_v;
+        let same = elem == self.elem && r_ohm == self.r_ohm && (self.u0 + u_max_v).abs() <= 1e-12 * u_max_v;
         if same && self.phase != Phase::Idle {
             return;
         }
@@ -204,11 +197,7 @@ impl SolveTable {
                         let (p1, m1) = self.nodes[COARSE * (kc + 1)];
                         self.coarse[kc] = hermite_coef(p0, c * m0, p1, c * m1);
                         for j in 1..COARSE {
-                            ok &= within(
-                                hermite_eval::<SoftFma>(&self.coarse[kc], j as f64 / c),
-                                self.nodes[COARSE * kc + j].0,
-                                tol,
-                            );
+                            ok &= within(hermite_eval::<SoftFma>(&self.coarse[kc], j as f64 / c), self.nodes[COARSE * kc + j].0, tol);
                         }
                     }
                     self.coarse_ok = ok;
@@ -229,11 +218,7 @@ impl SolveTable {
                     // The same point on the coarse grid.
                     if self.coarse_ok {
                         let t = ((k % COARSE) as f64 + 0.5) / COARSE as f64;
-                        self.coarse_ok = within(
-                            hermite_eval::<SoftFma>(&self.coarse[k / COARSE], t),
-                            exact,
-                            tol,
-                        );
+                        self.coarse_ok = within(hermite_eval::<SoftFma>(&self.coarse[k / COARSE], t), exact, tol);
                     }
                 }
                 self.next = end;
@@ -265,17 +250,9 @@ impl SolveTable {
         }
         if self.coarse_ok {
             let inv_h = self.inv_h / COARSE as f64;
-            Some(TableView {
-                coef: &self.coarse,
-                inv_h,
-                p0: -self.u0 * inv_h,
-            })
+            Some(TableView { coef: &self.coarse, inv_h, p0: -self.u0 * inv_h })
         } else {
-            Some(TableView {
-                coef: &self.coef,
-                inv_h: self.inv_h,
-                p0: self.p0,
-            })
+            Some(TableView { coef: &self.coef, inv_h: self.inv_h, p0: self.p0 })
         }
     }
 }
@@ -312,10 +289,7 @@ impl TableView<'_> {
         let k = unsafe { p.to_int_unchecked::<i32>() };
         let t = p - k as f64;
         // The mask is a no-op for 0 ≤ k < len (a power of two).
-        Some(hermite_eval::<F>(
-            &self.coef[k as usize & (self.coef.len() - 1)],
-            t,
-        ))
+        Some(hermite_eval::<F>(&self.coef[k as usize & (self.coef.len() - 1)], t))
     }
 }
 
@@ -342,38 +316,11 @@ mod tests {
     fn matches_the_exact_solver_between_nodes() {
         let elems = [
             // Laptop jack into 32 Ω: limiter, r_mod and crossover.
-            (
-                OutputElement {
-                    i_max_a: 0.06,
-                    v_knee_v: 0.06 * 105.0,
-                    r_mod_ohm: 0.5,
-                    v_xo_v: 0.00075,
-                    i_xo_a: 1e-3,
-                },
-                106.0,
-                4.0,
-            ),
+            (OutputElement { i_max_a: 0.06, v_knee_v: 0.06 * 105.0, r_mod_ohm: 0.5, v_xo_v: 0.00075, i_xo_a: 1e-3 }, 106.0, 4.0),
             // Hard current limit into a low impedance.
-            (
-                OutputElement {
-                    i_max_a: 0.01,
-                    v_knee_v: 0.01 * 33.0,
-                    r_mod_ohm: 0.0,
-                    v_xo_v: 0.0,
-                    i_xo_a: 1e-3,
-                },
-                31.0,
-                6.0,
-            ),
+            (OutputElement { i_max_a: 0.01, v_knee_v: 0.01 * 33.0, r_mod_ohm: 0.0, v_xo_v: 0.0, i_xo_a: 1e-3 }, 31.0, 6.0),
             // Crossover only.
-            (
-                OutputElement {
-                    v_xo_v: 0.003,
-                    ..OutputElement::IDEAL
-                },
-                32.0,
-                3.0,
-            ),
+            (OutputElement { v_xo_v: 0.003, ..OutputElement::IDEAL }, 32.0, 3.0),
         ];
         for (e, r, u_max) in elems {
             let t = built(e, r, u_max);
@@ -385,11 +332,7 @@ mod tests {
                 let exact = e.solve(u, r, &mut w);
                 worst = worst.max((t.eval(u).unwrap() - exact).abs());
             }
-            assert!(
-                worst <= 2.0 * REL_TOL * t.i_ref,
-                "{e:?}: {worst:e} of {}",
-                t.i_ref
-            );
+            assert!(worst <= 2.0 * REL_TOL * t.i_ref, "{e:?}: {worst:e} of {}", t.i_ref);
             assert!(t.eval(u_max * 1.01).is_none() && t.eval(f64::NAN).is_none());
         }
     }
@@ -397,11 +340,7 @@ mod tests {
     #[test]
     fn refuses_a_grid_too_coarse_for_the_law() {
         // A 1 µA crossover scale over ±100 V cannot be resolved by 4096 intervals.
-        let e = OutputElement {
-            v_xo_v: 0.5,
-            i_xo_a: 1e-6,
-            ..OutputElement::IDEAL
-        };
+        let e = OutputElement { v_xo_v: 0.5, i_xo_a: 1e-6, ..OutputElement::IDEAL };
         let t = built(e, 0.5, 100.0);
         assert!(t.unusable());
         assert!(t.eval(0.0).is_none());

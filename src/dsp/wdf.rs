@@ -83,29 +83,17 @@ impl Wdf {
 
     /// As [`Wdf::build`], with the bilinear transform pre-warped to `prewarp_hz` (Oppenheim &
     /// Schafer, *Discrete-Time Signal Processing*, 3rd ed., §7.2.2).
-    pub fn build_prewarped(
-        net: &Network,
-        fs_hz: f64,
-        prewarp_hz: Option<f64>,
-    ) -> Result<(Self, Vec<usize>), NetworkError> {
+    pub fn build_prewarped(net: &Network, fs_hz: f64, prewarp_hz: Option<f64>) -> Result<(Self, Vec<usize>), NetworkError> {
         Self::build_inner(net, fs_hz, prewarp_hz, true)
     }
 
     /// The plain bilinear transform `s = 2·fs·(z − 1)/(z + 1)` of `net`, with no pre-warping at
     /// all, so that analog quantities (poles) can be recovered exactly from the filter.
-    pub fn build_exact_bilinear(
-        net: &Network,
-        fs_hz: f64,
-    ) -> Result<(Self, Vec<usize>), NetworkError> {
+    pub fn build_exact_bilinear(net: &Network, fs_hz: f64) -> Result<(Self, Vec<usize>), NetworkError> {
         Self::build_inner(net, fs_hz, None, false)
     }
 
-    fn build_inner(
-        net: &Network,
-        fs_hz: f64,
-        prewarp_hz: Option<f64>,
-        pair_prewarp: bool,
-    ) -> Result<(Self, Vec<usize>), NetworkError> {
+    fn build_inner(net: &Network, fs_hz: f64, prewarp_hz: Option<f64>, pair_prewarp: bool) -> Result<(Self, Vec<usize>), NetworkError> {
         let k_bilinear = match prewarp_hz {
             Some(fp) if fp > 0.0 && fp < 0.45 * fs_hz => {
                 let wp = 2.0 * std::f64::consts::PI * fp;
@@ -197,16 +185,8 @@ impl Wdf {
         };
         // Resonant pair pre-warping (see `k_leaf`).
         if let (true, Network::Series(v) | Network::Parallel(v)) = (self.pair_prewarp, net) {
-            let ls: Vec<usize> = kids
-                .iter()
-                .copied()
-                .filter(|&k| matches!(self.leaf[k], Some((Leaf::L, _))))
-                .collect();
-            let cs: Vec<usize> = kids
-                .iter()
-                .copied()
-                .filter(|&k| matches!(self.leaf[k], Some((Leaf::C, _))))
-                .collect();
+            let ls: Vec<usize> = kids.iter().copied().filter(|&k| matches!(self.leaf[k], Some((Leaf::L, _)))).collect();
+            let cs: Vec<usize> = kids.iter().copied().filter(|&k| matches!(self.leaf[k], Some((Leaf::C, _)))).collect();
             let _ = v;
             if ls.len() == 1 && cs.len() == 1 {
                 let (lv, cv) = (self.leaf[ls[0]].unwrap().1, self.leaf[cs[0]].unwrap().1);
@@ -275,10 +255,7 @@ impl Wdf {
         let rp = if series {
             self.children[k].iter().map(|&c| self.r[c]).sum::<f64>()
         } else {
-            1.0 / self.children[k]
-                .iter()
-                .map(|&c| 1.0 / self.r[c])
-                .sum::<f64>()
+            1.0 / self.children[k].iter().map(|&c| 1.0 / self.r[c]).sum::<f64>()
         };
         self.r[k] = rp;
         for i in 0..self.children[k].len() {
@@ -337,8 +314,7 @@ impl Wdf {
         self.a[n - 1] = a_root;
         for &(k, p) in &self.down_ops {
             let (k, p) = (k as usize, p as usize);
-            let ak =
-                self.alpha[k] * self.a[p] + self.beta[k] * self.b[p] + self.gamma[k] * self.b[k];
+            let ak = self.alpha[k] * self.a[p] + self.beta[k] * self.b[p] + self.gamma[k] * self.b[k];
             self.a[k] = ak;
             self.state[k] = self.sigma[k] * ak;
         }

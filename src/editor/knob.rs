@@ -3,9 +3,7 @@
 //! cancels). Values are shown with their units through the parameter's own formatter, so the
 //! knob, the host and the README agree.
 
-use egui::{
-    pos2, vec2, Align2, Color32, FontId, Key, Response, Role, Sense, Shape, Stroke, Ui, WidgetInfo,
-};
+use egui::{pos2, vec2, Align2, Color32, FontId, Key, Response, Role, Sense, Shape, Stroke, Ui, WidgetInfo};
 use nice_plug::context::gui::ParamSetter;
 use nice_plug::prelude::Param;
 use std::f32::consts::PI;
@@ -29,24 +27,14 @@ pub fn set_normalized<P: Param>(setter: &ParamSetter, param: &P, normalized: f32
 }
 
 /// Draws a knob for `param` with the caption `caption`, in `accent`. Returns the knob's response.
-pub fn knob<P: Param>(
-    ui: &mut Ui,
-    setter: &ParamSetter,
-    param: &P,
-    caption: &str,
-    accent: Color32,
-) -> Response {
+pub fn knob<P: Param>(ui: &mut Ui, setter: &ParamSetter, param: &P, caption: &str, accent: Color32) -> Response {
     let id = ui.make_persistent_id(("knob", param.name()));
     let edit_id = id.with("edit");
     let mut out = None;
     ui.allocate_ui(vec2(KNOB_CELL_WIDTH, KNOB_DIAMETER + 40.0), |ui| {
         ui.vertical_centered(|ui| {
             ui.spacing_mut().item_spacing.y = 2.0;
-            ui.label(
-                egui::RichText::new(caption)
-                    .small()
-                    .color(ui.visuals().weak_text_color()),
-            );
+            ui.label(egui::RichText::new(caption).small().color(ui.visuals().weak_text_color()));
             out = Some(dial(ui, setter, param, id, accent));
             value_text(ui, setter, param, edit_id);
         });
@@ -55,21 +43,11 @@ pub fn knob<P: Param>(
 }
 
 /// The dial itself.
-fn dial<P: Param>(
-    ui: &mut Ui,
-    setter: &ParamSetter,
-    param: &P,
-    id: egui::Id,
-    accent: Color32,
-) -> Response {
+fn dial<P: Param>(ui: &mut Ui, setter: &ParamSetter, param: &P, id: egui::Id, accent: Color32) -> Response {
     let (rect, _) = ui.allocate_exact_size(vec2(KNOB_DIAMETER, KNOB_DIAMETER), Sense::hover());
     let response = ui.interact(rect, id, Sense::click_and_drag());
     let fine = ui.input(|i| i.modifiers.shift);
-    let scale = if fine {
-        DRAG_PER_PX * FINE_FACTOR
-    } else {
-        DRAG_PER_PX
-    };
+    let scale = if fine { DRAG_PER_PX * FINE_FACTOR } else { DRAG_PER_PX };
     if response.double_clicked() {
         set_normalized(setter, param, param.default_normalized_value());
     } else if response.drag_started() {
@@ -110,36 +88,23 @@ fn dial<P: Param>(
     let start = 0.75 * PI; // 7:30, clockwise in screen coordinates
     let arc = |from: f32, to: f32| -> Vec<egui::Pos2> {
         let n = 32;
-        (0..=n)
-            .map(|k| {
-                let a = from + (to - from) * k as f32 / n as f32;
-                pos2(c.x + r * a.cos(), c.y + r * a.sin())
-            })
-            .collect()
+        (0..=n).map(|k| {
+            let a = from + (to - from) * k as f32 / n as f32;
+            pos2(c.x + r * a.cos(), c.y + r * a.sin())
+        })
+        .collect()
     };
-    p.add(Shape::line(
-        arc(start, start + SWEEP),
-        Stroke::new(4.0, track),
-    ));
+    p.add(Shape::line(arc(start, start + SWEEP), Stroke::new(4.0, track)));
     if value > 0.001 {
-        p.add(Shape::line(
-            arc(start, start + SWEEP * value),
-            Stroke::new(4.0, accent),
-        ));
+        p.add(Shape::line(arc(start, start + SWEEP * value), Stroke::new(4.0, accent)));
     }
-    let body = if response.hovered() || response.dragged() {
-        visuals.widgets.hovered.bg_fill
-    } else {
-        visuals.widgets.inactive.weak_bg_fill
-    };
+    let body = if response.hovered() || response.dragged() { visuals.widgets.hovered.bg_fill } else { visuals.widgets.inactive.weak_bg_fill };
     p.circle_filled(c, r - 5.0, body);
     let a = start + SWEEP * value;
     let tip = pos2(c.x + (r - 7.0) * a.cos(), c.y + (r - 7.0) * a.sin());
     let base = pos2(c.x + (r - 17.0) * a.cos(), c.y + (r - 17.0) * a.sin());
     p.line_segment([base, tip], Stroke::new(2.5, visuals.strong_text_color()));
-    response.on_hover_text(
-        "Drag or scroll (Shift: fine) · double-click: default · click the value to type",
-    )
+    response.on_hover_text("Drag or scroll (Shift: fine) · double-click: default · click the value to type")
 }
 
 /// The value under the knob; clicking it opens a text field.
@@ -147,9 +112,7 @@ fn value_text<P: Param>(ui: &mut Ui, setter: &ParamSetter, param: &P, edit_id: e
     let editing = ui.memory(|m| m.has_focus(edit_id));
     let buf_id = edit_id.with("buf");
     if editing {
-        let mut text: String = ui
-            .data_mut(|d| d.get_temp::<String>(buf_id))
-            .unwrap_or_default();
+        let mut text: String = ui.data_mut(|d| d.get_temp::<String>(buf_id)).unwrap_or_default();
         let r = ui.add(
             egui::TextEdit::singleline(&mut text)
                 .id(edit_id)
@@ -174,31 +137,14 @@ fn value_text<P: Param>(ui: &mut Ui, setter: &ParamSetter, param: &P, edit_id: e
                 .truncate(),
         );
         if r.clicked() {
-            ui.data_mut(|d| {
-                d.insert_temp(
-                    buf_id,
-                    param.normalized_value_to_string(param.modulated_normalized_value(), false),
-                )
-            });
+            ui.data_mut(|d| d.insert_temp(buf_id, param.normalized_value_to_string(param.modulated_normalized_value(), false)));
             ui.memory_mut(|m| m.request_focus(edit_id));
         }
-        r.widget_info(|| {
-            WidgetInfo::labeled(
-                Role::Button,
-                true,
-                format!("{} value {}", param.name(), label),
-            )
-        });
+        r.widget_info(|| WidgetInfo::labeled(Role::Button, true, format!("{} value {}", param.name(), label)));
     }
 }
 
 /// Paints a small caption centred at `pos` (used by plots and meters).
 pub fn caption(ui: &Ui, pos: egui::Pos2, text: &str, color: Color32) {
-    ui.painter().text(
-        pos,
-        Align2::CENTER_CENTER,
-        text,
-        FontId::proportional(11.0),
-        color,
-    );
+    ui.painter().text(pos, Align2::CENTER_CENTER, text, FontId::proportional(11.0), color);
 }

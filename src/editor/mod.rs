@@ -11,13 +11,13 @@ pub mod knob;
 pub mod model;
 pub mod plot;
 
-use crate::dsp::{Network, StageParams};
 use crate::library::{self, Load, StagePreset};
-use crate::plugin::params::{ListenChoice, LoadlineParams, SlotChoice, StageValues};
+use crate::plugin::params::{LoadlineParams, ListenChoice, SlotChoice, StageValues};
 use crate::plugin::presets::apply_stage_preset;
 use crate::plugin::state::SharedState;
 use crate::processor::config::ImportedCurve;
 use crate::processor::meters::{MeterReader, MeterSnapshot};
+use crate::dsp::{Network, StageParams};
 use egui::{vec2, Color32, RichText, Ui};
 use model::Curves;
 use nice_plug::context::gui::{GuiContext, ParamSetter};
@@ -33,10 +33,7 @@ pub const DEFAULT_SIZE: (u32, u32) = (1120, 700);
 /// Smallest useful window size, logical pixels.
 pub const MIN_SIZE: (f32, f32) = (820.0, 560.0);
 /// Slot colours: A amber, B teal.
-pub const SLOT_COLORS: [Color32; 2] = [
-    Color32::from_rgb(240, 160, 48),
-    Color32::from_rgb(64, 196, 210),
-];
+pub const SLOT_COLORS: [Color32; 2] = [Color32::from_rgb(240, 160, 48), Color32::from_rgb(64, 196, 210)];
 /// How long the clip and current-limit lights stay on after the event, seconds.
 pub const LIGHT_HOLD_S: f64 = 2.0;
 /// How long a peak reading holds before it falls, seconds.
@@ -48,10 +45,7 @@ const IMPORT_EXTENSIONS: [&str; 5] = ["zma", "txt", "csv", "frd", "dat"];
 
 /// The editor's window state (size and open flag), shared with the plugin.
 pub fn default_state() -> Arc<EguiEditorState> {
-    EguiEditorState::from_size(
-        nice_plug::editor::dpi::LogicalSize::new(DEFAULT_SIZE.0, DEFAULT_SIZE.1),
-        1.0,
-    )
+    EguiEditorState::from_size(nice_plug::editor::dpi::LogicalSize::new(DEFAULT_SIZE.0, DEFAULT_SIZE.1), 1.0)
 }
 
 /// Builds the editor for a plugin instance.
@@ -60,19 +54,11 @@ pub fn create(
     meters: Arc<Mutex<MeterReader>>,
     state: Arc<EguiEditorState>,
 ) -> Option<nice_plug_egui::EguiEditor<LoadlineEditor>> {
-    use nice_plug::editor::dpi::LogicalSize;
     use nice_plug::prelude::ResizeHint;
-    let hint =
-        ResizeHint::resizable().with_min_logical_size(LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1));
-    let settings = EguiNiceSettings::new()
-        .with_tile("Loadline")
-        .with_resize_hint(hint);
-    nice_plug_egui::create_egui_editor(
-        state,
-        Default::default(),
-        settings,
-        LoadlineEditor::new(params, meters),
-    )
+    use nice_plug::editor::dpi::LogicalSize;
+    let hint = ResizeHint::resizable().with_min_logical_size(LogicalSize::new(MIN_SIZE.0, MIN_SIZE.1));
+    let settings = EguiNiceSettings::new().with_tile("Loadline").with_resize_hint(hint);
+    nice_plug_egui::create_egui_editor(state, Default::default(), settings, LoadlineEditor::new(params, meters))
 }
 
 /// Outcome of an import, sent from the worker thread.
@@ -125,10 +111,7 @@ pub struct LoadlineEditor {
 
 /// Reads, parses and fits an impedance file (worker thread). The curve is named after the file.
 pub fn import_file(path: &Path) -> Result<(ImportedCurve, Vec<String>), String> {
-    let name = path.file_name().map_or_else(
-        || path.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     import_bytes(&name, &bytes)
 }
@@ -136,19 +119,8 @@ pub fn import_file(path: &Path) -> Result<(ImportedCurve, Vec<String>), String> 
 /// Parses and fits an impedance file's bytes: the curve to embed and the fit report.
 pub fn import_bytes(name: &str, bytes: &[u8]) -> Result<(ImportedCurve, Vec<String>), String> {
     let c = crate::import::import_impedance(bytes).map_err(|e| e.to_string())?;
-    let points = c
-        .samples
-        .iter()
-        .map(|s| [s.freq_hz, s.z.norm(), s.z.arg().to_degrees()])
-        .collect();
-    Ok((
-        ImportedCurve {
-            name: name.to_string(),
-            network: c.network,
-            points,
-        },
-        c.notes,
-    ))
+    let points = c.samples.iter().map(|s| [s.freq_hz, s.z.norm(), s.z.arg().to_degrees()]).collect();
+    Ok((ImportedCurve { name: name.to_string(), network: c.network, points }, c.notes))
 }
 
 /// The stage preset whose values slot `k`'s parameters hold now, if any.
@@ -166,28 +138,14 @@ pub fn matching_preset(params: &LoadlineParams, k: usize) -> Option<&'static Sta
     let close = |a: f32, b: f32| (a - b).abs() <= 1e-3 * a.abs().max(b.abs()) + 2e-3;
     library::stages().iter().find(|s| {
         let v = StageValues::from_stage(&s.params);
-        let want = [
-            v.zout_ohm,
-            v.ccap_uf,
-            v.level_dbu,
-            v.vmax_v,
-            v.imax_ma,
-            v.bias_pct,
-            v.noise_dbv,
-        ];
+        let want = [v.zout_ohm, v.ccap_uf, v.level_dbu, v.vmax_v, v.imax_ma, v.bias_pct, v.noise_dbv];
         now.iter().zip(want).all(|(a, b)| close(*a, b))
     })
 }
 
 impl LoadlineEditor {
     pub fn new(params: Arc<LoadlineParams>, meters: Arc<Mutex<MeterReader>>) -> Self {
-        Self {
-            params,
-            meters,
-            gui: None,
-            slots: Default::default(),
-            meter: MeterView::default(),
-        }
+        Self { params, meters, gui: None, slots: Default::default(), meter: MeterView::default() }
     }
 
     /// Slot `k`'s import line (for tests).
@@ -226,14 +184,8 @@ impl LoadlineEditor {
                 .add_filter("All files", &["*"])
                 .pick_file();
             let outcome = match picked {
-                Some(path) => ImportOutcome {
-                    name: path.display().to_string(),
-                    result: import_file(&path),
-                },
-                None => ImportOutcome {
-                    name: String::new(),
-                    result: Err(String::new()),
-                },
+                Some(path) => ImportOutcome { name: path.display().to_string(), result: import_file(&path) },
+                None => ImportOutcome { name: String::new(), result: Err(String::new()) },
             };
             let _ = tx.send(outcome);
         });
@@ -243,16 +195,13 @@ impl LoadlineEditor {
     /// shows the reason.
     fn poll_imports(&mut self, setter: &ParamSetter) {
         for k in 0..2 {
-            let Some(rx) = &self.slots[k].pending else {
-                continue;
-            };
+            let Some(rx) = &self.slots[k].pending else { continue };
             let outcome = match rx.try_recv() {
                 Ok(o) => o,
                 Err(TryRecvError::Empty) => continue,
-                Err(TryRecvError::Disconnected) => ImportOutcome {
-                    name: String::new(),
-                    result: Err("the import stopped unexpectedly".into()),
-                },
+                Err(TryRecvError::Disconnected) => {
+                    ImportOutcome { name: String::new(), result: Err("the import stopped unexpectedly".into()) }
+                }
             };
             self.slots[k].pending = None;
             self.slots[k].status = match outcome.result {
@@ -267,10 +216,7 @@ impl LoadlineEditor {
                 }
                 // A cancelled dialog: nothing to say.
                 Err(e) if e.is_empty() => None,
-                Err(error) => Some(ImportStatus::Failed {
-                    name: outcome.name,
-                    error,
-                }),
+                Err(error) => Some(ImportStatus::Failed { name: outcome.name, error }),
             };
         }
     }
@@ -294,22 +240,12 @@ impl LoadlineEditor {
         let loads = library::loads();
         let idx = self.params.slot(k).headphone.value().max(0) as usize;
         if let Some(l) = loads.get(idx) {
-            return (
-                idx,
-                l.name.clone(),
-                l.network.clone(),
-                (l.sensitivity_db_spl_per_v > 0.0).then_some(l.sensitivity_db_spl_per_v),
-            );
+            return (idx, l.name.clone(), l.network.clone(), (l.sensitivity_db_spl_per_v > 0.0).then_some(l.sensitivity_db_spl_per_v));
         }
         match self.imported(k) {
             Some(c) => (idx, format!("Imported: {}", c.name), c.network, None),
             // No curve: the processor plays the first library load.
-            None => (
-                0,
-                loads[0].name.clone(),
-                loads[0].network.clone(),
-                Some(loads[0].sensitivity_db_spl_per_v),
-            ),
+            None => (0, loads[0].name.clone(), loads[0].network.clone(), Some(loads[0].sensitivity_db_spl_per_v)),
         }
     }
 
@@ -322,8 +258,7 @@ impl LoadlineEditor {
         let setter = gui.param_setter();
         self.poll_imports(&setter);
         if self.import_busy() {
-            ui.ctx()
-                .request_repaint_after(std::time::Duration::from_millis(50));
+            ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
         }
         self.keys(ui, &setter);
         self.strip(ui, &setter);
@@ -332,37 +267,25 @@ impl LoadlineEditor {
         let left_w = (w * 0.42).clamp(390.0, 640.0);
         let h = ui.available_height();
         ui.horizontal_top(|ui| {
-            ui.allocate_ui_with_layout(
-                vec2(left_w, h),
-                egui::Layout::top_down(egui::Align::LEFT),
-                |ui| {
-                    egui::ScrollArea::vertical()
-                        .id_salt("slots")
-                        .auto_shrink([false, false])
-                        .show(ui, |ui| {
-                            ui.set_width(left_w - 14.0);
-                            for k in 0..2 {
-                                self.slot_panel(ui, gui, &setter, k);
-                                ui.add_space(6.0);
-                            }
-                        });
-                },
-            );
+            ui.allocate_ui_with_layout(vec2(left_w, h), egui::Layout::top_down(egui::Align::LEFT), |ui| {
+                egui::ScrollArea::vertical().id_salt("slots").auto_shrink([false, false]).show(ui, |ui| {
+                    ui.set_width(left_w - 14.0);
+                    for k in 0..2 {
+                        self.slot_panel(ui, gui, &setter, k);
+                        ui.add_space(6.0);
+                    }
+                });
+            });
             ui.separator();
             let right_w = ui.available_width();
-            ui.allocate_ui_with_layout(
-                vec2(right_w, h),
-                egui::Layout::top_down(egui::Align::LEFT),
-                |ui| {
-                    ui.set_max_width(right_w);
-                    self.meters_panel(ui);
-                    ui.add_space(4.0);
-                    self.plots(ui, right_w);
-                },
-            );
+            ui.allocate_ui_with_layout(vec2(right_w, h), egui::Layout::top_down(egui::Align::LEFT), |ui| {
+                ui.set_max_width(right_w);
+                self.meters_panel(ui);
+                ui.add_space(4.0);
+                self.plots(ui, right_w);
+            });
         });
-        ui.ctx()
-            .request_repaint_after(std::time::Duration::from_secs_f64(METER_REFRESH_S));
+        ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(METER_REFRESH_S));
     }
 
     /// A and B select a slot, Space or X switches; ignored while typing.
@@ -372,11 +295,7 @@ impl LoadlineEditor {
         }
         let p = &self.params.active_slot;
         let (a, b, toggle) = ui.input(|i| {
-            (
-                i.key_pressed(egui::Key::A),
-                i.key_pressed(egui::Key::B),
-                i.key_pressed(egui::Key::Space) || i.key_pressed(egui::Key::X),
-            )
+            (i.key_pressed(egui::Key::A), i.key_pressed(egui::Key::B), i.key_pressed(egui::Key::Space) || i.key_pressed(egui::Key::X))
         });
         let now = p.value();
         let want = if a {
@@ -384,11 +303,7 @@ impl LoadlineEditor {
         } else if b {
             SlotChoice::B
         } else if toggle {
-            if now == SlotChoice::A {
-                SlotChoice::B
-            } else {
-                SlotChoice::A
-            }
+            if now == SlotChoice::A { SlotChoice::B } else { SlotChoice::A }
         } else {
             return;
         };
@@ -406,8 +321,7 @@ impl LoadlineEditor {
             ui.label(RichText::new("LOADLINE").strong().size(18.0));
             ui.add_space(10.0);
             for (k, choice) in [(0, SlotChoice::A), (1, SlotChoice::B)] {
-                let preset =
-                    matching_preset(&self.params, k).map_or("Custom stage", |s| s.name.as_str());
+                let preset = matching_preset(&self.params, k).map_or("Custom stage", |s| s.name.as_str());
                 let (_, hp, _, _) = self.slot_load(k);
                 let live = active == choice;
                 let letter = if k == 0 { "A" } else { "B" };
@@ -416,28 +330,16 @@ impl LoadlineEditor {
                     .color(if live { Color32::BLACK } else { SLOT_COLORS[k] });
                 let button = egui::Button::selectable(live, text)
                     .min_size(vec2(200.0, 30.0))
-                    .fill(if live {
-                        SLOT_COLORS[k]
-                    } else {
-                        ui.visuals().widgets.inactive.weak_bg_fill
-                    })
+                    .fill(if live { SLOT_COLORS[k] } else { ui.visuals().widgets.inactive.weak_bg_fill })
                     .truncate();
-                let r = ui.add_sized(
-                    vec2(
-                        ((ui.available_width() - 430.0) / 2.0).clamp(170.0, 360.0),
-                        30.0,
-                    ),
-                    button,
-                );
+                let r = ui.add_sized(vec2(((ui.available_width() - 430.0) / 2.0).clamp(170.0, 360.0), 30.0), button);
                 if r.clicked() && !live {
                     let p = &self.params.active_slot;
                     setter.begin_set_parameter(p);
                     setter.set_parameter(p, choice);
                     setter.end_set_parameter(p);
                 }
-                r.on_hover_text(format!(
-                    "Listen to slot {letter} (keys A / B; Space or X switches)"
-                ));
+                r.on_hover_text(format!("Listen to slot {letter} (keys A / B; Space or X switches)"));
             }
             ui.add_space(10.0);
             let lm = &self.params.level_match;
@@ -455,27 +357,11 @@ impl LoadlineEditor {
             ui.label("Listen");
             let listen = &self.params.listen;
             for (c, name, tip) in [
-                (
-                    ListenChoice::Emulation,
-                    "Emulation",
-                    "The emulated stage driving the load",
-                ),
-                (
-                    ListenChoice::Ideal,
-                    "Ideal",
-                    "The same signal from a 0 Ω, unlimited stage",
-                ),
-                (
-                    ListenChoice::Difference,
-                    "Difference",
-                    "Emulation minus ideal: what the stage and load change",
-                ),
+                (ListenChoice::Emulation, "Emulation", "The emulated stage driving the load"),
+                (ListenChoice::Ideal, "Ideal", "The same signal from a 0 Ω, unlimited stage"),
+                (ListenChoice::Difference, "Difference", "Emulation minus ideal: what the stage and load change"),
             ] {
-                if ui
-                    .add(egui::Button::selectable(listen.value() == c, name))
-                    .on_hover_text(tip)
-                    .clicked()
-                {
+                if ui.add(egui::Button::selectable(listen.value() == c, name)).on_hover_text(tip).clicked() {
                     setter.begin_set_parameter(listen);
                     setter.set_parameter(listen, c);
                     setter.end_set_parameter(listen);
@@ -487,87 +373,54 @@ impl LoadlineEditor {
     /// One slot: preset and headphone menus, import line, stage knobs.
     fn slot_panel(&mut self, ui: &mut Ui, gui: &GuiContext, setter: &ParamSetter, k: usize) {
         let color = SLOT_COLORS[k];
-        let live =
-            self.params.active_slot.value() == if k == 0 { SlotChoice::A } else { SlotChoice::B };
+        let live = self.params.active_slot.value() == if k == 0 { SlotChoice::A } else { SlotChoice::B };
         let letter = if k == 0 { "A" } else { "B" };
-        let stroke = egui::Stroke::new(
-            if live { 2.0 } else { 1.0 },
-            if live {
-                color
-            } else {
-                color.gamma_multiply(0.35)
-            },
-        );
-        egui::Frame::group(ui.style())
-            .stroke(stroke)
-            .inner_margin(8.0)
-            .show(ui, |ui| {
-                ui.set_width(ui.available_width());
-                ui.horizontal(|ui| {
-                    ui.label(
-                        RichText::new(format!("Slot {letter}"))
-                            .strong()
-                            .size(16.0)
-                            .color(color),
-                    );
-                    if live {
-                        ui.label(
-                            RichText::new("LIVE")
-                                .small()
-                                .strong()
-                                .color(Color32::BLACK)
-                                .background_color(color),
-                        );
-                    }
-                });
-                egui::Grid::new(("slot-menus", k))
-                    .num_columns(2)
-                    .spacing(vec2(8.0, 6.0))
-                    .show(ui, |ui| {
-                        let label = ui.label("Stage").id;
-                        self.stage_menu(ui, gui, k, label);
-                        ui.end_row();
-                        let label = ui.label("Headphone").id;
-                        self.headphone_menu(ui, setter, k, label);
-                        ui.end_row();
-                        ui.label("");
-                        self.import_line(ui, k);
-                        ui.end_row();
-                    });
-                self.import_status_line(ui, k);
-                ui.add_space(4.0);
-                let p = self.params.slot(k);
-                ui.horizontal_wrapped(|ui| {
-                    ui.spacing_mut().item_spacing.x = 2.0;
-                    knob::knob(ui, setter, &p.output_impedance, "Output Z", color);
-                    knob::knob(ui, setter, &p.coupling_cap, "Coupling Cap", color);
-                    knob::knob(ui, setter, &p.level, "Level (0 dBFS)", color);
-                    knob::knob(ui, setter, &p.max_voltage, "Max Voltage", color);
-                    knob::knob(ui, setter, &p.max_current, "Max Current", color);
-                    knob::knob(ui, setter, &p.bias, "Bias", color);
-                    knob::knob(ui, setter, &p.noise, "Noise", color);
-                });
+        let stroke = egui::Stroke::new(if live { 2.0 } else { 1.0 }, if live { color } else { color.gamma_multiply(0.35) });
+        egui::Frame::group(ui.style()).stroke(stroke).inner_margin(8.0).show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(format!("Slot {letter}")).strong().size(16.0).color(color));
+                if live {
+                    ui.label(RichText::new("LIVE").small().strong().color(Color32::BLACK).background_color(color));
+                }
             });
+            egui::Grid::new(("slot-menus", k)).num_columns(2).spacing(vec2(8.0, 6.0)).show(ui, |ui| {
+                let label = ui.label("Stage").id;
+                self.stage_menu(ui, gui, k, label);
+                ui.end_row();
+                let label = ui.label("Headphone").id;
+                self.headphone_menu(ui, setter, k, label);
+                ui.end_row();
+                ui.label("");
+                self.import_line(ui, k);
+                ui.end_row();
+            });
+            self.import_status_line(ui, k);
+            ui.add_space(4.0);
+            let p = self.params.slot(k);
+            ui.horizontal_wrapped(|ui| {
+                ui.spacing_mut().item_spacing.x = 2.0;
+                knob::knob(ui, setter, &p.output_impedance, "Output Z", color);
+                knob::knob(ui, setter, &p.coupling_cap, "Coupling Cap", color);
+                knob::knob(ui, setter, &p.level, "Level (0 dBFS)", color);
+                knob::knob(ui, setter, &p.max_voltage, "Max Voltage", color);
+                knob::knob(ui, setter, &p.max_current, "Max Current", color);
+                knob::knob(ui, setter, &p.bias, "Bias", color);
+                knob::knob(ui, setter, &p.noise, "Noise", color);
+            });
+        });
     }
 
     fn stage_menu(&mut self, ui: &mut Ui, gui: &GuiContext, k: usize, label: egui::Id) {
-        let current =
-            matching_preset(&self.params, k).map_or("Custom".to_string(), |s| s.name.clone());
+        let current = matching_preset(&self.params, k).map_or("Custom".to_string(), |s| s.name.clone());
         let mut chosen = None;
-        let r = egui::ComboBox::from_id_salt(("stage", k))
-            .selected_text(current.clone())
-            .width(ui.available_width().min(330.0))
-            .show_ui(ui, |ui| {
-                for s in library::stages() {
-                    if ui
-                        .selectable_label(s.name == current, &s.name)
-                        .on_hover_text(&s.basis)
-                        .clicked()
-                    {
-                        chosen = Some(s);
-                    }
+        let r = egui::ComboBox::from_id_salt(("stage", k)).selected_text(current.clone()).width(ui.available_width().min(330.0)).show_ui(ui, |ui| {
+            for s in library::stages() {
+                if ui.selectable_label(s.name == current, &s.name).on_hover_text(&s.basis).clicked() {
+                    chosen = Some(s);
                 }
-            });
+            }
+        });
         let _ = r.response.labelled_by(label);
         if let Some(s) = chosen {
             for (ptr, n) in apply_stage_preset(&self.params, k, s) {
@@ -587,34 +440,24 @@ impl LoadlineEditor {
         let imported = self.imported(k);
         let mut chosen = None;
         let mut import = false;
-        let r = egui::ComboBox::from_id_salt(("headphone", k))
-            .selected_text(name)
-            .width(ui.available_width().min(330.0))
-            .show_ui(ui, |ui| {
-                for (i, l) in loads.iter().enumerate() {
-                    let text = format!("{}  ({:.0} Ω)", l.name, l.nominal_ohm);
-                    if ui
-                        .selectable_label(i == idx, text)
-                        .on_hover_text(&l.basis)
-                        .clicked()
-                    {
-                        chosen = Some(i);
-                    }
+        let r = egui::ComboBox::from_id_salt(("headphone", k)).selected_text(name).width(ui.available_width().min(330.0)).show_ui(ui, |ui| {
+            for (i, l) in loads.iter().enumerate() {
+                let text = format!("{}  ({:.0} Ω)", l.name, l.nominal_ohm);
+                if ui.selectable_label(i == idx, text).on_hover_text(&l.basis).clicked() {
+                    chosen = Some(i);
                 }
-                if let Some(c) = &imported {
-                    ui.separator();
-                    if ui
-                        .selectable_label(idx == loads.len(), format!("Imported: {}", c.name))
-                        .clicked()
-                    {
-                        chosen = Some(loads.len());
-                    }
-                }
+            }
+            if let Some(c) = &imported {
                 ui.separator();
-                if ui.selectable_label(false, "Import curve…").clicked() {
-                    import = true;
+                if ui.selectable_label(idx == loads.len(), format!("Imported: {}", c.name)).clicked() {
+                    chosen = Some(loads.len());
                 }
-            });
+            }
+            ui.separator();
+            if ui.selectable_label(false, "Import curve…").clicked() {
+                import = true;
+            }
+        });
         let _ = r.response.labelled_by(label);
         if let Some(i) = chosen {
             let hp = &self.params.slot(k).headphone;
@@ -638,12 +481,7 @@ impl LoadlineEditor {
             let r = r.on_hover_text("Path of an impedance measurement to import into this slot");
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let busy = s.pending.is_some();
-            let clicked = ui
-                .add_enabled(
-                    !busy && !s.path.trim().is_empty(),
-                    egui::Button::new("Import"),
-                )
-                .clicked();
+            let clicked = ui.add_enabled(!busy && !s.path.trim().is_empty(), egui::Button::new("Import")).clicked();
             if (clicked || enter) && !busy && !s.path.trim().is_empty() {
                 let path = PathBuf::from(s.path.trim());
                 self.start_import(k, path);
@@ -661,20 +499,15 @@ impl LoadlineEditor {
                 });
             }
             Some(ImportStatus::Done { name, report }) => {
-                ui.label(
-                    RichText::new(format!("Imported {name}"))
-                        .color(Color32::from_rgb(120, 200, 120)),
-                );
+                ui.label(RichText::new(format!("Imported {name}")).color(Color32::from_rgb(120, 200, 120)));
                 for line in report {
                     ui.label(RichText::new(line).small().weak());
                 }
             }
             Some(ImportStatus::Failed { name, error }) => {
                 ui.label(
-                    RichText::new(format!(
-                        "Import failed ({name}): {error}. The load was not changed."
-                    ))
-                    .color(Color32::from_rgb(240, 90, 80)),
+                    RichText::new(format!("Import failed ({name}): {error}. The load was not changed."))
+                        .color(Color32::from_rgb(240, 90, 80)),
                 );
             }
         }
@@ -682,22 +515,14 @@ impl LoadlineEditor {
 
     /// Live meters for the slot being heard.
     fn meters_panel(&mut self, ui: &mut Ui) {
-        let active = if self.params.active_slot.value() == SlotChoice::A {
-            0
-        } else {
-            1
-        };
+        let active = if self.params.active_slot.value() == SlotChoice::A { 0 } else { 1 };
         let loads = [self.slot_load(0), self.slot_load(1)];
         let now = ui.input(|i| i.time);
         // Read the audio thread's atomics and send the current probes (cheap; the lock is ours).
         if now - self.meter.last_read_s >= METER_REFRESH_S * 0.9 || self.meter.last_read_s == 0.0 {
             if let Ok(mut m) = self.meters.lock() {
                 for (k, (idx, _, net, _)) in loads.iter().enumerate() {
-                    let g = if *idx >= library::loads().len() {
-                        self.params.shared.generation(k)
-                    } else {
-                        0
-                    };
+                    let g = if *idx >= library::loads().len() { self.params.shared.generation(k) } else { 0 };
                     m.offer_probe(k, *idx, g, net);
                 }
                 let s = m.read();
@@ -780,180 +605,75 @@ impl LoadlineEditor {
     fn plots(&mut self, ui: &mut Ui, w: f32) {
         let loads = [self.slot_load(0), self.slot_load(1)];
         let stages = [self.stage(0), self.stage(1)];
-        let curves = [
-            Curves::compute(&loads[0].2, &stages[0]),
-            Curves::compute(&loads[1].2, &stages[1]),
-        ];
+        let curves = [Curves::compute(&loads[0].2, &stages[0]), Curves::compute(&loads[1].2, &stages[1])];
         let imported = [self.imported(0), self.imported(1)];
         let h = (ui.available_height() - 64.0).max(300.0);
         let dim = |k: usize| SLOT_COLORS[k].gamma_multiply(0.45);
 
         // |Z|, log-log, with each slot's 8·|Zs| line (below it the rule of thumb is broken).
-        let lo = curves
-            .iter()
-            .flat_map(|c| c.magnitude.iter().map(|p| p[1]))
-            .fold(f64::INFINITY, f64::min);
-        let hi = curves
-            .iter()
-            .flat_map(|c| c.magnitude.iter().map(|p| p[1]))
-            .fold(0.0, f64::max);
+        let lo = curves.iter().flat_map(|c| c.magnitude.iter().map(|p| p[1])).fold(f64::INFINITY, f64::min);
+        let hi = curves.iter().flat_map(|c| c.magnitude.iter().map(|p| p[1])).fold(0.0, f64::max);
         let mut series = Vec::new();
         let mut meas: [Vec<[f64; 2]>; 2] = [Vec::new(), Vec::new()];
         let mut meas_ph: [Vec<[f64; 2]>; 2] = [Vec::new(), Vec::new()];
         for k in 0..2 {
             if loads[k].0 >= library::loads().len() {
                 if let Some(c) = &imported[k] {
-                    meas[k] = c
-                        .points
-                        .iter()
-                        .filter(|p| p[0] >= 20.0 && p[0] <= 20e3)
-                        .map(|p| [p[0], p[1]])
-                        .collect();
-                    meas_ph[k] = c
-                        .points
-                        .iter()
-                        .filter(|p| p[0] >= 20.0 && p[0] <= 20e3)
-                        .map(|p| [p[0], p[2]])
-                        .collect();
+                    meas[k] = c.points.iter().filter(|p| p[0] >= 20.0 && p[0] <= 20e3).map(|p| [p[0], p[1]]).collect();
+                    meas_ph[k] = c.points.iter().filter(|p| p[0] >= 20.0 && p[0] <= 20e3).map(|p| [p[0], p[2]]).collect();
                 }
             }
         }
         for k in 0..2 {
-            series.push(Series {
-                color: dim(k),
-                points: &meas[k],
-                width: 1.0,
-                dashed: false,
-                dots: true,
-            });
-            series.push(Series {
-                color: SLOT_COLORS[k],
-                points: &curves[k].magnitude,
-                width: 2.0,
-                dashed: k == 1,
-                dots: false,
-            });
+            series.push(Series { color: dim(k), points: &meas[k], width: 1.0, dashed: false, dots: true });
+            series.push(Series { color: SLOT_COLORS[k], points: &curves[k].magnitude, width: 2.0, dashed: k == 1, dots: false });
         }
         let hl: Vec<HLine> = (0..2)
             .filter(|&k| curves[k].zs_ohm > 0.0)
             .map(|k| HLine {
                 y: curves[k].zs_ohm * model::DAMPING_RULE,
                 color: dim(k),
-                label: format!(
-                    "{} 8·|Zs| = {}",
-                    if k == 0 { "A" } else { "B" },
-                    fmt_ohm(curves[k].zs_ohm * model::DAMPING_RULE)
-                ),
+                label: format!("{} 8·|Zs| = {}", if k == 0 { "A" } else { "B" }, fmt_ohm(curves[k].zs_ohm * model::DAMPING_RULE)),
             })
             .collect();
         let y = YAxis::log_fit(lo, hi, " Ω");
-        plot::plot(
-            ui,
-            "Impedance |Z| (Ω)",
-            vec2(w, h * 0.38),
-            &y,
-            &series,
-            &hl,
-            &[],
-        );
+        plot::plot(ui, "Impedance |Z| (Ω)", vec2(w, h * 0.38), &y, &series, &hl, &[]);
 
         let mut series = Vec::new();
         for k in 0..2 {
-            series.push(Series {
-                color: dim(k),
-                points: &meas_ph[k],
-                width: 1.0,
-                dashed: false,
-                dots: true,
-            });
-            series.push(Series {
-                color: SLOT_COLORS[k],
-                points: &curves[k].phase,
-                width: 2.0,
-                dashed: k == 1,
-                dots: false,
-            });
+            series.push(Series { color: dim(k), points: &meas_ph[k], width: 1.0, dashed: false, dots: true });
+            series.push(Series { color: SLOT_COLORS[k], points: &curves[k].phase, width: 2.0, dashed: k == 1, dots: false });
         }
         let mut y = YAxis::linear(-90.0, 90.0, "°");
         y.ticks = vec![-90.0, -45.0, 0.0, 45.0, 90.0];
-        plot::plot(
-            ui,
-            "Impedance phase (°)",
-            vec2(w, h * 0.22),
-            &y,
-            &series,
-            &[],
-            &[],
-        );
+        plot::plot(ui, "Impedance phase (°)", vec2(w, h * 0.22), &y, &series, &[], &[]);
 
-        let dmin = curves
-            .iter()
-            .flat_map(|c| c.deviation.iter().map(|p| p[1]))
-            .fold(0.0, f64::min);
-        let dmax = curves
-            .iter()
-            .flat_map(|c| c.deviation.iter().map(|p| p[1]))
-            .fold(0.0, f64::max);
-        let y = YAxis::linear(
-            (dmin - 0.5).min(-1.0).floor(),
-            (dmax + 0.5).max(0.5).ceil(),
-            " dB",
-        );
+        let dmin = curves.iter().flat_map(|c| c.deviation.iter().map(|p| p[1])).fold(0.0, f64::min);
+        let dmax = curves.iter().flat_map(|c| c.deviation.iter().map(|p| p[1])).fold(0.0, f64::max);
+        let y = YAxis::linear((dmin - 0.5).min(-1.0).floor(), (dmax + 0.5).max(0.5).ceil(), " dB");
         let series: Vec<Series> = (0..2)
-            .map(|k| Series {
-                color: SLOT_COLORS[k],
-                points: &curves[k].deviation,
-                width: 2.0,
-                dashed: k == 1,
-                dots: false,
-            })
+            .map(|k| Series { color: SLOT_COLORS[k], points: &curves[k].deviation, width: 2.0, dashed: k == 1, dots: false })
             .collect();
         let markers: Vec<Marker> = (0..2)
             .filter(|&k| curves[k].rule_exceeded)
             .map(|k| Marker {
-                at: [
-                    curves[k].zmin_hz,
-                    model::deviation_db(&loads[k].2, &stages[k], curves[k].zmin_hz),
-                ],
+                at: [curves[k].zmin_hz, model::deviation_db(&loads[k].2, &stages[k], curves[k].zmin_hz)],
                 color: SLOT_COLORS[k],
                 label: format!("{}: Zs > Zmin/8", if k == 0 { "A" } else { "B" }),
             })
             .collect();
-        plot::plot(
-            ui,
-            "Response deviation 20·log10|Z/(Z+Zs)| (dB)",
-            vec2(w, h * 0.40),
-            &y,
-            &series,
-            &[],
-            &markers,
-        );
+        plot::plot(ui, "Response deviation 20·log10|Z/(Z+Zs)| (dB)", vec2(w, h * 0.40), &y, &series, &[], &markers);
         for k in 0..2 {
             let c = &curves[k];
             let letter = if k == 0 { "A" } else { "B" };
             let rule = if c.rule_exceeded {
-                format!(
-                    "|Zs| {} > Zmin/8 = {}: audible colouration likely",
-                    fmt_ohm(c.zs_ohm),
-                    fmt_ohm(c.zmin_ohm / model::DAMPING_RULE)
-                )
+                format!("|Zs| {} > Zmin/8 = {}: audible colouration likely", fmt_ohm(c.zs_ohm), fmt_ohm(c.zmin_ohm / model::DAMPING_RULE))
             } else {
-                format!(
-                    "|Zs| {} ≤ Zmin/8 = {}",
-                    fmt_ohm(c.zs_ohm),
-                    fmt_ohm(c.zmin_ohm / model::DAMPING_RULE)
-                )
+                format!("|Zs| {} ≤ Zmin/8 = {}", fmt_ohm(c.zs_ohm), fmt_ohm(c.zmin_ohm / model::DAMPING_RULE))
             };
             ui.label(
-                RichText::new(format!(
-                    "{letter}: {:+.2} dB at 1 kHz · {rule}",
-                    c.drop_1k_db
-                ))
-                .color(if c.rule_exceeded {
-                    SLOT_COLORS[k]
-                } else {
-                    ui.visuals().text_color()
-                }),
+                RichText::new(format!("{letter}: {:+.2} dB at 1 kHz · {rule}", c.drop_1k_db))
+                    .color(if c.rule_exceeded { SLOT_COLORS[k] } else { ui.visuals().text_color() }),
             );
         }
     }
@@ -969,20 +689,13 @@ fn bar(ui: &mut Ui, width: f32, frac: f32, peak: Option<f32>, color: Color32) {
     p.rect_filled(fill, 3.0, color.gamma_multiply(0.85));
     if let Some(pk) = peak {
         let x = rect.left() + rect.width() * pk.clamp(0.0, 1.0);
-        p.line_segment(
-            [egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())],
-            egui::Stroke::new(2.0, Color32::WHITE),
-        );
+        p.line_segment([egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())], egui::Stroke::new(2.0, Color32::WHITE));
     }
 }
 
 /// An indicator light; dimmed when the limit it watches is off.
 fn light(ui: &mut Ui, text: &str, on: bool, color: Color32, armed: bool) {
-    let bg = if on {
-        color
-    } else {
-        ui.visuals().extreme_bg_color
-    };
+    let bg = if on { color } else { ui.visuals().extreme_bg_color };
     let fg = if on {
         Color32::BLACK
     } else if armed {
@@ -990,34 +703,16 @@ fn light(ui: &mut Ui, text: &str, on: bool, color: Color32, armed: bool) {
     } else {
         ui.visuals().weak_text_color().gamma_multiply(0.5)
     };
-    let r = ui.label(
-        RichText::new(format!(" {text} "))
-            .strong()
-            .monospace()
-            .color(fg)
-            .background_color(bg),
-    );
-    r.on_hover_text(if armed {
-        "Lights for 2 s after the limit is reached"
-    } else {
-        "This limit is off for the live slot"
-    });
+    let r = ui.label(RichText::new(format!(" {text} ")).strong().monospace().color(fg).background_color(bg));
+    r.on_hover_text(if armed { "Lights for 2 s after the limit is reached" } else { "This limit is off for the live slot" });
 }
 
 fn fmt_v(v: f64) -> String {
-    if v < 0.1 {
-        format!("{:.1} mV", v * 1e3)
-    } else {
-        format!("{v:.3} V")
-    }
+    if v < 0.1 { format!("{:.1} mV", v * 1e3) } else { format!("{v:.3} V") }
 }
 
 fn fmt_a(i: f64) -> String {
-    if i < 1.0 {
-        format!("{:.1} mA", i * 1e3)
-    } else {
-        format!("{i:.2} A")
-    }
+    if i < 1.0 { format!("{:.1} mA", i * 1e3) } else { format!("{i:.2} A") }
 }
 
 fn fmt_ohm(z: f64) -> String {
@@ -1057,13 +752,9 @@ impl NiceEguiApp for LoadlineEditor {
 
     fn ui(&mut self, ui: &mut Ui, _frame: &mut nice_plug_egui::Frame) {
         let Some(gui) = self.gui.clone() else { return };
-        ResizableWindow::new("loadline-editor")
-            .min_size(vec2(MIN_SIZE.0, MIN_SIZE.1))
-            .show(ui, |ui| {
-                egui::Frame::new()
-                    .inner_margin(8.0)
-                    .show(ui, |ui| self.draw(ui, &gui));
-            });
+        ResizableWindow::new("loadline-editor").min_size(vec2(MIN_SIZE.0, MIN_SIZE.1)).show(ui, |ui| {
+            egui::Frame::new().inner_margin(8.0).show(ui, |ui| self.draw(ui, &gui));
+        });
     }
 
     fn editor_closed(&mut self) {

@@ -105,27 +105,16 @@ mod tests {
     #[test]
     fn divider_closed_forms() {
         // 32 Ω resistive load from 32 Ω: exactly −6.02 dB everywhere, and 32 > 32/8.
-        let st = StageParams {
-            r_out_ohm: 32.0,
-            ..StageParams::IDEAL
-        };
+        let st = StageParams { r_out_ohm: 32.0, ..StageParams::IDEAL };
         let c = Curves::compute(&r(32.0), &st);
         assert!((c.drop_1k_db + 6.0206).abs() < 1e-3, "{}", c.drop_1k_db);
         assert!(c.rule_exceeded);
         assert!(c.deviation.iter().all(|p| (p[1] + 6.0206).abs() < 1e-3));
         // From 1 Ω: 1 < 32/8, no marker.
-        let st = StageParams {
-            r_out_ohm: 1.0,
-            ..StageParams::IDEAL
-        };
+        let st = StageParams { r_out_ohm: 1.0, ..StageParams::IDEAL };
         assert!(!Curves::compute(&r(32.0), &st).rule_exceeded);
         // Ideal stage: 0 dB.
-        assert!(
-            Curves::compute(&r(32.0), &StageParams::IDEAL)
-                .drop_1k_db
-                .abs()
-                < 1e-12
-        );
+        assert!(Curves::compute(&r(32.0), &StageParams::IDEAL).drop_1k_db.abs() < 1e-12);
         assert!((spl_estimate_db(100.0, 0.1) - 80.0).abs() < 1e-9);
     }
 }

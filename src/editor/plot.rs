@@ -2,25 +2,15 @@
 //! 20 kHz, decade grid, log or linear y).
 
 use super::model::PLOT_RANGE_HZ;
-use egui::{
-    pos2, Align2, Color32, FontId, Pos2, Rect, Response, Role, Sense, Shape, Stroke, Ui, Vec2,
-    WidgetInfo,
-};
+use egui::{pos2, Align2, Color32, FontId, Pos2, Rect, Response, Role, Sense, Shape, Stroke, Ui, Vec2, WidgetInfo};
 
 /// Frequencies with grid lines; the labelled ones are in [`FREQ_LABELS`].
 const FREQ_GRID: [f64; 28] = [
-    20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0, 200.0, 300.0, 400.0, 500.0, 600.0,
-    700.0, 800.0, 900.0, 1e3, 2e3, 3e3, 4e3, 5e3, 6e3, 7e3, 8e3, 9e3, 10e3, 20e3,
+    20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0,
+    1e3, 2e3, 3e3, 4e3, 5e3, 6e3, 7e3, 8e3, 9e3, 10e3, 20e3,
 ];
-const FREQ_LABELS: [(f64, &str); 7] = [
-    (20.0, "20"),
-    (100.0, "100"),
-    (200.0, "200"),
-    (1e3, "1k"),
-    (2e3, "2k"),
-    (10e3, "10k"),
-    (20e3, "20k"),
-];
+const FREQ_LABELS: [(f64, &str); 7] =
+    [(20.0, "20"), (100.0, "100"), (200.0, "200"), (1e3, "1k"), (2e3, "2k"), (10e3, "10k"), (20e3, "20k")];
 
 /// The y axis.
 #[derive(Debug, Clone)]
@@ -40,19 +30,11 @@ impl YAxis {
         let hi = hi.max(lo * 1.5);
         let step_down = |x: f64| {
             let d = 10f64.powf(x.log10().floor());
-            [5.0, 2.0, 1.0]
-                .iter()
-                .map(|m| m * d)
-                .find(|v| *v <= x)
-                .unwrap_or(d)
+            [5.0, 2.0, 1.0].iter().map(|m| m * d).find(|v| *v <= x).unwrap_or(d)
         };
         let step_up = |x: f64| {
             let d = 10f64.powf(x.log10().floor());
-            [1.0, 2.0, 5.0, 10.0]
-                .iter()
-                .map(|m| m * d)
-                .find(|v| *v >= x)
-                .unwrap_or(10.0 * d)
+            [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * d).find(|v| *v >= x).unwrap_or(10.0 * d)
         };
         let (min, max) = (step_down(lo * 0.85), step_up(hi * 1.15));
         let mut ticks = Vec::new();
@@ -72,13 +54,7 @@ impl YAxis {
                 (m - 1.0).abs() < 1e-6 || (m - 10.0).abs() < 1e-6
             });
         }
-        Self {
-            min,
-            max,
-            log: true,
-            unit,
-            ticks,
-        }
+        Self { min, max, log: true, unit, ticks }
     }
 
     /// A linear axis with about five ticks at a 1-2-5 step.
@@ -86,24 +62,14 @@ impl YAxis {
         let span = (max - min).max(1e-9);
         let raw = span / 5.0;
         let d = 10f64.powf(raw.log10().floor());
-        let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-            .iter()
-            .map(|m| m * d)
-            .find(|s| *s >= raw)
-            .unwrap_or(10.0 * d);
+        let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * d).find(|s| *s >= raw).unwrap_or(10.0 * d);
         let mut ticks = Vec::new();
         let mut t = (min / step).ceil() * step;
         while t <= max + 1e-9 {
             ticks.push(if t.abs() < 1e-9 { 0.0 } else { t });
             t += step;
         }
-        Self {
-            min,
-            max,
-            log: false,
-            unit,
-            ticks,
-        }
+        Self { min, max, log: false, unit, ticks }
     }
 
     fn frac(&self, y: f64) -> f64 {
@@ -168,11 +134,7 @@ fn fmt_tick(v: f64, unit: &str) -> String {
     } else {
         format!("{v}")
     };
-    if unit.is_empty() {
-        s
-    } else {
-        format!("{s}{unit}")
-    }
+    if unit.is_empty() { s } else { format!("{s}{unit}") }
 }
 
 /// Draws a plot of `size` titled `title` (also its accessibility label). Returns the response
@@ -195,78 +157,32 @@ pub fn plot(
     let p = ui.painter_at(rect.expand(1.0));
     let text = visuals.text_color();
     let weak = visuals.weak_text_color();
-    let grid = visuals
-        .widgets
-        .noninteractive
-        .bg_stroke
-        .color
-        .gamma_multiply(0.6);
+    let grid = visuals.widgets.noninteractive.bg_stroke.color.gamma_multiply(0.6);
     let font = FontId::proportional(10.5);
     p.rect_filled(rect, 4.0, visuals.extreme_bg_color);
-    let area = Rect::from_min_max(
-        pos2(rect.left() + 44.0, rect.top() + 20.0),
-        pos2(rect.right() - 10.0, rect.bottom() - 18.0),
-    );
+    let area = Rect::from_min_max(pos2(rect.left() + 44.0, rect.top() + 20.0), pos2(rect.right() - 10.0, rect.bottom() - 18.0));
     let t = Transform { area, y };
-    p.text(
-        pos2(rect.left() + 8.0, rect.top() + 4.0),
-        Align2::LEFT_TOP,
-        title,
-        FontId::proportional(12.5),
-        text,
-    );
+    p.text(pos2(rect.left() + 8.0, rect.top() + 4.0), Align2::LEFT_TOP, title, FontId::proportional(12.5), text);
 
     // Grid.
     for f in FREQ_GRID {
         let x = t.x(f);
         let major = FREQ_LABELS.iter().any(|(g, _)| *g == f);
-        let s = Stroke::new(
-            if major { 1.0 } else { 0.5 },
-            if major {
-                grid
-            } else {
-                grid.gamma_multiply(0.5)
-            },
-        );
+        let s = Stroke::new(if major { 1.0 } else { 0.5 }, if major { grid } else { grid.gamma_multiply(0.5) });
         p.line_segment([pos2(x, area.top()), pos2(x, area.bottom())], s);
     }
     for (f, l) in FREQ_LABELS {
-        p.text(
-            pos2(t.x(f), area.bottom() + 3.0),
-            Align2::CENTER_TOP,
-            l,
-            font.clone(),
-            weak,
-        );
+        p.text(pos2(t.x(f), area.bottom() + 3.0), Align2::CENTER_TOP, l, font.clone(), weak);
     }
-    p.text(
-        pos2(rect.left() + 6.0, area.bottom() + 3.0),
-        Align2::LEFT_TOP,
-        "Hz",
-        font.clone(),
-        weak,
-    );
+    p.text(pos2(rect.left() + 6.0, area.bottom() + 3.0), Align2::LEFT_TOP, "Hz", font.clone(), weak);
     // Label every tick if they are far enough apart, else every other one.
-    let spacing = if y.ticks.len() > 1 {
-        (t.y(y.ticks[0]) - t.y(y.ticks[1])).abs()
-    } else {
-        f32::INFINITY
-    };
+    let spacing = if y.ticks.len() > 1 { (t.y(y.ticks[0]) - t.y(y.ticks[1])).abs() } else { f32::INFINITY };
     let every = if spacing < 20.0 { 2 } else { 1 };
     for (n, &v) in y.ticks.iter().enumerate() {
         let yy = t.y(v);
-        p.line_segment(
-            [pos2(area.left(), yy), pos2(area.right(), yy)],
-            Stroke::new(0.8, grid),
-        );
+        p.line_segment([pos2(area.left(), yy), pos2(area.right(), yy)], Stroke::new(0.8, grid));
         if n % every == 0 {
-            p.text(
-                pos2(area.left() - 4.0, yy),
-                Align2::RIGHT_CENTER,
-                fmt_tick(v, y.unit),
-                font.clone(),
-                weak,
-            );
+            p.text(pos2(area.left() - 4.0, yy), Align2::RIGHT_CENTER, fmt_tick(v, y.unit), font.clone(), weak);
         }
     }
     p.rect_stroke(area, 0.0, Stroke::new(1.0, grid), egui::StrokeKind::Inside);
@@ -277,19 +193,8 @@ pub fn plot(
             continue;
         }
         let yy = t.y(h.y);
-        clip.extend(Shape::dashed_line(
-            &[pos2(area.left(), yy), pos2(area.right(), yy)],
-            Stroke::new(1.2, h.color),
-            6.0,
-            4.0,
-        ));
-        clip.text(
-            pos2(area.left() + 4.0, yy - 2.0),
-            Align2::LEFT_BOTTOM,
-            &h.label,
-            font.clone(),
-            h.color,
-        );
+        clip.extend(Shape::dashed_line(&[pos2(area.left(), yy), pos2(area.right(), yy)], Stroke::new(1.2, h.color), 6.0, 4.0));
+        clip.text(pos2(area.left() + 4.0, yy - 2.0), Align2::LEFT_BOTTOM, &h.label, font.clone(), h.color);
     }
     for s in series {
         let pts: Vec<Pos2> = s.points.iter().map(|d| t.p(*d)).collect();
@@ -298,12 +203,7 @@ pub fn plot(
                 clip.circle_filled(q, 1.6, s.color);
             }
         } else if s.dashed {
-            clip.extend(Shape::dashed_line(
-                &pts,
-                Stroke::new(s.width, s.color),
-                7.0,
-                4.0,
-            ));
+            clip.extend(Shape::dashed_line(&pts, Stroke::new(s.width, s.color), 7.0, 4.0));
         } else {
             clip.add(Shape::line(pts, Stroke::new(s.width, s.color)));
         }
@@ -311,34 +211,15 @@ pub fn plot(
     for m in markers {
         let q = t.p(m.at);
         clip.circle_stroke(q, 5.0, Stroke::new(2.0, m.color));
-        clip.text(
-            q + egui::vec2(7.0, -4.0),
-            Align2::LEFT_BOTTOM,
-            &m.label,
-            font.clone(),
-            m.color,
-        );
+        clip.text(q + egui::vec2(7.0, -4.0), Align2::LEFT_BOTTOM, &m.label, font.clone(), m.color);
     }
     // Hover readout: the frequency under the pointer.
     if let Some(h) = response.hover_pos().filter(|h| area.contains(*h)) {
         let frac = ((h.x - area.left()) / area.width()) as f64;
         let f = (PLOT_RANGE_HZ.0.ln() + frac * (PLOT_RANGE_HZ.1.ln() - PLOT_RANGE_HZ.0.ln())).exp();
-        p.line_segment(
-            [pos2(h.x, area.top()), pos2(h.x, area.bottom())],
-            Stroke::new(1.0, weak),
-        );
-        let label = if f >= 1000.0 {
-            format!("{:.2} kHz", f / 1000.0)
-        } else {
-            format!("{f:.0} Hz")
-        };
-        p.text(
-            pos2(h.x + 4.0, area.top() + 2.0),
-            Align2::LEFT_TOP,
-            label,
-            font,
-            text,
-        );
+        p.line_segment([pos2(h.x, area.top()), pos2(h.x, area.bottom())], Stroke::new(1.0, weak));
+        let label = if f >= 1000.0 { format!("{:.2} kHz", f / 1000.0) } else { format!("{f:.0} Hz") };
+        p.text(pos2(h.x + 4.0, area.top() + 2.0), Align2::LEFT_TOP, label, font, text);
     }
     response
 }

@@ -45,11 +45,7 @@ pub struct ImportError {
 
 impl ImportError {
     pub fn new(kind: ErrorKind, line: Option<usize>, message: impl Into<String>) -> Self {
-        Self {
-            kind,
-            line,
-            message: message.into(),
-        }
+        Self { kind, line, message: message.into() }
     }
     pub fn at(kind: ErrorKind, line: usize, message: impl Into<String>) -> Self {
         Self::new(kind, Some(line), message)

@@ -71,10 +71,7 @@ pub fn fit_network(freq_hz: &[f64], z: &[Complex64]) -> Option<(Network, FitRepo
         return None;
     }
     let idx = log_subset(freq_hz, FIT_POINTS);
-    let s: Vec<Complex64> = idx
-        .iter()
-        .map(|&i| Complex64::new(0.0, 2.0 * PI * freq_hz[i] / w_ref))
-        .collect();
+    let s: Vec<Complex64> = idx.iter().map(|&i| Complex64::new(0.0, 2.0 * PI * freq_hz[i] / w_ref)).collect();
     let zn: Vec<Complex64> = idx.iter().map(|&i| z[i] / z_ref).collect();
     let yn: Vec<Complex64> = zn.iter().map(|z| 1.0 / z).collect();
     let (w_lo, w_hi) = (f_lo * 2.0 * PI / w_ref, f_hi * 2.0 * PI / w_ref);
@@ -86,17 +83,12 @@ pub fn fit_network(freq_hz: &[f64], z: &[Complex64]) -> Option<(Network, FitRepo
             let target = if form == Form::Impedance { &zn } else { &yn };
             let w: Vec<f64> = target.iter().map(|t| 1.0 / t.norm()).collect();
             let poles = if order == 0 {
-                Some(Poles {
-                    real: Vec::new(),
-                    pairs: Vec::new(),
-                })
+                Some(Poles { real: Vec::new(), pairs: Vec::new() })
             } else {
                 vfit::identify(&s, target, &w, Poles::start(order, w_lo, w_hi), VF_ITERS)
             };
             let Some(poles) = poles else { continue };
-            let Some(sec) = realize::fit(&poles, &s, target, &w, true) else {
-                continue;
-            };
+            let Some(sec) = realize::fit(&poles, &s, target, &w, true) else { continue };
             if let Some(net) = realize::to_network(&sec, form, z_ref, w_ref) {
                 let e = worst_relative_error(&net, freq_hz, z);
                 if e.is_finite() {
@@ -119,32 +111,21 @@ pub fn fit_network(freq_hz: &[f64], z: &[Complex64]) -> Option<(Network, FitRepo
             .take(REFINE_CANDIDATES)
             .filter_map(|(_, net, order, form)| {
                 let better = refine::refine(net, &fs, &zs, REFINE_ITERS)?;
-                Some((
-                    worst_relative_error(&better, freq_hz, z),
-                    better,
-                    *order,
-                    *form,
-                ))
+                Some((worst_relative_error(&better, freq_hz, z), better, *order, *form))
             })
             .collect();
         cands.extend(refined);
         cands.sort_by(|a, b| a.0.total_cmp(&b.0));
     }
     let best_e = cands.first()?.0;
-    let (_, net, order, form) = cands
-        .into_iter()
-        .filter(|c| c.0 <= best_e * 1.02)
-        .min_by_key(|c| c.1.element_count())?;
+    let (_, net, order, form) = cands.into_iter().filter(|c| c.0 <= best_e * 1.02).min_by_key(|c| c.1.element_count())?;
     let report = report(&net, freq_hz, z, order, form);
     Some((net, report))
 }
 
 /// `max |Z_fit/Z − 1|` over all samples.
 fn worst_relative_error(net: &Network, f: &[f64], z: &[Complex64]) -> f64 {
-    f.iter()
-        .zip(z)
-        .map(|(&f, &z)| (net.impedance(f) / z - 1.0).norm())
-        .fold(0.0, f64::max)
+    f.iter().zip(z).map(|(&f, &z)| (net.impedance(f) / z - 1.0).norm()).fold(0.0, f64::max)
 }
 
 /// The error figures of `net` against the samples.

@@ -66,11 +66,7 @@ pub fn reconstruct_phase_deg(freq_hz: &[f64], mag_ohm: &[f64]) -> Vec<f64> {
         .iter()
         .map(|f| {
             let x0 = f.ln();
-            let phi: f64 = seg
-                .iter()
-                .map(|&(s0, s1, sl)| sl * (big_g(s1 - x0) - big_g(s0 - x0)))
-                .sum::<f64>()
-                / PI;
+            let phi: f64 = seg.iter().map(|&(s0, s1, sl)| sl * (big_g(s1 - x0) - big_g(s0 - x0))).sum::<f64>() / PI;
             phi.clamp(-PI / 2.0, PI / 2.0).to_degrees()
         })
         .collect()
@@ -81,32 +77,16 @@ fn edge_slope(x: &[f64], a: &[f64], high: bool) -> f64 {
     let n = x.len();
     let span = std::f64::consts::LN_2 / 3.0;
     let idx: Vec<usize> = if high {
-        (0..n)
-            .rev()
-            .take_while(|&i| x[n - 1] - x[i] <= span)
-            .collect()
+        (0..n).rev().take_while(|&i| x[n - 1] - x[i] <= span).collect()
     } else {
         (0..n).take_while(|&i| x[i] - x[0] <= span).collect()
     };
-    let idx = if idx.len() >= 2 {
-        idx
-    } else if high {
-        vec![n - 2, n - 1]
-    } else {
-        vec![0, 1]
-    };
+    let idx = if idx.len() >= 2 { idx } else if high { vec![n - 2, n - 1] } else { vec![0, 1] };
     let m = idx.len() as f64;
-    let (mx, ma) = (
-        idx.iter().map(|&i| x[i]).sum::<f64>() / m,
-        idx.iter().map(|&i| a[i]).sum::<f64>() / m,
-    );
+    let (mx, ma) = (idx.iter().map(|&i| x[i]).sum::<f64>() / m, idx.iter().map(|&i| a[i]).sum::<f64>() / m);
     let sxx: f64 = idx.iter().map(|&i| (x[i] - mx).powi(2)).sum();
     let sxa: f64 = idx.iter().map(|&i| (x[i] - mx) * (a[i] - ma)).sum();
-    if sxx > 0.0 {
-        (sxa / sxx).clamp(-1.0, 1.0)
-    } else {
-        0.0
-    }
+    if sxx > 0.0 { (sxa / sxx).clamp(-1.0, 1.0) } else { 0.0 }
 }
 
 /// `G(u) = ∫₀ᵘ ln coth(|t|/2) dt`, odd in u, `G(±∞) = ±π²/4`.

@@ -66,26 +66,14 @@ pub fn import_impedance(input: impl AsRef<[u8]>) -> Result<ImportedCurve, Import
     let (format, samples, phase_reconstructed, mut notes) = read_samples(input.as_ref())?;
     let f: Vec<f64> = samples.iter().map(|s| s.freq_hz).collect();
     let z: Vec<Complex64> = samples.iter().map(|s| s.z).collect();
-    let (network, fit) = fit::fit_network(&f, &z).ok_or_else(|| {
-        ImportError::new(
-            ErrorKind::FitFailed,
-            None,
-            "no passive network could be fitted to this curve",
-        )
-    })?;
+    let (network, fit) = fit::fit_network(&f, &z)
+        .ok_or_else(|| ImportError::new(ErrorKind::FitFailed, None, "no passive network could be fitted to this curve"))?;
     notes.push(format!(
         "fitted a {}-element passive network (order {}, {:?} form): max |Z| error {:.3} dB, max phase error {:.2}°, max divider error {:.3} dB for source resistances 0.1 Ω–1 kΩ",
         fit.elements, fit.order, fit.form, fit.max_mag_error_db, fit.max_phase_error_deg, fit.max_divider_error_db
     ));
     notes.push(fit.extrapolation.clone());
-    Ok(ImportedCurve {
-        format,
-        samples,
-        phase_reconstructed,
-        network,
-        fit,
-        notes,
-    })
+    Ok(ImportedCurve { format, samples, phase_reconstructed, network, fit, notes })
 }
 
 /// Parses and validates a file without fitting: the samples (phase reconstructed if absent),
@@ -95,18 +83,10 @@ pub fn read_samples(bytes: &[u8]) -> Result<(Format, Vec<Sample>, bool, Vec<Stri
     let t = parse::parse_table(&text)?;
     let n = t.freq_hz.len();
     if n == 0 {
-        return Err(ImportError::new(
-            ErrorKind::Empty,
-            None,
-            "the file holds no data lines (empty, or only comments and headers)",
-        ));
+        return Err(ImportError::new(ErrorKind::Empty, None, "the file holds no data lines (empty, or only comments and headers)"));
     }
     if n < MIN_POINTS {
-        return Err(ImportError::new(
-            ErrorKind::TooFewPoints,
-            None,
-            format!("only {n} data points; at least {MIN_POINTS} are needed"),
-        ));
+        return Err(ImportError::new(ErrorKind::TooFewPoints, None, format!("only {n} data points; at least {MIN_POINTS} are needed")));
     }
     let (lo, hi) = (t.freq_hz[0], t.freq_hz[n - 1]);
     if hi / lo < MIN_RANGE_RATIO || lo > MAX_START_HZ || hi < MIN_END_HZ {
@@ -124,10 +104,7 @@ pub fn read_samples(bytes: &[u8]) -> Result<(Format, Vec<Sample>, bool, Vec<Stri
                 "phase reconstructed: the file has {}, so the phase is the minimum-phase one implied by |Z| (Bode gain-phase relation; edge slopes tapered beyond the file's range)",
                 if had.is_some() { "an all-zero phase column" } else { "no phase column" }
             ));
-            (
-                minphase::reconstruct_phase_deg(&t.freq_hz, &t.mag_ohm),
-                true,
-            )
+            (minphase::reconstruct_phase_deg(&t.freq_hz, &t.mag_ohm), true)
         }
     };
     let samples = t
@@ -135,10 +112,7 @@ pub fn read_samples(bytes: &[u8]) -> Result<(Format, Vec<Sample>, bool, Vec<Stri
         .iter()
         .zip(&t.mag_ohm)
         .zip(&phase.0)
-        .map(|((&f, &m), &p)| Sample {
-            freq_hz: f,
-            z: Complex64::from_polar(m, p.to_radians()),
-        })
+        .map(|((&f, &m), &p)| Sample { freq_hz: f, z: Complex64::from_polar(m, p.to_radians()) })
         .collect();
     Ok((t.format, samples, phase.1, notes))
 }

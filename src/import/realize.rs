@@ -83,13 +83,7 @@ fn columns(p: &Poles, s: Complex64, with_e: bool) -> Vec<Complex64> {
 }
 
 /// Least-squares passive coefficients for `f ≈ Σ coef·column`, weighted by `w`.
-pub fn fit(
-    p: &Poles,
-    s: &[Complex64],
-    f: &[Complex64],
-    w: &[f64],
-    with_e: bool,
-) -> Option<Sections> {
+pub fn fit(p: &Poles, s: &[Complex64], f: &[Complex64], w: &[f64], with_e: bool) -> Option<Sections> {
     let cols0 = columns(p, *s.first()?, with_e).len();
     let mut a = Mat::zeros(2 * s.len(), cols0);
     let mut b = vec![0.0; 2 * s.len()];
@@ -113,13 +107,7 @@ pub fn fit(
         pairs.push([-2.0 * q.re, q.norm_sqr(), next(), next(), next(), next()]);
         mixed.push([next(), next(), next(), next(), next()]);
     }
-    Some(Sections {
-        d,
-        e,
-        real,
-        pairs,
-        mixed,
-    })
+    Some(Sections { d, e, real, pairs, mixed })
 }
 
 /// The sections as a network in SI units. `z_ref` (ohms) and `w_ref` (rad/s) undo the
@@ -152,10 +140,7 @@ pub fn to_network(sec: &Sections, form: Form, z_ref: f64, w_ref: f64) -> Option<
         for (&ra, rho) in mixed.iter().zip(MIXED_RATIOS) {
             if ok(ra) {
                 let lv = ra * (1.0 + rho) / al;
-                parts.push(Dual::P(vec![
-                    Dual::S(vec![Dual::R(ra), Dual::L(lv)]),
-                    Dual::S(vec![Dual::R(rho * ra), Dual::C(1.0 / (be * lv))]),
-                ]));
+                parts.push(Dual::P(vec![Dual::S(vec![Dual::R(ra), Dual::L(lv)]), Dual::S(vec![Dual::R(rho * ra), Dual::C(1.0 / (be * lv))])]));
             }
         }
         if ok(u) || ok(v) {
@@ -166,14 +151,7 @@ pub fn to_network(sec: &Sections, form: Form, z_ref: f64, w_ref: f64) -> Option<
             if ok(den) {
                 let lv = a / den;
                 let r1 = lv * u / a;
-                let mut p = vec![
-                    Dual::C(1.0 / a),
-                    if ok(r1) {
-                        Dual::S(vec![Dual::R(r1), Dual::L(lv)])
-                    } else {
-                        Dual::L(lv)
-                    },
-                ];
+                let mut p = vec![Dual::C(1.0 / a), if ok(r1) { Dual::S(vec![Dual::R(r1), Dual::L(lv)]) } else { Dual::L(lv) }];
                 if ok(g2) {
                     p.push(Dual::R(1.0 / g2));
                 }
@@ -182,17 +160,11 @@ pub fn to_network(sec: &Sections, form: Form, z_ref: f64, w_ref: f64) -> Option<
         }
         if ok(q) {
             // L ‖ (R + C): a₂ = R = q/β, a₁ = 1/C = q/α, L = R/α.
-            parts.push(Dual::P(vec![
-                Dual::L(q / (al * be)),
-                Dual::S(vec![Dual::R(q / be), Dual::C(al / q)]),
-            ]));
+            parts.push(Dual::P(vec![Dual::L(q / (al * be)), Dual::S(vec![Dual::R(q / be), Dual::C(al / q)])]));
         }
         if ok(w) {
             // R ‖ (L + C): R = w/β, L = w/(αβ), C = α/w.
-            parts.push(Dual::P(vec![
-                Dual::R(w / be),
-                Dual::S(vec![Dual::L(w / (al * be)), Dual::C(al / w)]),
-            ]));
+            parts.push(Dual::P(vec![Dual::R(w / be), Dual::S(vec![Dual::L(w / (al * be)), Dual::C(al / w)])]));
         }
     }
     if parts.is_empty() {
@@ -239,10 +211,7 @@ impl Dual {
             Dual::G(v) => Network::R(z_ref / v),
             Dual::L(v) => Network::L(v * z_ref / w_ref),
             Dual::C(v) => Network::C(v / (z_ref * w_ref)),
-            Dual::S(mut k) | Dual::P(mut k) if k.len() == 1 => k
-                .pop()
-                .map(|n| n.build(z_ref, w_ref))
-                .unwrap_or(Network::R(z_ref)),
+            Dual::S(mut k) | Dual::P(mut k) if k.len() == 1 => k.pop().map(|n| n.build(z_ref, w_ref)).unwrap_or(Network::R(z_ref)),
             Dual::S(k) => Network::Series(k.into_iter().map(|n| n.build(z_ref, w_ref)).collect()),
             Dual::P(k) => Network::Parallel(k.into_iter().map(|n| n.build(z_ref, w_ref)).collect()),
         }

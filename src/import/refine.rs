@@ -29,8 +29,7 @@ pub fn refine(net: &Network, f: &[f64], z: &[Complex64], iters: usize) -> Option
         for (k, &fk) in f.iter().enumerate() {
             let d = m.impedance(fk).ln() - lnz[k];
             // Wrap the phase difference into (−π, π].
-            let im = (d.im + std::f64::consts::PI).rem_euclid(2.0 * std::f64::consts::PI)
-                - std::f64::consts::PI;
+            let im = (d.im + std::f64::consts::PI).rem_euclid(2.0 * std::f64::consts::PI) - std::f64::consts::PI;
             r.push(d.re);
             r.push(im);
         }
@@ -53,38 +52,19 @@ pub fn refine(net: &Network, f: &[f64], z: &[Complex64], iters: usize) -> Option
                 jac.set(i, j, (rj[i] - r[i]) / h);
             }
         }
-        let diag: Vec<f64> = (0..n)
-            .map(|j| {
-                (0..r.len())
-                    .map(|i| jac.at(i, j).powi(2))
-                    .sum::<f64>()
-                    .max(1e-12)
-            })
-            .collect();
+        let diag: Vec<f64> = (0..n).map(|j| (0..r.len()).map(|i| jac.at(i, j).powi(2)).sum::<f64>().max(1e-12)).collect();
         let mut improved = false;
         for _ in 0..8 {
             let mut a = jac.clone();
             for j in 0..n {
                 for i in 0..n {
-                    a.set(
-                        r.len() + i,
-                        j,
-                        if i == j {
-                            (lambda * diag[j]).sqrt()
-                        } else {
-                            0.0
-                        },
-                    );
+                    a.set(r.len() + i, j, if i == j { (lambda * diag[j]).sqrt() } else { 0.0 });
                 }
             }
             let mut b: Vec<f64> = r.iter().map(|v| -v).collect();
             b.extend(std::iter::repeat_n(0.0, n));
             let Some(step) = lstsq(&a, &b) else { break };
-            let t: Vec<f64> = theta
-                .iter()
-                .zip(&step)
-                .map(|(t, s)| t + s.clamp(-3.0, 3.0))
-                .collect();
+            let t: Vec<f64> = theta.iter().zip(&step).map(|(t, s)| t + s.clamp(-3.0, 3.0)).collect();
             if let Some(rn) = resid(&t) {
                 let cn = cost(&rn);
                 if cn < c {

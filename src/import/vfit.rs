@@ -37,19 +37,11 @@ impl Poles {
         let np = n / 2;
         let pairs = (0..np)
             .map(|k| {
-                let w = if np == 1 {
-                    (w_lo * w_hi).sqrt()
-                } else {
-                    w_lo * (w_hi / w_lo).powf(k as f64 / (np - 1) as f64)
-                };
+                let w = if np == 1 { (w_lo * w_hi).sqrt() } else { w_lo * (w_hi / w_lo).powf(k as f64 / (np - 1) as f64) };
                 Complex64::new(-w / 100.0, w)
             })
             .collect();
-        let real = if n % 2 == 1 {
-            vec![-(w_lo * w_hi).sqrt()]
-        } else {
-            Vec::new()
-        };
+        let real = if n % 2 == 1 { vec![-(w_lo * w_hi).sqrt()] } else { Vec::new() };
         Self { real, pairs }
     }
 }
@@ -73,18 +65,10 @@ fn basis(p: &Poles, s: Complex64) -> Vec<Complex64> {
 /// Runs `iters` pole-relocation iterations from `start`. `s` are the (normalised) sample points
 /// jω, `f` the responses, `w` the weights (use 1/|f| for relative accuracy). Returns `None` if
 /// the numbers went bad (the caller then tries another order).
-pub fn identify(
-    s: &[Complex64],
-    f: &[Complex64],
-    w: &[f64],
-    start: Poles,
-    iters: usize,
-) -> Option<Poles> {
+pub fn identify(s: &[Complex64], f: &[Complex64], w: &[f64], start: Poles, iters: usize) -> Option<Poles> {
     let mut poles = start;
     let ns = s.len();
-    let (w_min, w_max) = s.iter().fold((f64::INFINITY, 0.0f64), |(a, b), s| {
-        (a.min(s.im.abs()), b.max(s.im.abs()))
-    });
+    let (w_min, w_max) = s.iter().fold((f64::INFINITY, 0.0f64), |(a, b), s| (a.min(s.im.abs()), b.max(s.im.abs())));
     if !(w_min > 0.0 && w_max.is_finite()) {
         return None;
     }
@@ -112,11 +96,7 @@ pub fn identify(
             sum_sigma[n] += 1.0;
         }
         // Relaxation row: Re Σₖ σ(sₖ) = Ns, scaled like the data rows.
-        let scale = (0..ns)
-            .map(|k| (w[k] * f[k].norm()).powi(2))
-            .sum::<f64>()
-            .sqrt()
-            / ns as f64;
+        let scale = (0..ns).map(|k| (w[k] * f[k].norm()).powi(2)).sum::<f64>().sqrt() / ns as f64;
         for i in 0..n {
             a.set(2 * ns, n + 2 + i, scale * sum_sigma[i]);
         }
@@ -152,9 +132,7 @@ pub fn identify(
             }
         }
         let Some(eig) = eigenvalues(&h) else { break };
-        let Some(next) = stabilise(&eig, w_min, w_max) else {
-            break;
-        };
+        let Some(next) = stabilise(&eig, w_min, w_max) else { break };
         poles = next;
     }
     Some(poles)
@@ -173,17 +151,7 @@ fn stabilise(eig: &[Complex64], w_min: f64, w_max: f64) -> Option<Poles> {
             return None;
         }
         let (lo, hi) = (1e-4 * w_min, 1e3 * w_max);
-        let e = if mag > hi {
-            e * (hi / mag)
-        } else if mag < lo {
-            if mag > 0.0 {
-                e * (lo / mag)
-            } else {
-                Complex64::new(-lo, 0.0)
-            }
-        } else {
-            e
-        };
+        let e = if mag > hi { e * (hi / mag) } else if mag < lo { if mag > 0.0 { e * (lo / mag) } else { Complex64::new(-lo, 0.0) } } else { e };
         let mag = e.norm();
         let re = -e.re.abs().max(1e-6 * mag);
         if e.im.abs() <= 1e-9 * mag {
@@ -205,13 +173,8 @@ mod tests {
         // f(s) = 2 + 1/(s+0.5) + (1+2j)/(s+0.1−3j) + conj.
         let p = Complex64::new(-0.1, 3.0);
         let c = Complex64::new(1.0, 2.0);
-        let s: Vec<Complex64> = (0..200)
-            .map(|k| Complex64::new(0.0, 0.05 * 1.03f64.powi(k)))
-            .collect();
-        let f: Vec<Complex64> = s
-            .iter()
-            .map(|&s| 2.0 + 1.0 / (s + 0.5) + c / (s - p) + c.conj() / (s - p.conj()))
-            .collect();
+        let s: Vec<Complex64> = (0..200).map(|k| Complex64::new(0.0, 0.05 * 1.03f64.powi(k))).collect();
+        let f: Vec<Complex64> = s.iter().map(|&s| 2.0 + 1.0 / (s + 0.5) + c / (s - p) + c.conj() / (s - p.conj())).collect();
         let w: Vec<f64> = f.iter().map(|f| 1.0 / f.norm()).collect();
         let got = identify(&s, &f, &w, Poles::start(3, 0.05, 20.0), 10).unwrap();
         assert_eq!(got.real.len(), 1);

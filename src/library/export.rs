@@ -21,10 +21,7 @@ pub fn sample(net: &Network, freqs: &[f64]) -> Vec<(f64, Complex64)> {
 
 /// ZMA text of `net` at `freqs` (hertz): `*` comment lines, then `freq |Z| phase` per line.
 pub fn write_zma(net: &Network, freqs: &[f64]) -> String {
-    format_zma(
-        &sample(net, freqs),
-        &format!("network {}", super::netlist::format(net)),
-    )
+    format_zma(&sample(net, freqs), &format!("network {}", super::netlist::format(net)))
 }
 
 /// CSV text of `net` at `freqs` (hertz) with the header `frequency_hz,impedance_ohm,phase_deg`.

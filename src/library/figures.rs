@@ -48,13 +48,7 @@ impl Figures {
     /// minimum over 20 Hz–20 kHz on a 2000-point log grid.
     pub fn check(&self, net: &Network) -> Vec<FigureCheck> {
         let mut out = Vec::new();
-        let mut push = |what: String, recorded: f64, simulated: f64| {
-            out.push(FigureCheck {
-                what,
-                recorded,
-                simulated,
-            })
-        };
+        let mut push = |what: String, recorded: f64, simulated: f64| out.push(FigureCheck { what, recorded, simulated });
         if let Some(r) = self.dc_ohm {
             push("DC resistance".into(), r, net.impedance(1e-3).norm());
         }
@@ -85,21 +79,7 @@ impl Figures {
 fn extreme(net: &Network, lo: f64, hi: f64, n: usize, max: bool) -> (f64, f64) {
     log_grid(lo, hi, n)
         .map(|f| (f, net.impedance(f).norm()))
-        .fold(
-            (
-                lo,
-                if max {
-                    f64::NEG_INFINITY
-                } else {
-                    f64::INFINITY
-                },
-            ),
-            |best, (f, z)| {
-                if (max && z > best.1) || (!max && z < best.1) {
-                    (f, z)
-                } else {
-                    best
-                }
-            },
-        )
+        .fold((lo, if max { f64::NEG_INFINITY } else { f64::INFINITY }), |best, (f, z)| {
+            if (max && z > best.1) || (!max && z < best.1) { (f, z) } else { best }
+        })
 }

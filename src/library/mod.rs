@@ -139,32 +139,20 @@ pub fn parse_stages(text: &str) -> Result<Vec<StagePreset>, String> {
     f.stage
         .into_iter()
         .map(|r| {
-            r.params
-                .validate()
-                .map_err(|e| format!("stage {}: {e}", r.id))?;
-            Ok(StagePreset {
-                id: r.id,
-                name: r.name,
-                params: r.params,
-                basis: r.basis,
-                sources: r.sources,
-            })
+            r.params.validate().map_err(|e| format!("stage {}: {e}", r.id))?;
+            Ok(StagePreset { id: r.id, name: r.name, params: r.params, basis: r.basis, sources: r.sources })
         })
         .collect()
 }
 
 /// Finds a load by id or (case-insensitive) name.
 pub fn find_load(key: &str) -> Option<&'static Load> {
-    loads()
-        .iter()
-        .find(|l| l.id == key || l.name.eq_ignore_ascii_case(key))
+    loads().iter().find(|l| l.id == key || l.name.eq_ignore_ascii_case(key))
 }
 
 /// Finds a stage preset by id or (case-insensitive) name.
 pub fn find_stage(key: &str) -> Option<&'static StagePreset> {
-    stages()
-        .iter()
-        .find(|s| s.id == key || s.name.eq_ignore_ascii_case(key))
+    stages().iter().find(|s| s.id == key || s.name.eq_ignore_ascii_case(key))
 }
 
 #[cfg(test)]
@@ -176,11 +164,7 @@ mod tests {
         let l = loads();
         let s = stages();
         assert!(!l.is_empty() && !s.is_empty());
-        let mut ids: Vec<&str> = l
-            .iter()
-            .map(|x| x.id.as_str())
-            .chain(s.iter().map(|x| x.id.as_str()))
-            .collect();
+        let mut ids: Vec<&str> = l.iter().map(|x| x.id.as_str()).chain(s.iter().map(|x| x.id.as_str())).collect();
         ids.sort();
         let n = ids.len();
         ids.dedup();

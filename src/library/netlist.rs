@@ -11,11 +11,7 @@ use crate::dsp::network::Network;
 
 /// Parses the text form; the error names the character offset and what was expected.
 pub fn parse(text: &str) -> Result<Network, String> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        pos: 0,
-        text,
-    };
+    let mut p = Parser { s: text.as_bytes(), pos: 0, text };
     let n = p.net()?;
     p.ws();
     if p.pos != p.s.len() {
@@ -32,9 +28,7 @@ pub fn format(net: &Network) -> String {
         Network::L(v) => format!("L {}", num(*v)),
         Network::C(v) => format!("C {}", num(*v)),
         Network::Series(v) => format!("S({})", v.iter().map(format).collect::<Vec<_>>().join(", ")),
-        Network::Parallel(v) => {
-            format!("P({})", v.iter().map(format).collect::<Vec<_>>().join(", "))
-        }
+        Network::Parallel(v) => format!("P({})", v.iter().map(format).collect::<Vec<_>>().join(", ")),
     }
 }
 
@@ -50,14 +44,8 @@ struct Parser<'a> {
 
 impl Parser<'_> {
     fn err(&self, expected: &str) -> String {
-        let near: String = self.text[self.pos.min(self.text.len())..]
-            .chars()
-            .take(12)
-            .collect();
-        format!(
-            "network text: expected {expected} at offset {} (near {near:?})",
-            self.pos
-        )
+        let near: String = self.text[self.pos.min(self.text.len())..].chars().take(12).collect();
+        format!("network text: expected {expected} at offset {} (near {near:?})", self.pos)
     }
     fn ws(&mut self) {
         while self.pos < self.s.len() && self.s[self.pos].is_ascii_whitespace() {
@@ -66,10 +54,7 @@ impl Parser<'_> {
     }
     fn net(&mut self) -> Result<Network, String> {
         self.ws();
-        let c = *self
-            .s
-            .get(self.pos)
-            .ok_or_else(|| self.err("an element or group"))?;
+        let c = *self.s.get(self.pos).ok_or_else(|| self.err("an element or group"))?;
         self.pos += 1;
         match c.to_ascii_uppercase() {
             b'S' | b'P' => {
@@ -93,11 +78,7 @@ impl Parser<'_> {
                         _ => return Err(self.err("',' or ')'")),
                     }
                 }
-                Ok(if c.eq_ignore_ascii_case(&b'S') {
-                    Network::Series(kids)
-                } else {
-                    Network::Parallel(kids)
-                })
+                Ok(if c.eq_ignore_ascii_case(&b'S') { Network::Series(kids) } else { Network::Parallel(kids) })
             }
             b'R' | b'L' | b'C' => {
                 let v = self.value()?;
@@ -116,9 +97,7 @@ impl Parser<'_> {
     fn value(&mut self) -> Result<f64, String> {
         self.ws();
         let start = self.pos;
-        while self.pos < self.s.len()
-            && (self.s[self.pos].is_ascii_digit() || b".eE+-".contains(&self.s[self.pos]))
-        {
+        while self.pos < self.s.len() && (self.s[self.pos].is_ascii_digit() || b".eE+-".contains(&self.s[self.pos])) {
             self.pos += 1;
         }
         let v: f64 = self.text[start..self.pos].parse().map_err(|_| {

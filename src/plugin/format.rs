@@ -40,19 +40,12 @@ pub fn parse_number(s: &str, units: &[&str]) -> Option<f32> {
         Some('k') | Some('K') => (&t[..t.len() - 1], 1e3),
         _ => (t, 1.0),
     };
-    num.trim()
-        .parse::<f32>()
-        .ok()
-        .filter(|v| v.is_finite())
-        .map(|v| v * mult)
+    num.trim().parse::<f32>().ok().filter(|v| v.is_finite()).map(|v| v * mult)
 }
 
 /// True if the text means "Off".
 pub fn is_off(s: &str) -> bool {
-    matches!(
-        s.trim().to_lowercase().as_str(),
-        "off" | "none" | "-" | "∞" | "inf"
-    )
+    matches!(s.trim().to_lowercase().as_str(), "off" | "none" | "-" | "∞" | "inf")
 }
 
 /// Formatter for a value whose top (`off_at_or_above`) or bottom (`off_at_or_below`) end means
@@ -69,13 +62,7 @@ pub fn v2s_with_off(unit: &'static str, off_above: Option<f32>, off_below: Optio
 
 /// Parser for [`v2s_with_off`]: "Off" maps to `off_value`.
 pub fn s2v_with_off(units: &'static [&'static str], off_value: Option<f32>) -> S2v {
-    Arc::new(move |s| {
-        if is_off(s) {
-            off_value
-        } else {
-            parse_number(s, units)
-        }
-    })
+    Arc::new(move |s| if is_off(s) { off_value } else { parse_number(s, units) })
 }
 
 /// Bias: 0 % is class B, 100 % class A.

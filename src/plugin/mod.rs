@@ -9,9 +9,7 @@ pub mod state;
 use crate::dsp::{Network, Quality};
 use crate::library;
 use crate::processor::meters::{meters, MeterReader, MeterTarget, MeterWriter};
-use crate::processor::{
-    mailbox, ImportReceiver, ImportSender, ImportedLoad, Processor, Settings, SlotSettings,
-};
+use crate::processor::{mailbox, ImportReceiver, ImportSender, ImportedLoad, Processor, Settings, SlotSettings};
 use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 use params::LoadlineParams;
@@ -27,13 +25,7 @@ pub const NOISE_SEED: u64 = 1;
 pub enum Task {
     /// Compile slot `slot`'s imported curve (generation `generation`) for the processor's
     /// configuration and send it to the audio thread.
-    BuildImported {
-        slot: usize,
-        generation: u64,
-        fs_hz: f64,
-        quality: Quality,
-        channels: usize,
-    },
+    BuildImported { slot: usize, generation: u64, fs_hz: f64, quality: Quality, channels: usize },
     /// Drop whatever the audio thread has handed back.
     Collect,
 }
@@ -91,10 +83,7 @@ impl Loadline {
     pub fn settings(params: &LoadlineParams) -> Settings {
         let slot = |k: usize| {
             let p = params.slot(k);
-            SlotSettings {
-                load: p.headphone.value().max(0) as usize,
-                stage: p.stage(params.shared.extras(k)),
-            }
+            SlotSettings { load: p.headphone.value().max(0) as usize, stage: p.stage(params.shared.extras(k)) }
         };
         Settings {
             active: params.active_slot.value().into(),
@@ -118,9 +107,7 @@ impl Loadline {
 
     /// Exchanges imported curves with the background thread (audio thread; no allocation).
     fn service_imports(&mut self, context: &mut impl ProcessContext<Self>) {
-        let Some(proc) = self.processor.as_mut() else {
-            return;
-        };
+        let Some(proc) = self.processor.as_mut() else { return };
         // Ask for a build when a slot's curve changed.
         for slot in 0..2 {
             let g = self.params.shared.generation(slot);
@@ -145,9 +132,7 @@ impl Loadline {
             } else {
                 match proc.install_imported(p) {
                     Ok(()) => {}
-                    Err(p) if p.fits(proc.sample_rate(), proc.quality(), proc.channels()) => {
-                        self.pending = Some(p)
-                    }
+                    Err(p) if p.fits(proc.sample_rate(), proc.quality(), proc.channels()) => self.pending = Some(p),
                     Err(p) => self.returning = self.returning.take().or(Some(p)),
                 }
             }
@@ -194,11 +179,7 @@ impl Plugin for Loadline {
     }
 
     fn editor(&mut self, _async_executor: AsyncExecutor<Self>) -> Option<Self::Editor> {
-        crate::editor::create(
-            self.params.clone(),
-            self.meter_reader.clone(),
-            self.editor_state.clone(),
-        )
+        crate::editor::create(self.params.clone(), self.meter_reader.clone(), self.editor_state.clone())
     }
 
     fn task_executor(&mut self) -> TaskExecutor<Self> {
@@ -208,33 +189,18 @@ impl Plugin for Loadline {
             let Ok(mut guard) = sender.lock() else { return };
             let Some(sender) = guard.as_mut() else { return };
             match task {
-                Task::BuildImported {
-                    slot,
-                    generation,
-                    fs_hz,
-                    quality,
-                    channels,
-                } => {
+                Task::BuildImported { slot, generation, fs_hz, quality, channels } => {
                     let Some(curve) = params.shared.imported(slot) else {
                         sender.collect();
                         return;
                     };
-                    match ImportedLoad::build(
-                        &curve.network,
-                        fs_hz,
-                        quality,
-                        channels,
-                        slot,
-                        generation,
-                    ) {
+                    match ImportedLoad::build(&curve.network, fs_hz, quality, channels, slot, generation) {
                         Ok(load) => {
                             if sender.send(load).is_err() {
                                 nice_warn!("Loadline: imported-curve mailbox full; curve dropped");
                             }
                         }
-                        Err(e) => {
-                            nice_warn!("Loadline: cannot use slot {slot}'s imported curve: {e}")
-                        }
+                        Err(e) => nice_warn!("Loadline: cannot use slot {slot}'s imported curve: {e}"),
                     }
                 }
                 Task::Collect => {
@@ -246,15 +212,10 @@ impl Plugin for Loadline {
 
     fn filter_state(state: &mut PluginState) {
         // Restore each Headphone by load id, so a grown or reordered library keeps the choice.
-        let Some(field) = state.fields.get("loadline").cloned() else {
-            return;
-        };
+        let Some(field) = state.fields.get("loadline").cloned() else { return };
         for (k, id) in ["a_hp", "b_hp"].into_iter().enumerate() {
             if let Some(index) = state::headphone_index_from_state(&field, k) {
-                state.params.insert(
-                    id.to_string(),
-                    nice_plug::plugin::ParamValue::I32(index as i32),
-                );
+                state.params.insert(id.to_string(), nice_plug::plugin::ParamValue::I32(index as i32));
             }
         }
     }
@@ -265,28 +226,15 @@ impl Plugin for Loadline {
         buffer_config: &BufferConfig,
         context: &mut impl ActivateContext<Self>,
     ) -> bool {
-        let channels = audio_io_layout
-            .main_output_channels
-            .map_or(2, NonZeroU32::get) as usize;
+        let channels = audio_io_layout.main_output_channels.map_or(2, NonZeroU32::get) as usize;
         let fs_hz = buffer_config.sample_rate as f64;
         let shared = &self.params.shared;
         let generations = [shared.generation(0), shared.generation(1)];
         let curves = [shared.imported(0), shared.imported(1)];
         let settings = Self::settings(&self.params);
         let nets = library_networks();
-        let imported = [
-            curves[0].as_ref().map(|c| &c.network),
-            curves[1].as_ref().map(|c| &c.network),
-        ];
-        match Processor::new(
-            fs_hz,
-            PLUGIN_QUALITY,
-            channels,
-            &nets,
-            imported,
-            &settings,
-            NOISE_SEED,
-        ) {
+        let imported = [curves[0].as_ref().map(|c| &c.network), curves[1].as_ref().map(|c| &c.network)];
+        match Processor::new(fs_hz, PLUGIN_QUALITY, channels, &nets, imported, &settings, NOISE_SEED) {
             Ok(p) => {
                 context.set_latency_samples(p.latency() as u32);
                 self.processor = Some(p);
@@ -323,17 +271,8 @@ impl Plugin for Loadline {
                 let k = settings.active.index();
                 let load = p.current_load(k);
                 let imported = load >= library::loads().len();
-                let generation = if imported {
-                    self.params.shared.generation(k)
-                } else {
-                    0
-                };
-                let target = MeterTarget {
-                    slot: k,
-                    load,
-                    generation,
-                    stage: settings.slots[k].stage,
-                };
+                let generation = if imported { self.params.shared.generation(k) } else { 0 };
+                let target = MeterTarget { slot: k, load, generation, stage: settings.slots[k].stage };
                 self.meter.begin_block(p.sample_rate(), target);
                 p.process_metered(buffer.as_slice(), Some(&mut self.meter));
                 self.meter.end_block();
@@ -351,17 +290,11 @@ impl ClapPlugin for Loadline {
         Some("Hear headphones driven by a particular output stage: A/B slots, level match, ideal and difference");
     const CLAP_MANUAL_URL: Option<&'static str> = None;
     const CLAP_SUPPORT_URL: Option<&'static str> = None;
-    const CLAP_FEATURES: &'static [ClapFeature] = &[
-        ClapFeature::AudioEffect,
-        ClapFeature::Stereo,
-        ClapFeature::Mono,
-        ClapFeature::Utility,
-        ClapFeature::Mastering,
-    ];
+    const CLAP_FEATURES: &'static [ClapFeature] =
+        &[ClapFeature::AudioEffect, ClapFeature::Stereo, ClapFeature::Mono, ClapFeature::Utility, ClapFeature::Mastering];
 }
 
 impl Vst3Plugin for Loadline {
     const VST3_CLASS_ID: [u8; 16] = *b"LoadlineHpOutStg";
-    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] =
-        &[Vst3SubCategory::Fx, Vst3SubCategory::Tools];
+    const VST3_SUBCATEGORIES: &'static [Vst3SubCategory] = &[Vst3SubCategory::Fx, Vst3SubCategory::Tools];
 }

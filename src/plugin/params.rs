@@ -13,47 +13,22 @@ use std::sync::Arc;
 
 /// Output Impedance range, ohms (the skew makes the knob roughly logarithmic: 1 Ω at 25 %,
 /// 100 Ω at 50 %, 1 kΩ at 70 %).
-pub const ZOUT_RANGE: FloatRange = FloatRange::Skewed {
-    min: 0.0,
-    max: 10_000.0,
-    factor: 0.15,
-};
+pub const ZOUT_RANGE: FloatRange = FloatRange::Skewed { min: 0.0, max: 10_000.0, factor: 0.15 };
 /// Coupling Cap range, µF; the top position is Off (direct coupling).
-pub const CCAP_RANGE: FloatRange = FloatRange::Skewed {
-    min: 0.1,
-    max: CCAP_OFF_UF,
-    factor: 0.2,
-};
+pub const CCAP_RANGE: FloatRange = FloatRange::Skewed { min: 0.1, max: CCAP_OFF_UF, factor: 0.2 };
 pub const CCAP_OFF_UF: f32 = 10_000.0;
 /// Level range, dBu at 0 dBFS.
-pub const LEVEL_RANGE: FloatRange = FloatRange::Linear {
-    min: -40.0,
-    max: 30.0,
-};
+pub const LEVEL_RANGE: FloatRange = FloatRange::Linear { min: -40.0, max: 30.0 };
 /// Max Voltage range, V RMS; the top position is Off (no rail clipping).
-pub const VMAX_RANGE: FloatRange = FloatRange::Skewed {
-    min: 0.1,
-    max: VMAX_OFF_V,
-    factor: 0.4,
-};
+pub const VMAX_RANGE: FloatRange = FloatRange::Skewed { min: 0.1, max: VMAX_OFF_V, factor: 0.4 };
 pub const VMAX_OFF_V: f32 = 30.0;
 /// Max Current range, mA (peak); the top position is Off (no current limit).
-pub const IMAX_RANGE: FloatRange = FloatRange::Skewed {
-    min: 1.0,
-    max: IMAX_OFF_MA,
-    factor: 0.3,
-};
+pub const IMAX_RANGE: FloatRange = FloatRange::Skewed { min: 1.0, max: IMAX_OFF_MA, factor: 0.3 };
 pub const IMAX_OFF_MA: f32 = 2000.0;
 /// Bias range, percent from class B (0) to class A (100).
-pub const BIAS_RANGE: FloatRange = FloatRange::Linear {
-    min: 0.0,
-    max: 100.0,
-};
+pub const BIAS_RANGE: FloatRange = FloatRange::Linear { min: 0.0, max: 100.0 };
 /// Noise range, dBV in 20 Hz–20 kHz; the bottom position is Off.
-pub const NOISE_RANGE: FloatRange = FloatRange::Linear {
-    min: NOISE_OFF_DBV,
-    max: -40.0,
-};
+pub const NOISE_RANGE: FloatRange = FloatRange::Linear { min: NOISE_OFF_DBV, max: -40.0 };
 pub const NOISE_OFF_DBV: f32 = -160.0;
 
 /// Active Slot choices.
@@ -131,30 +106,15 @@ pub struct SlotParams {
 
 impl SlotParams {
     /// The parameters of slot `letter` ("A" or "B"), starting at `stage` and library load `load`.
-    pub fn new(
-        letter: &'static str,
-        slot: usize,
-        load: usize,
-        stage: &StageParams,
-        shared: Arc<SharedState>,
-    ) -> Self {
+    pub fn new(letter: &'static str, slot: usize, load: usize, stage: &StageParams, shared: Arc<SharedState>) -> Self {
         let n_loads = library::loads().len() as i32;
         let name = |s: &str| format!("{letter} {s}");
         let v = StageValues::from_stage(stage);
         Self {
-            headphone: IntParam::new(
-                name("Headphone"),
-                load as i32,
-                IntRange::Linear {
-                    min: 0,
-                    max: n_loads,
-                },
-            )
-            .with_value_to_string(Arc::new(|k| load_display_name(k as usize)))
-            .with_string_to_value(Arc::new(|s| parse_load(s).map(|k| k as i32)))
-            .with_callback(Arc::new(move |k| {
-                shared.set_headphone_index(slot, k as usize)
-            })),
+            headphone: IntParam::new(name("Headphone"), load as i32, IntRange::Linear { min: 0, max: n_loads })
+                .with_value_to_string(Arc::new(|k| load_display_name(k as usize)))
+                .with_string_to_value(Arc::new(|s| parse_load(s).map(|k| k as i32)))
+                .with_callback(Arc::new(move |k| shared.set_headphone_index(slot, k as usize))),
             output_impedance: FloatParam::new(name("Output Impedance"), v.zout_ohm, ZOUT_RANGE)
                 .with_unit(" Ω")
                 .with_value_to_string(Arc::new(sig3))
@@ -215,20 +175,12 @@ impl StageValues {
     pub fn from_stage(p: &StageParams) -> Self {
         Self {
             zout_ohm: (p.r_out_ohm as f32).clamp(0.0, 10_000.0),
-            ccap_uf: p
-                .c_block_f
-                .map_or(CCAP_OFF_UF, |c| ((c * 1e6) as f32).clamp(0.1, CCAP_OFF_UF)),
+            ccap_uf: p.c_block_f.map_or(CCAP_OFF_UF, |c| ((c * 1e6) as f32).clamp(0.1, CCAP_OFF_UF)),
             level_dbu: (v_to_dbu(p.level_v) as f32).clamp(-40.0, 30.0),
-            vmax_v: p
-                .v_max_v
-                .map_or(VMAX_OFF_V, |v| (v as f32).clamp(0.1, VMAX_OFF_V)),
-            imax_ma: p
-                .i_max_a
-                .map_or(IMAX_OFF_MA, |i| ((i * 1e3) as f32).clamp(1.0, IMAX_OFF_MA)),
+            vmax_v: p.v_max_v.map_or(VMAX_OFF_V, |v| (v as f32).clamp(0.1, VMAX_OFF_V)),
+            imax_ma: p.i_max_a.map_or(IMAX_OFF_MA, |i| ((i * 1e3) as f32).clamp(1.0, IMAX_OFF_MA)),
             bias_pct: ((p.bias * 100.0) as f32).clamp(0.0, 100.0),
-            noise_dbv: p
-                .noise_dbv
-                .map_or(NOISE_OFF_DBV, |n| (n as f32).clamp(NOISE_OFF_DBV, -40.0)),
+            noise_dbv: p.noise_dbv.map_or(NOISE_OFF_DBV, |n| (n as f32).clamp(NOISE_OFF_DBV, -40.0)),
         }
     }
 
@@ -257,9 +209,7 @@ pub fn stage_extras(p: &StageParams) -> [f64; 3] {
 
 /// Display name of load index `k` (the last index is the imported curve).
 pub fn load_display_name(k: usize) -> String {
-    library::loads()
-        .get(k)
-        .map_or_else(|| "Imported curve".to_string(), |l| l.name.clone())
+    library::loads().get(k).map_or_else(|| "Imported curve".to_string(), |l| l.name.clone())
 }
 
 /// Parses a load by index, id, name or "imported".
@@ -272,9 +222,7 @@ pub fn parse_load(s: &str) -> Option<usize> {
     if let Ok(k) = s.parse::<usize>() {
         return (k <= loads.len()).then_some(k);
     }
-    loads
-        .iter()
-        .position(|l| l.id.eq_ignore_ascii_case(s) || l.name.eq_ignore_ascii_case(s))
+    loads.iter().position(|l| l.id.eq_ignore_ascii_case(s) || l.name.eq_ignore_ascii_case(s))
 }
 
 /// Stage preset a fresh slot starts from: A the laptop jack, B the ideal stage.
@@ -324,10 +272,7 @@ impl Default for LoadlineParams {
             output_trim: FloatParam::new(
                 "Output Trim",
                 0.0,
-                FloatRange::Linear {
-                    min: TRIM_RANGE_DB.0 as f32,
-                    max: TRIM_RANGE_DB.1 as f32,
-                },
+                FloatRange::Linear { min: TRIM_RANGE_DB.0 as f32, max: TRIM_RANGE_DB.1 as f32 },
             )
             .with_unit(" dB")
             .with_step_size(0.01)
@@ -343,10 +288,6 @@ impl Default for LoadlineParams {
 impl LoadlineParams {
     /// Slot `k`'s parameters.
     pub fn slot(&self, k: usize) -> &SlotParams {
-        if k == 0 {
-            &self.a
-        } else {
-            &self.b
-        }
+        if k == 0 { &self.a } else { &self.b }
     }
 }

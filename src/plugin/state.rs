@@ -56,10 +56,7 @@ impl<'de> Deserialize<'de> for PersistedState {
 impl PersistedState {
     /// Lenient conversion from JSON (see the `Deserialize` impl).
     pub fn from_value(v: &serde_json::Value) -> Self {
-        let mut out = Self {
-            version: STATE_VERSION,
-            ..Self::default()
-        };
+        let mut out = Self { version: STATE_VERSION, ..Self::default() };
         let Some(slots) = v.get("slots").and_then(|s| s.as_array()) else {
             nice_plug::nice_warn!("Loadline state has no readable slots; using defaults");
             return out;
@@ -71,20 +68,14 @@ impl PersistedState {
             if let Some(c) = field("imported") {
                 match serde_json::from_value::<ImportedCurve>(c) {
                     Ok(c) if c.network.validate().is_ok() => slot.imported = Some(c),
-                    Ok(_) => nice_plug::nice_warn!(
-                        "Loadline: slot {k}'s imported curve is not a valid network; dropped"
-                    ),
-                    Err(e) => nice_plug::nice_warn!(
-                        "Loadline: slot {k}'s imported curve is unreadable ({e}); dropped"
-                    ),
+                    Ok(_) => nice_plug::nice_warn!("Loadline: slot {k}'s imported curve is not a valid network; dropped"),
+                    Err(e) => nice_plug::nice_warn!("Loadline: slot {k}'s imported curve is unreadable ({e}); dropped"),
                 }
             }
             if let Some(e) = field("extras") {
                 match serde_json::from_value::<[f64; 3]>(e) {
                     Ok(e) if e.iter().all(|x| x.is_finite()) => slot.extras = Some(e),
-                    _ => nice_plug::nice_warn!(
-                        "Loadline: slot {k}'s stage extras are unreadable; using defaults"
-                    ),
+                    _ => nice_plug::nice_warn!("Loadline: slot {k}'s stage extras are unreadable; using defaults"),
                 }
             }
         }
@@ -136,16 +127,11 @@ impl SharedState {
     /// A snapshot for saving.
     pub fn snapshot(&self) -> PersistedState {
         let slot = |k: usize| PersistedSlot {
-            headphone: Some(load_id(
-                self.headphone[k].load(Ordering::Relaxed).max(0) as usize
-            )),
+            headphone: Some(load_id(self.headphone[k].load(Ordering::Relaxed).max(0) as usize)),
             imported: self.imported(k),
             extras: Some(self.extras(k)),
         };
-        PersistedState {
-            version: STATE_VERSION,
-            slots: [slot(0), slot(1)],
-        }
+        PersistedState { version: STATE_VERSION, slots: [slot(0), slot(1)] }
     }
 
     /// Restores a snapshot (headphone indices are restored through the parameters, see
@@ -162,9 +148,7 @@ impl SharedState {
     }
 }
 
-impl<'a> nice_plug::params::persist::PersistentField<'a, PersistedState>
-    for std::sync::Arc<SharedState>
-{
+impl<'a> nice_plug::params::persist::PersistentField<'a, PersistedState> for std::sync::Arc<SharedState> {
     fn set(&self, new_value: PersistedState) {
         self.restore(&new_value);
     }

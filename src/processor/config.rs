@@ -37,10 +37,7 @@ pub struct SlotConfig {
 impl Default for SlotConfig {
     fn default() -> Self {
         Self {
-            headphone: library::loads()
-                .first()
-                .map(|l| l.id.clone())
-                .unwrap_or_default(),
+            headphone: library::loads().first().map(|l| l.id.clone()).unwrap_or_default(),
             stage: StageParams::IDEAL,
             imported: None,
         }
@@ -79,16 +76,12 @@ pub fn load_index(id: &str) -> Option<usize> {
     if id == IMPORTED_LOAD_ID {
         return Some(loads.len());
     }
-    loads
-        .iter()
-        .position(|l| l.id == id || l.name.eq_ignore_ascii_case(id))
+    loads.iter().position(|l| l.id == id || l.name.eq_ignore_ascii_case(id))
 }
 
 /// Id of load index `k` (the inverse of [`load_index`]).
 pub fn load_id(k: usize) -> String {
-    library::loads()
-        .get(k)
-        .map_or_else(|| IMPORTED_LOAD_ID.to_string(), |l| l.id.clone())
+    library::loads().get(k).map_or_else(|| IMPORTED_LOAD_ID.to_string(), |l| l.id.clone())
 }
 
 impl SessionConfig {
@@ -100,21 +93,15 @@ impl SessionConfig {
             toml::from_str(text).map_err(|e| e.to_string())?
         };
         for (name, s) in [("a", &c.a), ("b", &c.b)] {
-            s.stage
-                .validate()
-                .map_err(|e| format!("slot {name}: {e}"))?;
+            s.stage.validate().map_err(|e| format!("slot {name}: {e}"))?;
             if load_index(&s.headphone).is_none() {
                 return Err(format!("slot {name}: unknown headphone {:?}", s.headphone));
             }
             if s.headphone == IMPORTED_LOAD_ID && s.imported.is_none() {
-                return Err(format!(
-                    "slot {name}: headphone is \"imported\" but no curve is embedded"
-                ));
+                return Err(format!("slot {name}: headphone is \"imported\" but no curve is embedded"));
             }
             if let Some(imp) = &s.imported {
-                imp.network
-                    .validate()
-                    .map_err(|e| format!("slot {name} imported curve: {e}"))?;
+                imp.network.validate().map_err(|e| format!("slot {name} imported curve: {e}"))?;
             }
         }
         Ok(c)
@@ -127,10 +114,7 @@ impl SessionConfig {
 
     /// The processor settings this session describes.
     pub fn settings(&self) -> Settings {
-        let slot = |s: &SlotConfig| SlotSettings {
-            load: load_index(&s.headphone).unwrap_or(0),
-            stage: s.stage,
-        };
+        let slot = |s: &SlotConfig| SlotSettings { load: load_index(&s.headphone).unwrap_or(0), stage: s.stage };
         Settings {
             active: self.active_slot,
             level_match: self.level_match,
@@ -159,11 +143,7 @@ mod tests {
         let mut c = SessionConfig::default();
         c.b.stage.r_out_ohm = 75.0;
         c.b.stage.c_block_f = Some(220e-6);
-        c.b.imported = Some(ImportedCurve {
-            name: "x".into(),
-            network: Network::R(32.0),
-            points: vec![[1000.0, 32.0, 0.0]],
-        });
+        c.b.imported = Some(ImportedCurve { name: "x".into(), network: Network::R(32.0), points: vec![[1000.0, 32.0, 0.0]] });
         c.b.headphone = IMPORTED_LOAD_ID.into();
         c.active_slot = SlotId::B;
         let t = c.to_toml();

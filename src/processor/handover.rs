@@ -6,8 +6,8 @@
 //! [`super::Processor::install_imported`]. Whatever it replaces travels back through a second ring
 //! ([`ImportReceiver::give_back`]) and is dropped by [`ImportSender::collect`] off the audio thread.
 
-use crate::dsp::network::NetworkError;
 use crate::dsp::{Engine, Network, PreparedLoad, Quality, StageParams};
+use crate::dsp::network::NetworkError;
 use num_complex::Complex64;
 
 /// Frequency at which Level Match equalises the slots, hertz.
@@ -78,25 +78,14 @@ pub struct ImportReceiver {
 pub fn mailbox() -> (ImportSender, ImportReceiver) {
     let (p1, c1) = rtrb::RingBuffer::new(MAILBOX_CAPACITY);
     let (p2, c2) = rtrb::RingBuffer::new(MAILBOX_CAPACITY);
-    (
-        ImportSender {
-            to_audio: p1,
-            from_audio: c2,
-        },
-        ImportReceiver {
-            from_bg: c1,
-            to_bg: p2,
-        },
-    )
+    (ImportSender { to_audio: p1, from_audio: c2 }, ImportReceiver { from_bg: c1, to_bg: p2 })
 }
 
 impl ImportSender {
     /// Sends a built curve; gives it back if the ring is full.
     pub fn send(&mut self, load: ImportedLoad) -> Result<(), ImportedLoad> {
         self.collect();
-        self.to_audio
-            .push(load)
-            .map_err(|rtrb::PushError::Full(l)| l)
+        self.to_audio.push(load).map_err(|rtrb::PushError::Full(l)| l)
     }
 
     /// Drops everything the audio thread has handed back. Returns how many were dropped.

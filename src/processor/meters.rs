@@ -78,22 +78,10 @@ pub struct Probe {
 
 impl Probe {
     /// Compiles `net` at `fs_hz` (allocates: GUI thread).
-    pub fn build(
-        net: &Network,
-        fs_hz: f64,
-        slot: usize,
-        load: usize,
-        generation: u64,
-    ) -> Option<Self> {
+    pub fn build(net: &Network, fs_hz: f64, slot: usize, load: usize, generation: u64) -> Option<Self> {
         let prewarp = PROBE_PREWARP_HZ.min(0.4 * fs_hz);
         let (w, _) = Wdf::build_prewarped(net, fs_hz, Some(prewarp)).ok()?;
-        Some(Self {
-            slot,
-            load,
-            generation,
-            fs_hz,
-            wdf: [w.clone(), w],
-        })
+        Some(Self { slot, load, generation, fs_hz, wdf: [w.clone(), w] })
     }
 
     /// Current into the load for the voltage `v_v` across it, amperes (audio thread).
@@ -202,12 +190,7 @@ pub fn meters() -> (MeterWriter, MeterReader) {
         returning: None,
         fs_hz: 0.0,
         coeff: 1.0,
-        target: MeterTarget {
-            slot: 0,
-            load: 0,
-            generation: 0,
-            stage: StageParams::IDEAL,
-        },
+        target: MeterTarget { slot: 0, load: 0, generation: 0, stage: StageParams::IDEAL },
         level_v: 1.0,
         clip_x: f64::INFINITY,
         limit_a: f64::INFINITY,
@@ -219,12 +202,7 @@ pub fn meters() -> (MeterWriter, MeterReader) {
         clipped: false,
         limited: false,
     };
-    let r = MeterReader {
-        shared,
-        probes_out: p1,
-        probes_returned: c2,
-        sent: [None, None],
-    };
+    let r = MeterReader { shared, probes_out: p1, probes_returned: c2, sent: [None, None] };
     (w, r)
 }
 
@@ -249,12 +227,8 @@ impl MeterWriter {
         self.target = target;
         let s = &target.stage;
         self.level_v = s.level_v;
-        self.clip_x = s.v_max_v.map_or(f64::INFINITY, |v| {
-            LIMIT_INDICATOR_FRACTION * v / s.level_v.max(1e-12)
-        });
-        self.limit_a = s
-            .i_max_a
-            .map_or(f64::INFINITY, |i| LIMIT_INDICATOR_FRACTION * i);
+        self.clip_x = s.v_max_v.map_or(f64::INFINITY, |v| LIMIT_INDICATOR_FRACTION * v / s.level_v.max(1e-12));
+        self.limit_a = s.i_max_a.map_or(f64::INFINITY, |i| LIMIT_INDICATOR_FRACTION * i);
         self.receive_probes();
         let slot = target.slot.min(1);
         self.probe_ok = self.probes[slot].as_ref().is_some_and(|p| {

@@ -93,18 +93,8 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        let s = SlotSettings {
-            load: 0,
-            stage: StageParams::IDEAL,
-        };
-        Self {
-            active: SlotId::A,
-            level_match: false,
-            listen: Listen::Emulation,
-            trim_db: 0.0,
-            bypass: false,
-            slots: [s, s],
-        }
+        let s = SlotSettings { load: 0, stage: StageParams::IDEAL };
+        Self { active: SlotId::A, level_match: false, listen: Listen::Emulation, trim_db: 0.0, bypass: false, slots: [s, s] }
     }
 }
 
@@ -176,9 +166,7 @@ impl Processor {
             )
         };
         let slots = [mk(0)?, mk(1)?];
-        let ideal: Vec<Oversampler> = (0..channels)
-            .map(|_| Oversampler::new(fs_hz, quality))
-            .collect();
+        let ideal: Vec<Oversampler> = (0..channels).map(|_| Oversampler::new(fs_hz, quality)).collect();
         let latency = slots[0].latency();
         debug_assert_eq!(latency, ideal[0].latency());
         let ideal_factor = ideal[0].factor();
@@ -213,10 +201,7 @@ impl Processor {
         settings: &Settings,
         seed: u64,
     ) -> Result<Self, NetworkError> {
-        let nets: Vec<Network> = crate::library::loads()
-            .iter()
-            .map(|l| l.network.clone())
-            .collect();
+        let nets: Vec<Network> = crate::library::loads().iter().map(|l| l.network.clone()).collect();
         Self::new(fs_hz, quality, channels, &nets, imported, settings, seed)
     }
 
@@ -274,18 +259,10 @@ impl Processor {
     /// Jumps every ramp and smoother to its target (offline set-up).
     pub fn snap(&mut self) {
         self.slots.iter_mut().for_each(|s| s.snap());
-        for r in [
-            &mut self.mix_b,
-            &mut self.g_emu,
-            &mut self.g_ideal,
-            &mut self.wet,
-        ] {
+        for r in [&mut self.mix_b, &mut self.g_emu, &mut self.g_ideal, &mut self.wet] {
             r.snap();
         }
-        let t = self
-            .settings
-            .trim_db
-            .clamp(TRIM_RANGE_DB.0, TRIM_RANGE_DB.1);
+        let t = self.settings.trim_db.clamp(TRIM_RANGE_DB.0, TRIM_RANGE_DB.1);
         self.trim.set(10f64.powf(t / 20.0), true);
     }
 
@@ -308,9 +285,7 @@ impl Processor {
 
     /// Takes an imported curve that has been replaced, to be dropped off the audio thread.
     pub fn take_garbage(&mut self) -> Option<ImportedLoad> {
-        self.slots[0]
-            .take_garbage()
-            .or_else(|| self.slots[1].take_garbage())
+        self.slots[0].take_garbage().or_else(|| self.slots[1].take_garbage())
     }
 
     /// Processes a block in place. `io[ch]` are the channel buffers (all the same length, any
@@ -321,11 +296,7 @@ impl Processor {
 
     /// As [`Processor::process`], also feeding the active slot's headphone signal to `meter`
     /// (the plugin passes one only while the editor is open; see [`meters`]).
-    pub fn process_metered(
-        &mut self,
-        io: &mut [&mut [f32]],
-        mut meter: Option<&mut meters::MeterWriter>,
-    ) {
+    pub fn process_metered(&mut self, io: &mut [&mut [f32]], mut meter: Option<&mut meters::MeterWriter>) {
         let metered_b = self.settings.active == SlotId::B;
         let nch = io.len().min(self.channels);
         let n = io.iter().take(nch).map(|c| c.len()).min().unwrap_or(0);
@@ -348,11 +319,7 @@ impl Processor {
                 sc.w[i] = self.wet.next();
                 self.trim.tick();
                 sc.trim[i] = self.trim.value();
-                let (ra, rb) = if self.skip_silent_slot {
-                    (m < 1.0, m > 0.0)
-                } else {
-                    (true, true)
-                };
+                let (ra, rb) = if self.skip_silent_slot { (m < 1.0, m > 0.0) } else { (true, true) };
                 run[0] |= ra;
                 run[1] |= rb;
             }
@@ -367,10 +334,7 @@ impl Processor {
             for (s, slot) in self.slots.iter_mut().enumerate() {
                 // A silent slot (offline only, see `skip_silent_slot`) outputs zeros uncomputed.
                 if !run[s] {
-                    sc.y[s]
-                        .iter_mut()
-                        .take(nch)
-                        .for_each(|y| y[..len].fill(0.0));
+                    sc.y[s].iter_mut().take(nch).for_each(|y| y[..len].fill(0.0));
                     continue;
                 }
                 for (y, x) in sc.y[s].iter_mut().zip(&sc.x).take(nch) {
@@ -406,11 +370,7 @@ impl Processor {
                     let w = sc.w[i];
                     let y = w * sc.trim[i] * (sc.ge[i] * emu + sc.gi[i] * ideal) + (1.0 - w) * dry;
                     // Nothing below the smallest normal f32 reaches the host.
-                    buf[start + i] = if y.abs() < f32::MIN_POSITIVE as f64 {
-                        0.0
-                    } else {
-                        y as f32
-                    };
+                    buf[start + i] = if y.abs() < f32::MIN_POSITIVE as f64 { 0.0 } else { y as f32 };
                 }
             }
             start += len;
@@ -458,3 +418,4 @@ impl Scratch {
         })
     }
 }
+

@@ -13,11 +13,7 @@ pub struct Ramp {
 impl Ramp {
     /// A ramp sitting at `value` that takes `time_s` to travel a distance of 1 at `fs_hz`.
     pub fn new(value: f64, time_s: f64, fs_hz: f64) -> Self {
-        Self {
-            value,
-            target: value,
-            step: 1.0 / (time_s * fs_hz).max(1.0),
-        }
+        Self { value, target: value, step: 1.0 / (time_s * fs_hz).max(1.0) }
     }
 
     /// Sets the target (reached over time, see [`Ramp::new`]).
@@ -57,10 +53,7 @@ pub struct Delay {
 impl Delay {
     /// A delay of `len` samples (0 passes through).
     pub fn new(len: usize) -> Self {
-        Self {
-            line: vec![0.0; len],
-            pos: 0,
-        }
+        Self { line: vec![0.0; len], pos: 0 }
     }
 
     /// Pushes `x` and returns the sample from `len` samples ago.
@@ -70,11 +63,7 @@ impl Delay {
             return x;
         }
         let y = std::mem::replace(&mut self.line[self.pos], x);
-        self.pos = if self.pos + 1 == self.line.len() {
-            0
-        } else {
-            self.pos + 1
-        };
+        self.pos = if self.pos + 1 == self.line.len() { 0 } else { self.pos + 1 };
         y
     }
 
@@ -103,10 +92,7 @@ mod tests {
     #[test]
     fn delay_delays() {
         let mut d = Delay::new(3);
-        let y: Vec<f64> = [1.0, 2.0, 3.0, 4.0, 5.0]
-            .iter()
-            .map(|&x| d.process(x))
-            .collect();
+        let y: Vec<f64> = [1.0, 2.0, 3.0, 4.0, 5.0].iter().map(|&x| d.process(x)).collect();
         assert_eq!(y, [0.0, 0.0, 0.0, 1.0, 2.0]);
         let mut z = Delay::new(0);
         assert_eq!(z.process(7.0), 7.0);

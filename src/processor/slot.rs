@@ -59,23 +59,12 @@ impl SlotChain {
         let n = library.len() + 1;
         let nets: Vec<Option<&Network>> = library.iter().map(Some).chain([imported]).collect();
         // Start on the requested load if it exists, else the first library load.
-        let start = if load < n && nets[load].is_some() {
-            load
-        } else {
-            0
-        };
-        let start_net =
-            nets[start].ok_or_else(|| NetworkError("the load library is empty".into()))?;
+        let start = if load < n && nets[load].is_some() { load } else { 0 };
+        let start_net = nets[start].ok_or_else(|| NetworkError("the load library is empty".into()))?;
         let mut engines = Vec::with_capacity(channels);
         let mut pool = Vec::with_capacity(channels);
         for ch in 0..channels {
-            let mut e = Engine::new(
-                fs_hz,
-                quality,
-                start_net,
-                stage,
-                seed.wrapping_add(ch as u64),
-            )?;
+            let mut e = Engine::new(fs_hz, quality, start_net, stage, seed.wrapping_add(ch as u64))?;
             e.snap_params();
             let mut p = Vec::with_capacity(n);
             for (k, net) in nets.iter().enumerate() {
@@ -87,10 +76,7 @@ impl SlotChain {
             engines.push(e);
             pool.push(p);
         }
-        let z_1k = nets
-            .iter()
-            .map(|n| n.map(|n| n.impedance(LEVEL_MATCH_HZ)))
-            .collect();
+        let z_1k = nets.iter().map(|n| n.map(|n| n.impedance(LEVEL_MATCH_HZ))).collect();
         let mut s = Self {
             engines,
             pool,
@@ -154,9 +140,7 @@ impl SlotChain {
         if !self.level_match {
             return 1.0;
         }
-        let Some(z) = self.z_1k[self.current] else {
-            return 1.0;
-        };
+        let Some(z) = self.z_1k[self.current] else { return 1.0 };
         let p = &self.stage;
         let w = 2.0 * PI * LEVEL_MATCH_HZ;
         let mut zs = Complex64::new(p.r_out_ohm, w * p.l_out_h);
@@ -165,11 +149,7 @@ impl SlotChain {
         }
         let h = (z / (z + zs)).norm();
         let lim = 10f64.powf(LEVEL_MATCH_MAX_DB / 20.0);
-        if h.is_finite() && h > 0.0 {
-            (1.0 / h).clamp(1.0 / lim, lim)
-        } else {
-            1.0
-        }
+        if h.is_finite() && h > 0.0 { (1.0 / h).clamp(1.0 / lim, lim) } else { 1.0 }
     }
 
     /// True while a load swap is pending (the next [`Self::advance`] calls may perform it).
@@ -223,8 +203,7 @@ impl SlotChain {
     /// Offers a newly built imported curve. Returns it back if the slot is still busy with the
     /// previous one (the caller keeps it and offers it again on a later block).
     pub fn install_imported(&mut self, new: ImportedLoad) -> Result<(), ImportedLoad> {
-        if self.garbage.is_some() || self.staged.is_some() || new.loads.len() != self.engines.len()
-        {
+        if self.garbage.is_some() || self.staged.is_some() || new.loads.len() != self.engines.len() {
             return Err(new);
         }
         if self.current == self.imported_index() {
@@ -284,8 +263,6 @@ impl SlotChain {
     pub fn flush_denormals(&mut self) {
         // NOTE: `Engine` flushes its circuit inside `process_block*`; an empty block does only
         //       that, without touching the audio state.
-        self.engines
-            .iter_mut()
-            .for_each(|e| e.process_block_f64(&mut []));
+        self.engines.iter_mut().for_each(|e| e.process_block_f64(&mut []));
     }
 }

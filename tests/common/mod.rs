@@ -27,9 +27,7 @@ pub fn spectrum(x: &[f64]) -> Vec<Complex64> {
 
 /// A sine of `amp` at `f` for `n` samples.
 pub fn sine(f: f64, fs: f64, amp: f64, n: usize) -> Vec<f64> {
-    (0..n)
-        .map(|k| amp * (2.0 * PI * f * k as f64 / fs).sin())
-        .collect()
+    (0..n).map(|k| amp * (2.0 * PI * f * k as f64 / fs).sin()).collect()
 }
 
 /// A frequency on an exact FFT bin of an `n`-point frame near `f`.
@@ -50,13 +48,7 @@ pub fn harmonics(frame: &[f64], k0: usize, h_max: usize) -> (Vec<f64>, Vec<(usiz
             *hj = amp[j * k0];
         }
     }
-    let others: Vec<(usize, f64)> = amp
-        .iter()
-        .enumerate()
-        .skip(1)
-        .filter(|(k, _)| k % k0 != 0)
-        .map(|(k, &a)| (k, a))
-        .collect();
+    let others: Vec<(usize, f64)> = amp.iter().enumerate().skip(1).filter(|(k, _)| k % k0 != 0).map(|(k, &a)| (k, a)).collect();
     (h, others)
 }
 
@@ -94,9 +86,6 @@ pub fn many_mode_load() -> Network {
         res(5.0, 0.05e-3, 4e-6),
         res(3.0, 0.02e-3, 1e-6),
         res(2.0, 5e-6, 0.5e-6),
-        parallel(vec![
-            series(vec![r(6.0), c(10e-6)]),
-            series(vec![r(9.0), l(0.4e-3)]),
-        ]),
+        parallel(vec![series(vec![r(6.0), c(10e-6)]), series(vec![r(9.0), l(0.4e-3)])]),
     ])
 }
