@@ -42,21 +42,10 @@ use std::mem::offset_of;
 /// Everything the loop reads from memory: constants, and the states it keeps in registers
 /// (loaded on entry, stored on exit). 32-byte aligned for the 256-bit loads.
 #[repr(C, align(32))]
-#[derive(Default, Clone, Copy)]
 pub(crate) struct Frame {
-    // 4-wide: each channel's four modes in companion form (see [`Companion`]).
-    pub(crate) a1_a: [f64; 4],
-    pub(crate) a2_a: [f64; 4],
-    pub(crate) a1_b: [f64; 4],
-    pub(crate) a2_b: [f64; 4],
-    pub(crate) qu_a: [f64; 4],
-    pub(crate) qp_a: [f64; 4],
-    pub(crate) qu_b: [f64; 4],
-    pub(crate) qp_b: [f64; 4],
-    pub(crate) u_a: [f64; 4],
-    pub(crate) up_a: [f64; 4],
-    pub(crate) u_b: [f64; 4],
-    pub(crate) up_b: [f64; 4],
+    /// Each channel's four modes in companion form.
+    pub(crate) m_a: Companion,
+    pub(crate) m_b: Companion,
     // 2-wide: lane a, lane b.
     pub(crate) n_gamma_h: [f64; 2],
     pub(crate) zd: [f64; 2],
@@ -96,7 +85,7 @@ pub(crate) struct Frame {
     /// `w[k−1]` is always `ring[(k & 3) + 3]`.
     pub(crate) ring: [[f64; 2]; 8],
     /// The positions `p[k+1]`, laid out the same way (for the row prediction).
-    pub(crate) iring: [[f64; 2]; 8],
+    pub(crate) p_ring: [[f64; 2]; 8],
 }
 
 /// One channel's four modes in companion form.
@@ -117,6 +106,8 @@ pub(crate) struct Frame {
 /// resonance with Q = 2, and at worst 3e-8 for a pole pair within 1e-4 of 1 and 1e-5 rad of the
 /// axis (a contrived case; library loads' modes are within 4e-13 of the baseline code's output,
 /// `tests/engine_fast.rs`). That is below −150 dB of the signal in every case.
+/// 32-byte aligned: the loop reads its fields as 256-bit operands inside [`Frame`].
+#[repr(C, align(32))]
 #[derive(Clone, Copy)]
 pub(crate) struct Companion {
     /// `2·Re z`, `|z|²`.
@@ -192,8 +183,8 @@ impl Companion {
 pub(crate) enum Stop {
     /// Every step up to the end was taken.
     Done,
-    /// Step `k`'s position lies outside its predicted rows (or off the grid): its current must be
-    /// found by the full lookup, then the run resumes at `k` with it.
+    /// A lane of step `k`'s position is off the grid: its current must be found by the caller's
+    /// lookup (the exact solver for that lane), then the run resumes at `k` with it.
     Miss,
 }
 
@@ -251,11 +242,11 @@ macro_rules! kernel {
             // quantity of this step or the last enters, so the lookup's own latency (a dozen
             // operations, from a current to the rows it selects) spans three steps and stays off
             // the loop's pace.
-            "vmovapd xmm15, [{fr} + {s} + {o_iring}]",
+            "vmovapd xmm15, [{fr} + {s} + {o_pring}]",
             "vmulpd xmm15, xmm15, [{fr} + {o_three}]",
-            "vmovapd xmm14, [{fr} + {s} + {o_iring} + 16]",
+            "vmovapd xmm14, [{fr} + {s} + {o_pring} + 16]",
             "vfnmadd231pd xmm15, xmm14, [{fr} + {o_eight}]",
-            "vmovapd xmm14, [{fr} + {s} + {o_iring} + 32]",
+            "vmovapd xmm14, [{fr} + {s} + {o_pring} + 32]",
             "vfmadd231pd xmm15, xmm14, [{fr} + {o_six}]",
             "vmaxpd xmm15, xmm15, [{fr} + {o_zero}]",
             "vminpd xmm15, xmm15, [{fr} + {o_topm1}]",
@@ -270,8 +261,8 @@ macro_rules! kernel {
             // The chain: p = γh·i + pb (the next step's position, into the ring).
             "vmovapd xmm4, xmm5",
             "vfmadd231pd xmm4, xmm13, [{fr} + {o_ngh}]",
-            "vmovapd [{fr} + {s} + {o_iring}], xmm4",
-            "vmovapd [{fr} + {s} + {o_iring} + 64], xmm4",
+            "vmovapd [{fr} + {s} + {o_pring}], xmm4",
+            "vmovapd [{fr} + {s} + {o_pring} + 64], xmm4",
             // The load voltage v (xmm11).
             $v0,
             $v1,
@@ -381,18 +372,18 @@ macro_rules! kernel {
             stop = out(reg) $stop,
             s = out(reg) _,
             j = out(reg) _,
-            o_ua = const offset_of!(Frame, u_a),
-            o_upa = const offset_of!(Frame, up_a),
-            o_ub = const offset_of!(Frame, u_b),
-            o_upb = const offset_of!(Frame, up_b),
-            o_a1a = const offset_of!(Frame, a1_a),
-            o_a2a = const offset_of!(Frame, a2_a),
-            o_a1b = const offset_of!(Frame, a1_b),
-            o_a2b = const offset_of!(Frame, a2_b),
-            o_qua = const offset_of!(Frame, qu_a),
-            o_qpa = const offset_of!(Frame, qp_a),
-            o_qub = const offset_of!(Frame, qu_b),
-            o_qpb = const offset_of!(Frame, qp_b),
+            o_ua = const offset_of!(Frame, m_a.u),
+            o_upa = const offset_of!(Frame, m_a.up),
+            o_ub = const offset_of!(Frame, m_b.u),
+            o_upb = const offset_of!(Frame, m_b.up),
+            o_a1a = const offset_of!(Frame, m_a.a1),
+            o_a2a = const offset_of!(Frame, m_a.a2),
+            o_a1b = const offset_of!(Frame, m_b.a1),
+            o_a2b = const offset_of!(Frame, m_b.a2),
+            o_qua = const offset_of!(Frame, m_a.qu),
+            o_qpa = const offset_of!(Frame, m_a.qp),
+            o_qub = const offset_of!(Frame, m_b.qu),
+            o_qpb = const offset_of!(Frame, m_b.qp),
             o_ngh = const offset_of!(Frame, n_gamma_h),
             o_zd = const offset_of!(Frame, zd),
             o_g = const offset_of!(Frame, g),
@@ -422,7 +413,7 @@ macro_rules! kernel {
             o_iin = const offset_of!(Frame, i_in),
             o_kf = const offset_of!(Frame, kf),
             o_ring = const offset_of!(Frame, ring),
-            o_iring = const offset_of!(Frame, iring),
+            o_pring = const offset_of!(Frame, p_ring),
             out("ymm0") _, out("ymm1") _, out("ymm2") _, out("ymm3") _,
             out("ymm4") _, out("ymm5") _, out("ymm6") _, out("ymm7") _,
             out("ymm8") _, out("ymm9") _, out("ymm10") _, out("ymm11") _,

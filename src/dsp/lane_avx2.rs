@@ -304,8 +304,8 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         (kf, ra, rb) = rows(p);
     }
 
-    // The table kind without the inductor runs in `lane_asm` (the same operations with the
-    // registers allocated by hand); its states come back into these locals.
+    // The table kind without the inductor runs in `lane_asm` (registers allocated by hand, the
+    // modes in companion form); its states come back into these locals.
     let mut k0 = 0;
     if KIND == TABLE && !IND {
         let st2 = |v: __m128d| {
@@ -319,35 +319,9 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             o
         };
         let r = [st2(ring[0]), st2(ring[1]), st2(ring[2]), st2(ring[3])];
-        let ma = Companion::new(
-            st4(zr_a),
-            st4(zi_a),
-            st4(xr_a),
-            st4(xi_a),
-            st4(c3r_a),
-            st4(nc3i_a),
-        );
-        let mb = Companion::new(
-            st4(zr_b),
-            st4(zi_b),
-            st4(xr_b),
-            st4(xi_b),
-            st4(c3r_b),
-            st4(nc3i_b),
-        );
         let mut fr = Frame {
-            a1_a: ma.a1,
-            a2_a: ma.a2,
-            a1_b: mb.a1,
-            a2_b: mb.a2,
-            qu_a: ma.qu,
-            qp_a: ma.qp,
-            qu_b: mb.qu,
-            qp_b: mb.qp,
-            u_a: ma.u,
-            up_a: ma.up,
-            u_b: mb.u,
-            up_b: mb.up,
+            m_a: Companion::new(qa.zr, qa.zi, qa.xr, qa.xi, st4(c3r_a), st4(nc3i_a)),
+            m_b: Companion::new(qb.zr, qb.zi, qb.xr, qb.xi, st4(c3r_b), st4(nc3i_b)),
             n_gamma_h: st2(n_gamma_h),
             zd: st2(zd),
             g: st2(g),
@@ -377,7 +351,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             i_in: [0.0; 2],
             kf: st2(kf),
             ring: [r[0], r[1], r[2], r[3], r[0], r[1], r[2], r[3]],
-            iring: [st2(p); 8],
+            p_ring: [st2(p); 8],
         };
         let (mut k, mut resume) = (0, false);
         while let Stop::Miss = lane_asm::run::<Y>(
@@ -395,8 +369,8 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             fr.i_in = st2(table_miss(ld2(&fr.p), sa, sb));
             resume = true;
         }
-        let xa = Companion::states(st4(zr_a), st4(zi_a), fr.u_a, fr.up_a);
-        let xb = Companion::states(st4(zr_b), st4(zi_b), fr.u_b, fr.up_b);
+        let xa = Companion::states(qa.zr, qa.zi, fr.m_a.u, fr.m_a.up);
+        let xb = Companion::states(qb.zr, qb.zi, fr.m_b.u, fr.m_b.up);
         (xr_a, xi_a, xr_b, xi_b) = (ld(&xa.0), ld(&xa.1), ld(&xb.0), ld(&xb.1));
         ring = [
             ld2(&fr.ring[0]),

@@ -466,33 +466,22 @@ mod clip_runs {
             })
             .collect();
         for len in [1usize, 5, 31, 32, 33, 100, 700] {
-            let want_soft: Vec<f64> = xs[..len]
-                .iter()
-                .map(|&v| v_peak * t.eval::<SoftFma>(v * inv))
-                .collect();
-            let mut got = xs[..len].to_vec();
+            let xs = &xs[..len];
+            let mut got = xs.to_vec();
             t.clip_block::<SoftFma>(&mut got, v_peak, inv);
-            for (p, q) in got.iter().zip(&want_soft) {
-                assert!(
-                    p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()),
-                    "{p} vs {q}"
-                );
-            }
+            assert_same_bits(&got, xs.iter().map(|&v| v_peak * t.eval::<SoftFma>(v * inv)));
             if has_avx2_fma() {
-                let want: Vec<f64> = xs[..len]
-                    .iter()
-                    .map(|&v| v_peak * t.eval::<HwFma>(v * inv))
-                    .collect();
-                let mut got = xs[..len].to_vec();
+                let mut got = xs.to_vec();
                 // SAFETY: the CPU has AVX2 and FMA (checked above).
                 unsafe { clip_hw(t, &mut got, v_peak, inv) };
-                for (p, q) in got.iter().zip(&want) {
-                    assert!(
-                        p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()),
-                        "{p} vs {q}"
-                    );
-                }
+                assert_same_bits(&got, xs.iter().map(|&v| v_peak * t.eval::<HwFma>(v * inv)));
             }
+        }
+    }
+
+    fn assert_same_bits(got: &[f64], want: impl Iterator<Item = f64>) {
+        for (p, q) in got.iter().zip(want) {
+            assert!(p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()), "{p} vs {q}");
         }
     }
 
