@@ -46,35 +46,68 @@ fn series_r_inv(q8: f64) -> f64 {
     KNEE_SERIES[0] + q8 * KNEE_SERIES[1] + q8 * q8 * KNEE_SERIES[2]
 }
 
-/// Binomial coefficients of `(1 + w)^(−1/8)`, `C(−1/8, n)` for n = 0…6: `a₀ = 1`,
-/// `a_n = a_{n−1}·(−(8n − 7)/8)/n`.
-pub(crate) const KNEE_SERIES: [f64; 7] = [
-    1.0,
-    -0.125,
-    0.0703125,
-    -0.0498046875,
-    0.038909912109375,
-    -0.032100677490234375,
-    0.027419328689575195,
-];
+/// Binomial coefficients of `(1 + w)^(−1/8)`, `C(−1/8, n)` for n = 0…2 (for [`knee`]).
+const KNEE_SERIES: [f64; 3] = [1.0, -0.125, 0.0703125];
 
-/// `S(x)` for the rails, for `|x| <` [`KNEE_SERIES_END`]: `x·(1 + w)^(−1/8)`, `w = (x/c)⁸`, by
-/// the binomial series to `w⁶` in Horner form. At the end of its range `w < 0.025`, so the first
-/// neglected term is below 2e-13: well inside the table's 1e-10, and most of a loud signal's
-/// samples take this branch instead of the table. The block rails (`clip_block`, `rails_avx2`) do
-/// the same operations, so the block and per-sample rails agree bit for bit.
-#[inline(always)]
-pub(crate) fn knee_series<F: crate::dsp::simd::Fma>(x: f64) -> f64 {
-    let q = x * (1.0 / KNEE_CEILING);
-    let q2 = q * q;
-    let q4 = q2 * q2;
-    let w = q4 * q4;
-    let a = &KNEE_SERIES;
-    let mut r = a[6];
-    for k in (0..6).rev() {
-        r = F::fma(r, w, a[k]);
+/// The rails' scale for one block: the onset voltage and the factors the knee's series and table
+/// take (volts, per volt). Built per block on the audio thread from the engine's settled values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RailScale {
+    /// `v_peak`, volts: the amplifier's peak voltage at clipping onset (`√2·V_max`).
+    pub v_peak: f64,
+    /// `1/v_peak`, per volt.
+    pub inv: f64,
+    /// `1/(c·v_peak)` in `f32` (c = [`KNEE_CEILING`]): volts to `q = x/c` for the series.
+    pub k32: f32,
+}
+
+impl RailScale {
+    pub(crate) fn new(v_peak: f64, inv_v_peak: f64) -> Self {
+        Self { v_peak, inv: inv_v_peak, k32: (inv_v_peak * (1.0 / KNEE_CEILING)) as f32 }
     }
-    x * r
+}
+
+/// Coefficients of `δ(w) ≈ (1 + w)^(−1/8) − 1 = w·Σ b_n·w^n`, n = 0…4, over
+/// `0 ≤ w ≤` [`KNEE_SERIES_W_END`]: least squares on 2000 Chebyshev nodes (within 1 % of the
+/// minimax polynomial; Trefethen, *Approximation Theory and Approximation Practice*, 2013,
+/// ch. 16), each coefficient rounded to `f32` in turn and the higher ones refitted. Largest error
+/// 2.0e-9 (of `v`) in exact arithmetic. The binomial series `C(−1/8, n+1)` would need about twelve
+/// terms at the end of the range (its ratio there is 0.25).
+pub(crate) const KNEE_DELTA: [f32; 5] = [-0.124_999_635, 0.070_291_57, -0.049_407_095, 0.035_512_757, -0.018_001_52];
+
+/// `w = (x/c)⁸` below which the rails take the series: `(1/c)⁸` rounded to `f32`, i.e. every
+/// sample below the onset level (`|x| < 1`), so a signal that does not clip never needs the table.
+pub(crate) const KNEE_SERIES_W_END: f32 = 0.249_624_13;
+
+/// Floor on `q²` in the series, `2⁻¹⁶`: keeps `q⁴` and `w` clear of `f32` subnormals for quiet
+/// signals (slow on some cores). Below it `|δ| < 2⁻⁶⁷`, which `v + v·δ` rounds away, so the floor
+/// changes no result.
+pub(crate) const KNEE_Q2_FLOOR: f32 = 1.0 / 65536.0;
+
+/// `w = (v/(c·v_peak))⁸` in `f32` for the series test and the series itself. NaN input gives the
+/// floor (the series then passes the NaN through, as the table path would).
+#[inline(always)]
+pub(crate) fn knee_w(v: f64, k32: f32) -> f32 {
+    let q = v as f32 * k32;
+    let q2 = q * q;
+    // `max` written as `maxps` computes it (second operand on NaN), so scalar and vector agree.
+    let q2 = if q2 > KNEE_Q2_FLOOR { q2 } else { KNEE_Q2_FLOOR };
+    let q4 = q2 * q2;
+    q4 * q4
+}
+
+/// `v·(1 + w)^(−1/8)` for `w <` [`KNEE_SERIES_W_END`]: the rails below onset, volts. The
+/// relative correction `δ(w)` (at most 0.0274) is summed in `f32`, by Horner in [`KNEE_DELTA`],
+/// and applied in `f64` as `v + v·δ`: the `f32` rounding of `w` (about 1e-6 of it) moves the result
+/// by at most 3e-8 of `v` (−150 dB, the order of the oversampler's own `f32` arithmetic), and
+/// eight lanes fit a register instead of four. The vector rails (`rails_avx2`) do the same
+/// operations, so block and per-sample rails agree bit for bit.
+#[inline(always)]
+pub(crate) fn knee_series<F: crate::dsp::simd::Fma>(v: f64, w: f32) -> f64 {
+    let b = &KNEE_DELTA;
+    let p = F::fma32(F::fma32(F::fma32(F::fma32(b[4], w, b[3]), w, b[2]), w, b[1]), w, b[0]);
+    let d = w * p;
+    F::fma(v, d as f64, v)
 }
 
 /// Inverse of [`knee`] for |y| < [`KNEE_CEILING`]: `S⁻¹(y) = y / (1 − (y/c)^8)^(1/8)`.
@@ -87,8 +120,6 @@ pub fn knee_inverse(y: f64) -> f64 {
 /// Intervals of [`KneeTable`] over `0 ≤ x < KNEE_TABLE_END`.
 pub(crate) const KNEE_TABLE_LEN: usize = 4096;
 pub(crate) const KNEE_TABLE_END: f64 = 8.0;
-/// Below this |x| the rails use the knee's binomial series ([`knee_series`]) instead of the table.
-pub(crate) const KNEE_SERIES_END: f64 = 0.75;
 
 /// The knee `S(x)` tabulated for the per-sample rail clip: cubic Hermite on a uniform grid from
 /// exact values and slopes (de Boor, *A Practical Guide to Splines*, ch. IV), spacing 1/512, so
@@ -117,14 +148,27 @@ pub fn knee_table() -> &'static KneeTable {
 }
 
 impl KneeTable {
-    /// `S(x)`.
-    #[inline(always)]
+    /// `S(x)`: the rails at unit onset.
     pub fn eval<F: crate::dsp::simd::Fma>(&self, x: f64) -> f64 {
-        let ax = x.abs();
-        if ax < KNEE_SERIES_END {
-            return knee_series::<F>(x);
+        self.rail::<F>(x, &RailScale::new(1.0, 1.0))
+    }
+
+    /// The rails for one amplifier voltage `v` (volts in, volts out): `v_peak·S(v/v_peak)`, from
+    /// [`knee_series`] below onset and from the table above (exact beyond the table).
+    #[inline(always)]
+    pub(crate) fn rail<F: crate::dsp::simd::Fma>(&self, v: f64, s: &RailScale) -> f64 {
+        let w = knee_w(v, s.k32);
+        if w < KNEE_SERIES_W_END {
+            return knee_series::<F>(v, w);
         }
-        let p = ax * (KNEE_TABLE_LEN as f64 / KNEE_TABLE_END);
+        s.v_peak * self.table::<F>(v * s.inv)
+    }
+
+    /// `S(x)` from the table (exact beyond it, and for NaN); any `x`, though the rails use it
+    /// only above the series range.
+    #[inline(always)]
+    pub(crate) fn table<F: crate::dsp::simd::Fma>(&self, x: f64) -> f64 {
+        let p = x.abs() * (KNEE_TABLE_LEN as f64 / KNEE_TABLE_END);
         // Written so that NaN also takes the exact path.
         #[allow(clippy::neg_cmp_op_on_partial_ord)]
         if !(p < KNEE_TABLE_LEN as f64) {
@@ -136,10 +180,11 @@ impl KneeTable {
     }
 
     /// The rails on a buffer of amplifier voltages in place: `v ← v_peak·S(v/v_peak)`, with
-    /// `inv_v_peak = 1/v_peak` (volts, per volt). Taken in runs of [`CLIP_RUN`] samples: a run
-    /// wholly within the series range (the usual case, and most of a loud signal's runs even when
-    /// its peaks reach the knee) is one vectorised pass of the series; any other run goes per
-    /// sample through [`Self::eval`] (four at a time with AVX2). Same results either way.
+    /// `inv_v_peak = 1/v_peak` (volts, per volt). Taken in runs of [`CLIP_RUN`] samples: with
+    /// AVX2, a run wholly within the series range (the usual case, and most of a loud signal's
+    /// runs even when its peaks reach the knee) is one pass of the series eight samples to a
+    /// register; any other run goes four at a time with the table. Each sample's result is
+    /// [`Self::rail`]'s, bit for bit, whichever way it is computed.
     #[inline(always)]
     pub fn clip_block<F: crate::dsp::simd::Fma>(
         &self,
@@ -147,43 +192,15 @@ impl KneeTable {
         v_peak: f64,
         inv_v_peak: f64,
     ) {
-        for run in buf.chunks_mut(CLIP_RUN) {
-            self.clip_run::<F>(run, v_peak, inv_v_peak);
+        let s = RailScale::new(v_peak, inv_v_peak);
+        #[cfg(target_arch = "x86_64")]
+        if F::HW {
+            // SAFETY: `F::HW` holds only in code compiled for, and run on, AVX2 and FMA.
+            unsafe { super::rails_avx2::clip_block(self, buf, &s) };
+            return;
         }
-    }
-
-    #[allow(clippy::needless_range_loop)]
-    #[inline(always)]
-    fn clip_run<F: crate::dsp::simd::Fma>(&self, buf: &mut [f64], v_peak: f64, inv_v_peak: f64) {
-        // Largest |v|, four lanes (a pattern the compiler turns into vector max).
-        let mut m = [0.0f64; 4];
-        let mut chunks = buf.chunks_exact(4);
-        for c in &mut chunks {
-            for l in 0..4 {
-                let a = c[l].abs();
-                m[l] = if a > m[l] { a } else { m[l] };
-            }
-        }
-        let mut top = m[0].max(m[1]).max(m[2].max(m[3]));
-        for v in chunks.remainder() {
-            top = top.max(v.abs());
-        }
-        // `top·inv` bounds every `|v·inv|` (rounding is monotone), so each sample would take
-        // `eval`'s series branch too. NaN fails the test and goes per sample.
-        if top * inv_v_peak < KNEE_SERIES_END {
-            for v in buf.iter_mut() {
-                *v = v_peak * knee_series::<F>(*v * inv_v_peak);
-            }
-        } else {
-            #[cfg(target_arch = "x86_64")]
-            if F::HW {
-                // SAFETY: `F::HW` holds only in code compiled for, and run on, AVX2 and FMA.
-                unsafe { super::rails_avx2::clip(self, buf, v_peak, inv_v_peak) };
-                return;
-            }
-            for v in buf.iter_mut() {
-                *v = v_peak * self.eval::<F>(*v * inv_v_peak);
-            }
+        for v in buf.iter_mut() {
+            *v = self.rail::<F>(*v, &s);
         }
     }
 }
@@ -192,7 +209,7 @@ impl KneeTable {
 /// the runs around a loud signal's peaks, not whole blocks, take the slower path (32 samples is
 /// 42 µs at the default internal rate of 48 kHz material), long enough that the test is a small
 /// part of the work.
-const CLIP_RUN: usize = 32;
+pub(crate) const CLIP_RUN: usize = 32;
 
 /// The algebraic sigmoid `z/√(1+z²)` and its derivative; the crossover dead band's shape.
 #[inline]
@@ -405,15 +422,39 @@ mod tests {
         }
     }
 
+    /// The rails against the exact knee: the table within 1e-10 of the ceiling above onset, the
+    /// series within 4e-8 of `x` below it (its `f32` correction), on both builds and at a
+    /// non-unit onset voltage.
     #[test]
-    fn knee_table_matches_the_knee() {
-        let t = knee_table();
-        let mut worst = 0.0f64;
-        for k in -200_000..200_000 {
-            let x = k as f64 * 5e-5 + 1.234e-7;
-            worst = worst.max((t.eval::<crate::dsp::simd::SoftFma>(x) - knee(x).0).abs());
+    fn rails_match_the_knee() {
+        use crate::dsp::simd::{Fma, HwFma, SoftFma};
+        fn worst<F: Fma>(v_peak: f64) -> (f64, f64) {
+            let (t, s) = (knee_table(), RailScale::new(v_peak, 1.0 / v_peak));
+            let (mut table, mut series) = (0.0f64, 0.0f64);
+            for k in -200_000..200_000 {
+                let x = k as f64 * 5e-5 + 1.234e-7;
+                let e = (t.rail::<F>(x * v_peak, &s) / v_peak - knee(x).0).abs();
+                if x.abs() < 0.999 {
+                    series = series.max(e / x.abs());
+                } else if x.abs() > 1.001 {
+                    table = table.max(e);
+                }
+            }
+            (table, series)
         }
-        assert!(worst < 1e-10, "{worst:e}");
+        for v_peak in [1.0, 2.9] {
+            let (table, series) = worst::<SoftFma>(v_peak);
+            assert!(table < 1e-10 && series < 4e-8, "{v_peak}: table {table:e}, series {series:e}");
+            if crate::dsp::simd::has_avx2_fma() {
+                // SAFETY: the CPU has AVX2 and FMA.
+                let (table, series) = unsafe { hw(v_peak) };
+                assert!(table < 1e-10 && series < 4e-8, "{v_peak}: table {table:e}, series {series:e}");
+            }
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn hw(v_peak: f64) -> (f64, f64) {
+            worst::<HwFma>(v_peak)
+        }
     }
 
     #[test]
@@ -468,13 +509,14 @@ mod clip_runs {
         for len in [1usize, 5, 31, 32, 33, 100, 700] {
             let xs = &xs[..len];
             let mut got = xs.to_vec();
+            let s = RailScale::new(v_peak, inv);
             t.clip_block::<SoftFma>(&mut got, v_peak, inv);
-            assert_same_bits(&got, xs.iter().map(|&v| v_peak * t.eval::<SoftFma>(v * inv)));
+            assert_same_bits(&got, xs.iter().map(|&v| t.rail::<SoftFma>(v, &s)));
             if has_avx2_fma() {
                 let mut got = xs.to_vec();
                 // SAFETY: the CPU has AVX2 and FMA (checked above).
                 unsafe { clip_hw(t, &mut got, v_peak, inv) };
-                assert_same_bits(&got, xs.iter().map(|&v| v_peak * t.eval::<HwFma>(v * inv)));
+                assert_same_bits(&got, xs.iter().map(|&v| t.rail::<HwFma>(v, &s)));
             }
         }
     }

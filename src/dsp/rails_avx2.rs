@@ -1,60 +1,154 @@
-//! The rails' soft knee over a buffer, four samples at a time with AVX2 (four table rows loaded
-//! and transposed), for drives past the knee's series range, where `KneeTable::clip_block`
-//! would otherwise look up one sample at a time.
+//! The rails' soft knee over a buffer with AVX2: runs of [`CLIP_RUN`] samples wholly within the
+//! series range take the series eight samples to a register (`f32` for the correction, see
+//! [`knee_series`]); any other run goes four samples at a time, the table's rows loaded and
+//! transposed for the lanes above the series range.
 //!
-//! Every lane does exactly what [`KneeTable::eval`] does for one sample (same operations, same
-//! order, the same fused multiply-adds), so the result is bit-identical to the scalar path and
-//! independent of how a buffer is split.
+//! Every lane does exactly what [`KneeTable::rail`] does for one sample (same operations, same
+//! order, the same fused multiply-adds, in the same precision), so the result is bit-identical to
+//! the scalar path and independent of how a buffer is split.
 //!
-//! Threading: audio thread; no allocation. Only call [`clip`] on a CPU with AVX2 and FMA.
+//! Threading: audio thread; no allocation. Only call [`clip_block`] on a CPU with AVX2 and FMA.
 
-use super::nonlinear::{KneeTable, KNEE_CEILING, KNEE_SERIES, KNEE_SERIES_END, KNEE_TABLE_END, KNEE_TABLE_LEN};
+use super::nonlinear::{
+    KneeTable, RailScale, CLIP_RUN, KNEE_DELTA, KNEE_Q2_FLOOR, KNEE_SERIES_W_END, KNEE_TABLE_END, KNEE_TABLE_LEN,
+};
 use super::simd::HwFma;
 use std::arch::x86_64::*;
 
-/// `v ← v_peak·S(v·inv_v_peak)` over `buf` in place (see `KneeTable::clip_block`).
+/// The series' constants in registers.
+#[derive(Clone, Copy)]
+struct Series {
+    k: __m256,
+    floor: __m256,
+    w_end: __m256,
+    b: [__m256; 5],
+}
+
+impl Series {
+    #[inline(always)]
+    unsafe fn new(s: &RailScale) -> Self {
+        Self {
+            k: _mm256_set1_ps(s.k32),
+            floor: _mm256_set1_ps(KNEE_Q2_FLOOR),
+            w_end: _mm256_set1_ps(KNEE_SERIES_W_END),
+            b: KNEE_DELTA.map(|c| _mm256_set1_ps(c)),
+        }
+    }
+
+    /// `knee_w` for eight samples at `p`.
+    #[inline(always)]
+    unsafe fn w8(&self, p: *const f64) -> __m256 {
+        let lo = _mm256_cvtpd_ps(_mm256_loadu_pd(p));
+        let hi = _mm256_cvtpd_ps(_mm256_loadu_pd(p.add(4)));
+        let q = _mm256_mul_ps(_mm256_insertf128_ps::<1>(_mm256_castps128_ps256(lo), hi), self.k);
+        let q2 = _mm256_max_ps(_mm256_mul_ps(q, q), self.floor);
+        let q4 = _mm256_mul_ps(q2, q2);
+        _mm256_mul_ps(q4, q4)
+    }
+
+    /// `knee_series`' correction `δ = w·Σ b_n·w^n` for eight samples.
+    #[inline(always)]
+    unsafe fn delta8(&self, w: __m256) -> __m256 {
+        let b = &self.b;
+        let p = _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_fmadd_ps(b[4], w, b[3]), w, b[2]), w, b[1]), w, b[0]);
+        _mm256_mul_ps(w, p)
+    }
+
+    /// `knee_w` for four samples.
+    #[inline(always)]
+    unsafe fn w4(&self, v: __m256d) -> __m128 {
+        let q = _mm_mul_ps(_mm256_cvtpd_ps(v), _mm256_castps256_ps128(self.k));
+        let q2 = _mm_max_ps(_mm_mul_ps(q, q), _mm256_castps256_ps128(self.floor));
+        let q4 = _mm_mul_ps(q2, q2);
+        _mm_mul_ps(q4, q4)
+    }
+
+    /// `knee_series` for four samples: `v + v·δ(w)`.
+    #[inline(always)]
+    unsafe fn series4(&self, v: __m256d, w: __m128) -> __m256d {
+        let b = self.b.map(|c| _mm256_castps256_ps128(c));
+        let p = _mm_fmadd_ps(_mm_fmadd_ps(_mm_fmadd_ps(_mm_fmadd_ps(b[4], w, b[3]), w, b[2]), w, b[1]), w, b[0]);
+        _mm256_fmadd_pd(v, _mm256_cvtps_pd(_mm_mul_ps(w, p)), v)
+    }
+}
+
+/// `v ← v_peak·S(v/v_peak)` over `buf` in place (see `KneeTable::clip_block`).
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn clip(table: &KneeTable, buf: &mut [f64], v_peak: f64, inv_v_peak: f64) {
+pub(crate) unsafe fn clip_block(table: &KneeTable, buf: &mut [f64], s: &RailScale) {
+    let ser = Series::new(s);
+    for run in buf.chunks_mut(CLIP_RUN) {
+        clip_run(table, run, s, &ser);
+    }
+}
+
+/// One run of at most [`CLIP_RUN`] samples: the series' corrections for its whole groups of
+/// eight are computed and kept while their range test is gathered; only if every sample passes
+/// are they applied, so a run that reaches the knee is still untouched for [`clip4`].
+#[inline(always)]
+unsafe fn clip_run(table: &KneeTable, run: &mut [f64], s: &RailScale, ser: &Series) {
+    let p = run.as_mut_ptr();
+    let groups = run.len() / 8;
+    let mut d = [_mm256_setzero_ps(); CLIP_RUN / 8];
+    let mut all = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+    for (g, d) in d.iter_mut().enumerate().take(groups) {
+        let w = ser.w8(p.add(8 * g));
+        all = _mm256_and_ps(all, _mm256_cmp_ps::<_CMP_LT_OQ>(w, ser.w_end));
+        *d = ser.delta8(w);
+    }
+    if _mm256_movemask_ps(all) != 0xFF {
+        clip4(table, run, s, ser);
+        return;
+    }
+    for (g, d) in d.iter().enumerate().take(groups) {
+        let (q0, q1) = (p.add(8 * g), p.add(8 * g + 4));
+        let (v0, v1) = (_mm256_loadu_pd(q0), _mm256_loadu_pd(q1));
+        let d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(*d));
+        let d1 = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(*d));
+        _mm256_storeu_pd(q0, _mm256_fmadd_pd(v0, d0, v0));
+        _mm256_storeu_pd(q1, _mm256_fmadd_pd(v1, d1, v1));
+    }
+    for v in run[8 * groups..].iter_mut() {
+        *v = table.rail::<HwFma>(*v, s);
+    }
+}
+
+/// A run that reaches the knee (or holds NaN), four samples at a time: the series for the lanes
+/// below its end, the table for the others; a group with a lane beyond the table goes per sample.
+#[inline(always)]
+unsafe fn clip4(table: &KneeTable, buf: &mut [f64], s: &RailScale, ser: &Series) {
     let coef = table.coef.as_ptr() as *const f64;
     let sign = _mm256_set1_pd(-0.0);
-    let inv = _mm256_set1_pd(inv_v_peak);
-    let peak = _mm256_set1_pd(v_peak);
-    let series_end = _mm256_set1_pd(KNEE_SERIES_END);
+    let inv = _mm256_set1_pd(s.inv);
+    let peak = _mm256_set1_pd(s.v_peak);
     let table_end = _mm256_set1_pd(KNEE_TABLE_LEN as f64);
     let scale = _mm256_set1_pd(KNEE_TABLE_LEN as f64 / KNEE_TABLE_END);
-    let inv_c = _mm256_set1_pd(1.0 / KNEE_CEILING);
-    let a = KNEE_SERIES.map(|c| _mm256_set1_pd(c));
+    let w_end = _mm256_castps256_ps128(ser.w_end);
     let mut chunks = buf.chunks_exact_mut(4);
     for c in &mut chunks {
-        let x = _mm256_mul_pd(_mm256_loadu_pd(c.as_ptr()), inv);
-        let ax = _mm256_andnot_pd(sign, x);
-        let series = _mm256_cmp_pd::<_CMP_LT_OQ>(ax, series_end);
-        let p = _mm256_mul_pd(ax, scale);
+        let v = _mm256_loadu_pd(c.as_ptr());
+        let w = ser.w4(v);
+        // The f32 test widened to the four f64 lanes.
+        let series = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_castps_si128(_mm_cmplt_ps(w, w_end))));
+        let x = _mm256_mul_pd(v, inv);
+        let p = _mm256_mul_pd(_mm256_andnot_pd(sign, x), scale);
         let in_table = _mm256_cmp_pd::<_CMP_LT_OQ>(p, table_end);
         if _mm256_movemask_pd(_mm256_or_pd(series, in_table)) != 0xF {
             // NaN or far beyond the rails: the exact knee, per sample.
             for v in c.iter_mut() {
-                *v = v_peak * table.eval::<HwFma>(*v * inv_v_peak);
+                *v = table.rail::<HwFma>(*v, s);
             }
             continue;
         }
-        // `knee_series`: x·Σ a_n·w^n (Horner), w = (x/c)⁸.
-        let q = _mm256_mul_pd(x, inv_c);
-        let q2 = _mm256_mul_pd(q, q);
-        let q4 = _mm256_mul_pd(q2, q2);
-        let w = _mm256_mul_pd(q4, q4);
-        let mut r = a[6];
-        for k in (0..6).rev() {
-            r = _mm256_fmadd_pd(r, w, a[k]);
-        }
-        let s_series = _mm256_mul_pd(x, r);
+        let y_series = ser.series4(v, w);
         let y = if _mm256_movemask_pd(series) == 0xF {
-            s_series
+            y_series
         } else {
-            // The table (`KneeTable::eval`): every lane's p is in [0, LEN) here.
+            // The table (`KneeTable::table`): every non-series lane's p is in [0, LEN) here;
+            // series lanes may index anywhere below LEN too, and are blended away.
+            let p = _mm256_and_pd(p, in_table);
             let k = _mm256_cvttpd_epi32(p);
             let t = _mm256_sub_pd(p, _mm256_cvtepi32_pd(k));
             // Four rows loaded whole and transposed (cheaper than gathers on current cores).
@@ -71,14 +165,14 @@ pub(crate) unsafe fn clip(table: &KneeTable, buf: &mut [f64], v_peak: f64, inv_v
             let c3 = _mm256_permute2f128_pd::<0x31>(t1, t3);
             let t2 = _mm256_mul_pd(t, t);
             let h = _mm256_fmadd_pd(t2, _mm256_fmadd_pd(t, c3, c2), _mm256_fmadd_pd(t, c1, c0));
-            // copysign(h, x)
+            // peak·copysign(h, x)
             let s_table = _mm256_or_pd(_mm256_andnot_pd(sign, h), _mm256_and_pd(sign, x));
-            _mm256_blendv_pd(s_table, s_series, series)
+            _mm256_blendv_pd(_mm256_mul_pd(peak, s_table), y_series, series)
         };
-        _mm256_storeu_pd(c.as_mut_ptr(), _mm256_mul_pd(peak, y));
+        _mm256_storeu_pd(c.as_mut_ptr(), y);
     }
     for v in chunks.into_remainder() {
-        *v = v_peak * table.eval::<HwFma>(*v * inv_v_peak);
+        *v = table.rail::<HwFma>(*v, s);
     }
 }
 
@@ -88,32 +182,35 @@ mod tests {
     use crate::dsp::nonlinear::knee_table;
     use crate::dsp::simd::has_avx2_fma;
 
-    /// Every sample equals the scalar lookup bit for bit: across the series range, the table,
-    /// beyond it, at the boundaries, signed zeros and NaN, in buffers of every length mod 4.
+    /// Every sample equals the scalar rail bit for bit: across the series range, the table,
+    /// beyond it, at the boundaries, signed zeros, subnormals and NaN, in buffers of every length
+    /// mod 8 and runs that mix all of them.
     #[test]
-    fn matches_the_scalar_knee_bit_for_bit() {
+    fn matches_the_scalar_rail_bit_for_bit() {
         if !has_avx2_fma() {
             return;
         }
         let t = knee_table();
-        let (v_peak, inv) = (1.7, 1.0 / 1.7);
+        let s = RailScale::new(1.7, 1.0 / 1.7);
         let mut xs: Vec<f64> = (0..20_000).map(|k| (k as f64 - 10_000.0) * 1.7e-3).collect();
-        for e in [0.3, 8.0, 0.0, -0.0, 1e-300, f64::NAN, 40.0, -13.6] {
-            xs.push(e * v_peak);
+        let edge = 1.7;
+        for e in [0.3, 8.0, 0.0, -0.0, 1e-300, 1e-310, f64::NAN, 40.0, -13.6, 1e300, f64::INFINITY] {
+            xs.push(e * 1.7);
         }
-        for len in [1usize, 3, 4, 7, 64, xs.len()] {
-            let mut a: Vec<f64> = xs.iter().cycle().take(len.max(1)).copied().collect();
-            let b: Vec<f64> = a.iter().map(|&v| v_peak * t.eval::<HwFma>(v * inv)).collect();
-            unsafe { clip(t, &mut a, v_peak, inv) };
-            for (x, (p, q)) in xs.iter().zip(a.iter().zip(&b)) {
-                assert!(p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()), "{x}: {p} vs {q}");
+        for k in -40..40 {
+            xs.push(edge * (1.0 + k as f64 * 1e-8));
+            xs.push(-edge * (1.0 + k as f64 * 1e-8));
+        }
+        for len in [1usize, 3, 4, 7, 8, 9, 31, 33, 64, xs.len()] {
+            for start in [0, 5, 20_000] {
+                let src: Vec<f64> = xs.iter().cycle().skip(start).take(len).copied().collect();
+                let mut a = src.clone();
+                unsafe { clip_block(t, &mut a, &s) };
+                for (x, p) in src.iter().zip(&a) {
+                    let q = t.rail::<HwFma>(*x, &s);
+                    assert!(p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()), "{x}: {p} vs {q}");
+                }
             }
-        }
-        let mut a = xs.clone();
-        unsafe { clip(t, &mut a, v_peak, inv) };
-        for (x, p) in xs.iter().zip(&a) {
-            let q = v_peak * t.eval::<HwFma>(x * inv);
-            assert!(p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()), "{x}: {p} vs {q}");
         }
     }
 }

@@ -12,6 +12,8 @@
 pub trait Fma {
     /// `a·b + c`.
     fn fma(a: f64, b: f64, c: f64) -> f64;
+    /// `a·b + c` in `f32`, rounded once (see each implementation).
+    fn fma32(a: f32, b: f32, c: f32) -> f32;
     /// True for [`HwFma`]: the caller is compiled with AVX2 and FMA, so hand-vectorised kernels
     /// for them may be called.
     const HW: bool;
@@ -25,6 +27,10 @@ impl Fma for HwFma {
     fn fma(a: f64, b: f64, c: f64) -> f64 {
         a.mul_add(b, c)
     }
+    #[inline(always)]
+    fn fma32(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
 }
 
 /// Separate multiply and add (baseline CPUs).
@@ -34,6 +40,13 @@ impl Fma for SoftFma {
     #[inline(always)]
     fn fma(a: f64, b: f64, c: f64) -> f64 {
         a * b + c
+    }
+    /// In `f64`: the product of two `f32`s is exact there, so this is the fused result except
+    /// where the `f64` sum's rounding lands on an `f32` tie (about one operation in 2²⁸), and the
+    /// `f32` kernels (the rails' series) give the same bits on both builds.
+    #[inline(always)]
+    fn fma32(a: f32, b: f32, c: f32) -> f32 {
+        (a as f64 * b as f64 + c as f64) as f32
     }
 }
 
