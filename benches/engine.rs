@@ -7,73 +7,102 @@ use loadline::dsp::{Engine, Quality, StageParams};
 use loadline::library;
 use std::time::Instant;
 
-/// Timed runs of one second of audio; the fastest counts (shared machines are noisy, and noise only
-/// ever adds time).
-const REPEATS: usize = 25;
+/// Timed runs of one second of audio per case; the fastest counts (shared machines are noisy, and
+/// noise only ever adds time). The cases take turns, one run each per round, so a burst of
+/// interference on the machine is spread over all of them instead of spoiling one.
+const ROUNDS: usize = 60;
 
-fn bench(name: &str, load: &str, p: StageParams, q: Quality) {
-    let fs = 48_000.0;
-    let net = &library::find_load(load).expect("load").network;
-    let n = 48_000;
-    let signal = |phase: f64| -> Vec<f64> {
-        (0..n)
-            .map(|k| {
-                let t = k as f64 / fs;
-                0.5 * (2.0 * std::f64::consts::PI * 997.0 * t + phase).sin() + 0.3 * (2.0 * std::f64::consts::PI * 61.0 * t).sin()
-            })
-            .collect()
-    };
-    let (xl, xr) = (signal(0.0), signal(1.0));
-    // One engine (one channel).
-    let mut e = Engine::new(fs, q, net, &p, 1).unwrap();
-    let mut buf = xl.clone();
-    e.process_block_f64(&mut buf); // warm-up (and the solver table's build)
-    let it0 = e.solver_iterations();
-    let mut mono = f64::INFINITY;
-    for _ in 0..REPEATS {
-        buf.copy_from_slice(&xl);
-        let t0 = Instant::now();
-        e.process_block_f64(&mut buf);
-        mono = mono.min(t0.elapsed().as_secs_f64());
-    }
-    let it_per = (e.solver_iterations() - it0) as f64 / (REPEATS as f64 * n as f64 * e.oversampling() as f64);
-    // A stereo pair (two engines, interleaved), as the plugin runs them.
-    let mut a = Engine::new(fs, q, net, &p, 1).unwrap();
-    let mut b = Engine::new(fs, q, net, &p, 2).unwrap();
-    let (mut l, mut r) = (xl.clone(), xr.clone());
-    Engine::process_block_pair_f64(&mut a, &mut b, &mut l, &mut r);
-    let mut pair = f64::INFINITY;
-    for _ in 0..REPEATS {
-        l.copy_from_slice(&xl);
-        r.copy_from_slice(&xr);
-        let t0 = Instant::now();
+/// One benchmark case: a stage into a load at one quality, as one engine (mono) and as a pair.
+struct Case {
+    name: &'static str,
+    load: &'static str,
+    mono: Engine,
+    a: Engine,
+    b: Engine,
+    it0: u64,
+    best_mono: f64,
+    best_pair: f64,
+}
+
+const FS: f64 = 48_000.0;
+const N: usize = 48_000;
+
+fn signal(phase: f64) -> Vec<f64> {
+    (0..N)
+        .map(|k| {
+            let t = k as f64 / FS;
+            0.5 * (2.0 * std::f64::consts::PI * 997.0 * t + phase).sin() + 0.3 * (2.0 * std::f64::consts::PI * 61.0 * t).sin()
+        })
+        .collect()
+}
+
+impl Case {
+    fn new(name: &'static str, load: &'static str, p: StageParams, q: Quality, xl: &[f64], xr: &[f64]) -> Self {
+        let net = &library::find_load(load).expect("load").network;
+        let mut mono = Engine::new(FS, q, net, &p, 1).unwrap();
+        let mut buf = xl.to_vec();
+        mono.process_block_f64(&mut buf); // warm-up (and the solver table's build)
+        let it0 = mono.solver_iterations();
+        let mut a = Engine::new(FS, q, net, &p, 1).unwrap();
+        let mut b = Engine::new(FS, q, net, &p, 2).unwrap();
+        let (mut l, mut r) = (xl.to_vec(), xr.to_vec());
         Engine::process_block_pair_f64(&mut a, &mut b, &mut l, &mut r);
-        pair = pair.min(t0.elapsed().as_secs_f64());
+        Self { name, load, mono, a, b, it0, best_mono: f64::INFINITY, best_pair: f64::INFINITY }
     }
-    let ns_mono = mono / n as f64 * 1e9;
-    let ns_pair = pair / (2 * n) as f64 * 1e9;
-    let rt_stereo = 1e9 / (ns_pair * 2.0 * fs);
-    println!(
-        "{name:<34} {load:<18} {:>2}x OS  mono {ns_mono:6.1} ns/sample  stereo pair {ns_pair:6.1} ns/sample/channel  = {rt_stereo:5.0}x real time stereo 48 kHz  ({it_per:.3} Newton iterations per internal sample after settling)",
-        e.oversampling()
-    );
-    std::hint::black_box((&buf, &l, &r));
+
+    /// One timed mono run and one timed pair run.
+    fn round(&mut self, xl: &[f64], xr: &[f64], buf: &mut [f64], l: &mut [f64], r: &mut [f64]) {
+        buf.copy_from_slice(xl);
+        let t0 = Instant::now();
+        self.mono.process_block_f64(buf);
+        self.best_mono = self.best_mono.min(t0.elapsed().as_secs_f64());
+        l.copy_from_slice(xl);
+        r.copy_from_slice(xr);
+        let t0 = Instant::now();
+        Engine::process_block_pair_f64(&mut self.a, &mut self.b, l, r);
+        self.best_pair = self.best_pair.min(t0.elapsed().as_secs_f64());
+        std::hint::black_box((&buf, &l, &r));
+    }
+
+    fn report(&self) {
+        let it_per = (self.mono.solver_iterations() - self.it0) as f64 / (ROUNDS as f64 * N as f64 * self.mono.oversampling() as f64);
+        let ns_mono = self.best_mono / N as f64 * 1e9;
+        let ns_pair = self.best_pair / (2 * N) as f64 * 1e9;
+        let rt_stereo = 1e9 / (ns_pair * 2.0 * FS);
+        println!(
+            "{:<34} {:<18} {:>2}x OS  mono {ns_mono:6.1} ns/sample  stereo pair {ns_pair:6.1} ns/sample/channel  = {rt_stereo:5.0}x real time stereo 48 kHz  ({it_per:.3} Newton iterations per internal sample after settling)",
+            self.name,
+            self.load,
+            self.mono.oversampling()
+        );
+    }
 }
 
 fn main() {
     bench_oversampler();
     let lib_stage = |id: &str| library::find_stage(id).expect("stage").params;
+    let (xl, xr) = (signal(0.0), signal(1.0));
+    let (mut buf, mut l, mut r) = (xl.clone(), xl.clone(), xr.clone());
     for q in [Quality::Default, Quality::High] {
+        let mut cases = vec![
+            Case::new("ideal", "closed-dynamic-32", StageParams::IDEAL, q, &xl, &xr),
+            Case::new("linear only (75 Ω + 220 µF)", "closed-dynamic-32", StageParams { r_out_ohm: 75.0, c_block_f: Some(220e-6), ..StageParams::IDEAL }, q, &xl, &xr),
+            Case::new("full nonlinear (laptop jack)", "closed-dynamic-32", lib_stage("laptop-jack"), q, &xl, &xr),
+            Case::new("full nonlinear (laptop jack)", "multi-ba-dip5", lib_stage("laptop-jack"), q, &xl, &xr),
+            Case::new("full nonlinear (NE5532 line out)", "closed-dynamic-32", lib_stage("opamp-line-ne5532"), q, &xl, &xr),
+        ];
+        for _ in 0..ROUNDS {
+            for c in cases.iter_mut() {
+                c.round(&xl, &xr, &mut buf, &mut l, &mut r);
+            }
+        }
         println!("quality {q:?}");
-        bench("ideal", "closed-dynamic-32", StageParams::IDEAL, q);
-        bench("linear only (75 Ω + 220 µF)", "closed-dynamic-32", StageParams { r_out_ohm: 75.0, c_block_f: Some(220e-6), ..StageParams::IDEAL }, q);
-        bench("full nonlinear (laptop jack)", "closed-dynamic-32", lib_stage("laptop-jack"), q);
-        bench("full nonlinear (laptop jack)", "multi-ba-dip5", lib_stage("laptop-jack"), q);
-        bench("full nonlinear (NE5532 line out)", "closed-dynamic-32", lib_stage("opamp-line-ne5532"), q);
+        for c in &cases {
+            c.report();
+        }
     }
 }
 
-#[allow(dead_code)]
 pub fn bench_oversampler() {
     use loadline::dsp::resample::{Oversampler, MAX_FACTOR};
     // Input computed outside the timed loops; best of several short runs (shared machines).

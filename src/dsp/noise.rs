@@ -1,8 +1,9 @@
 //! A deterministic white Gaussian noise source, so offline renders are bit-reproducible.
 //!
-//! Four xorshift64* generators (Vigna, "An experimental exploration of Marsaglia's xorshift
-//! generators, scrambled", ACM TOMS 42(4), 2016) run side by side, one per lane of an AVX2
-//! register, and take turns: sample `4m + l` comes from lane `l`'s `m`-th output. Each output feeds
+//! Eight xorshift64* generators (Vigna, "An experimental exploration of Marsaglia's xorshift
+//! generators, scrambled", ACM TOMS 42(4), 2016) run side by side, four to an AVX2 register in two
+//! registers (two independent chains, so one's shifts and multiplies overlap the other's), and take
+//! turns: sample `8m + l` comes from lane `l`'s `m`-th output. Each output feeds
 //! an Irwin–Hall sum of four uniforms (its four 16-bit quarters, read as signed), which is Gaussian
 //! to within 1 % in density over ±3σ and costs no transcendental functions. The sequence is a
 //! stream: it is the same whether it is drawn a sample at a time ([`Noise::gaussian`]) or a block at
@@ -18,14 +19,17 @@ const MEAN: f64 = -2.0;
 /// 1/σ of that sum: σ² = 4·(65536² − 1)/12.
 const INV_SD: f64 = 1.0 / 37_837.227_237_206_48;
 
+/// Generators taking turns.
+const LANES: usize = 8;
+
 #[derive(Debug, Clone)]
 pub struct Noise {
-    /// The four lanes' generator states.
-    state: [u64; 4],
-    seed: [u64; 4],
+    /// The lanes' generator states.
+    state: [u64; LANES],
+    seed: [u64; LANES],
     /// Drawn but not yet used unit-variance samples, for [`Self::gaussian`] and block tails.
-    buf: [f64; 4],
-    /// Next unused entry of `buf` (4: empty).
+    buf: [f64; LANES],
+    /// Next unused entry of `buf` (`LANES`: empty).
     pos: usize,
 }
 
@@ -57,24 +61,24 @@ fn unit(s: i32) -> f64 {
 impl Noise {
     /// A generator with the given seed (any value).
     pub fn new(seed: u64) -> Self {
-        let mut s = [0u64; 4];
+        let mut s = [0u64; LANES];
         for (l, s) in s.iter_mut().enumerate() {
             let v = splitmix(seed ^ splitmix(l as u64));
             *s = if v == 0 { 1 + l as u64 } else { v };
         }
-        Self { state: s, seed: s, buf: [0.0; 4], pos: 4 }
+        Self { state: s, seed: s, buf: [0.0; LANES], pos: LANES }
     }
 
     /// Restarts the sequence (called by `reset`, so every render starts identically).
     pub fn reset(&mut self) {
         self.state = self.seed;
-        self.pos = 4;
+        self.pos = LANES;
     }
 
-    /// The next four unit-variance samples (portable form).
+    /// The next `LANES` unit-variance samples (portable form).
     #[inline]
-    fn group(&mut self) -> [f64; 4] {
-        let mut g = [0.0; 4];
+    fn group(&mut self) -> [f64; LANES] {
+        let mut g = [0.0; LANES];
         for (s, g) in self.state.iter_mut().zip(&mut g) {
             let (x, q) = lane_step(*s);
             *s = x;
@@ -86,7 +90,7 @@ impl Noise {
     /// One sample with zero mean and unit variance.
     #[inline]
     pub fn gaussian(&mut self) -> f64 {
-        if self.pos == 4 {
+        if self.pos == LANES {
             self.buf = self.group();
             self.pos = 0;
         }
@@ -113,18 +117,21 @@ impl Noise {
         }
     }
 
-    /// [`Self::add_block`] with the four lanes in one AVX2 register: the 64-bit multiply from
-    /// three 32-bit ones, the quarters summed by `vpmaddwd`.
+    /// [`Self::add_block`] with the lanes in two AVX2 registers: the 64-bit multiply from three
+    /// 32-bit ones, the quarters summed by `vpmaddwd`.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn add_block_avx2(&mut self, e: &mut [f64], sigma: f64) {
         use std::arch::x86_64::*;
         // Drain what is buffered, so the stream stays in order.
-        let mut k = (4 - self.pos).min(e.len());
+        let mut k = (LANES - self.pos).min(e.len());
         self.add_block_portable(&mut e[..k], sigma);
-        let groups = (e.len() - k) / 4;
+        let groups = (e.len() - k) / LANES;
         if groups > 0 {
-            let mut x = _mm256_loadu_si256(self.state.as_ptr() as *const __m256i);
+            let mut xs = [
+                _mm256_loadu_si256(self.state.as_ptr() as *const __m256i),
+                _mm256_loadu_si256(self.state.as_ptr().add(4) as *const __m256i),
+            ];
             let m_lo = _mm256_set1_epi64x((MUL & 0xFFFF_FFFF) as i64);
             let m_hi = _mm256_set1_epi64x((MUL >> 32) as i64);
             let ones = _mm256_set1_epi16(1);
@@ -134,23 +141,27 @@ impl Noise {
             // Low dword of each 64-bit lane, in order.
             let pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
             for g in 0..groups {
-                x = _mm256_xor_si256(x, _mm256_srli_epi64::<12>(x));
-                x = _mm256_xor_si256(x, _mm256_slli_epi64::<25>(x));
-                x = _mm256_xor_si256(x, _mm256_srli_epi64::<27>(x));
-                // x·MUL mod 2⁶⁴ = lo·lo + ((hi·m_lo + lo·m_hi) << 32).
-                let ll = _mm256_mul_epu32(x, m_lo);
-                let cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64::<32>(x), m_lo), _mm256_mul_epu32(x, m_hi));
-                let r = _mm256_add_epi64(ll, _mm256_slli_epi64::<32>(cross));
-                // (q0 + q1, q2 + q3) per lane as signed dwords, then their sum in the low dword.
-                let pairs = _mm256_madd_epi16(r, ones);
-                let s = _mm256_add_epi32(pairs, _mm256_srli_epi64::<32>(pairs));
-                let s4 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(s, pick));
-                let u = _mm256_mul_pd(_mm256_sub_pd(_mm256_cvtepi32_pd(s4), mean), inv_sd);
-                let p = e.as_mut_ptr().add(k + 4 * g);
-                _mm256_storeu_pd(p, _mm256_add_pd(_mm256_loadu_pd(p), _mm256_mul_pd(sig, u)));
+                for (h, x) in xs.iter_mut().enumerate() {
+                    *x = _mm256_xor_si256(*x, _mm256_srli_epi64::<12>(*x));
+                    *x = _mm256_xor_si256(*x, _mm256_slli_epi64::<25>(*x));
+                    *x = _mm256_xor_si256(*x, _mm256_srli_epi64::<27>(*x));
+                    let x = *x;
+                    // x·MUL mod 2⁶⁴ = lo·lo + ((hi·m_lo + lo·m_hi) << 32).
+                    let ll = _mm256_mul_epu32(x, m_lo);
+                    let cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64::<32>(x), m_lo), _mm256_mul_epu32(x, m_hi));
+                    let r = _mm256_add_epi64(ll, _mm256_slli_epi64::<32>(cross));
+                    // (q0 + q1, q2 + q3) per lane as signed dwords, then their sum in the low dword.
+                    let pairs = _mm256_madd_epi16(r, ones);
+                    let s = _mm256_add_epi32(pairs, _mm256_srli_epi64::<32>(pairs));
+                    let s4 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(s, pick));
+                    let u = _mm256_mul_pd(_mm256_sub_pd(_mm256_cvtepi32_pd(s4), mean), inv_sd);
+                    let p = e.as_mut_ptr().add(k + LANES * g + 4 * h);
+                    _mm256_storeu_pd(p, _mm256_add_pd(_mm256_loadu_pd(p), _mm256_mul_pd(sig, u)));
+                }
             }
-            _mm256_storeu_si256(self.state.as_mut_ptr() as *mut __m256i, x);
-            k += 4 * groups;
+            _mm256_storeu_si256(self.state.as_mut_ptr() as *mut __m256i, xs[0]);
+            _mm256_storeu_si256(self.state.as_mut_ptr().add(4) as *mut __m256i, xs[1]);
+            k += LANES * groups;
         }
         self.add_block_portable(&mut e[k..], sigma);
     }
@@ -167,8 +178,8 @@ mod tests {
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / v.len() as f64;
         assert!(mean.abs() < 0.01 && (var - 1.0).abs() < 0.01, "{mean} {var}");
-        // White: lag-1..4 correlations (the lanes take turns) are negligible.
-        for lag in 1..=4 {
+        // White: lag-1..8 correlations (the lanes take turns) are negligible.
+        for lag in 1..=LANES {
             let c = v.iter().zip(&v[lag..]).map(|(a, b)| (a - mean) * (b - mean)).sum::<f64>() / v.len() as f64;
             assert!(c.abs() < 0.01, "lag {lag}: {c}");
         }
