@@ -203,6 +203,8 @@ pub struct Engine {
     /// (`CHUNK·factor`), allocated in `new`.
     lo_buf: Vec<f64>,
     hi_buf: Vec<f64>,
+    /// The oversampler's `f32` output for a chunk, before the rails (see [`Self::up_railed`]).
+    hi32: Vec<f32>,
     /// The element is a plain wire (cached `element.is_linear()`).
     linear: bool,
     /// Loop resistance `R_tot = R_out + R_C + R_L + z_load` (ohms) and its inverse (siemens), set
@@ -253,6 +255,7 @@ impl Engine {
             linear: true,
             lo_buf: vec![0.0; CHUNK],
             hi_buf: vec![0.0; CHUNK * factor],
+            hi32: vec![0.0; CHUNK * factor],
             hw_fma: cfg!(target_arch = "x86_64") && has_avx2_fma(),
             iterations: 0,
         };
@@ -496,6 +499,8 @@ impl Engine {
         a.os.up(ea, &mut ba);
         b.os.up(eb, &mut bb);
         let n = a.os.factor();
+        a.rails_block::<F>(&mut ba[..n]);
+        b.rails_block::<F>(&mut bb[..n]);
         Self::steps_pair::<F>(a, b, &mut ba[..n], &mut bb[..n]);
         let (la, lb) = (a.os.down(&mut ba), b.os.down(&mut bb));
         (a.back(la), b.back(lb))
@@ -606,6 +611,22 @@ impl Engine {
         }
     }
 
+    /// Upsamples a chunk of open-circuit voltages (`lo`, volts) into `hi` and applies the rails:
+    /// the same bits as `up_block` then [`Self::rails_block`]. With AVX2 and rails, the
+    /// oversampler hands over `f32` (its own precision), which the rails read eight to a register
+    /// and widen as they store.
+    #[inline(always)]
+    fn up_railed<F: Fma>(&mut self, lo: &[f64], hi: &mut [f64]) {
+        if F::HW && self.inv_v_peak > 0.0 && self.os.factor() > 1 {
+            let n = hi.len();
+            self.os.up_block_f32(lo, &mut self.hi32[..n]);
+            self.knee.clip_widen::<F>(&self.hi32[..n], hi, self.v_peak_v, self.inv_v_peak);
+        } else {
+            self.os.up_block(lo, hi);
+            self.rails_block::<F>(hi);
+        }
+    }
+
     /// The rails on a buffer of open-circuit voltages in place (volts in, volts out).
     #[inline(always)]
     fn rails_block<F: Fma>(&self, buf: &mut [f64]) {
@@ -653,10 +674,16 @@ impl Engine {
     /// voltages out). Parameters are fixed for the call.
     #[inline(always)]
     fn steps<F: Fma>(&mut self, buf: &mut [f64]) {
+        self.rails_block::<F>(buf);
+        self.circuit::<F>(buf);
+    }
+
+    /// [`Self::steps`] after the rails: amplifier voltages in, load voltages out.
+    #[inline(always)]
+    fn circuit<F: Fma>(&mut self, buf: &mut [f64]) {
         if buf.is_empty() {
             return;
         }
-        self.rails_block::<F>(buf);
         match self.load.modal.form() {
             PortForm::Impedance => self.steps_form::<F, false>(buf),
             PortForm::Admittance => self.steps_form::<F, true>(buf),
@@ -713,8 +740,6 @@ impl Engine {
         #[cfg(target_arch = "x86_64")]
         if F::HW && a.load.modal.form() == b.load.modal.form() && ba.len() == bb.len() && !ba.is_empty() {
             if let (Some(mut ra), Some(mut rb)) = (a.load.modal.regs::<1>(), b.load.modal.regs::<1>()) {
-                a.rails_block::<F>(ba);
-                b.rails_block::<F>(bb);
                 match a.load.modal.form() {
                     PortForm::Impedance => Self::pair_kernel::<F, false>(a, b, &mut ra, &mut rb, ba, bb),
                     PortForm::Admittance => Self::pair_kernel::<F, true>(a, b, &mut ra, &mut rb, ba, bb),
@@ -724,8 +749,8 @@ impl Engine {
                 return;
             }
         }
-        a.steps::<F>(ba);
-        b.steps::<F>(bb);
+        a.circuit::<F>(ba);
+        b.circuit::<F>(bb);
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -777,8 +802,8 @@ impl Engine {
         let mut lo = std::mem::take(&mut self.lo_buf);
         let mut hi = std::mem::take(&mut self.hi_buf);
         self.front_block(&io[pos..pos + n], &mut lo[..n]);
-        self.os.up_block(&lo[..n], &mut hi[..n * f]);
-        self.steps::<F>(&mut hi[..n * f]);
+        self.up_railed::<F>(&lo[..n], &mut hi[..n * f]);
+        self.circuit::<F>(&mut hi[..n * f]);
         self.os.down_block(&hi[..n * f], &mut lo[..n]);
         self.back_block(&lo[..n], &mut io[pos..pos + n]);
         self.lo_buf = lo;
@@ -810,8 +835,8 @@ impl Engine {
                     let (mut lb, mut hb) = (std::mem::take(&mut b.lo_buf), std::mem::take(&mut b.hi_buf));
                     a.front_block(&l[pos..pos + n], &mut la[..n]);
                     b.front_block(&r[pos..pos + n], &mut lb[..n]);
-                    a.os.up_block(&la[..n], &mut ha[..n * f]);
-                    b.os.up_block(&lb[..n], &mut hb[..n * f]);
+                    a.up_railed::<F>(&la[..n], &mut ha[..n * f]);
+                    b.up_railed::<F>(&lb[..n], &mut hb[..n * f]);
                     Self::steps_pair::<F>(a, b, &mut ha[..n * f], &mut hb[..n * f]);
                     a.os.down_block(&ha[..n * f], &mut la[..n]);
                     b.os.down_block(&hb[..n * f], &mut lb[..n]);

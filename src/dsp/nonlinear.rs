@@ -203,6 +203,25 @@ impl KneeTable {
             *v = self.rail::<F>(*v, &s);
         }
     }
+
+    /// [`Self::clip_block`] from `f32` samples (the oversampler's output) into `f64`:
+    /// `dst[i] ← v_peak·S(src[i]/v_peak)`, the same bits as widening `src` and clipping in place.
+    /// With AVX2 a run's results are stored as they are computed (the input is not overwritten),
+    /// and only a run that reaches the knee is done again through the table.
+    #[inline(always)]
+    pub fn clip_widen<F: crate::dsp::simd::Fma>(&self, src: &[f32], dst: &mut [f64], v_peak: f64, inv_v_peak: f64) {
+        let s = RailScale::new(v_peak, inv_v_peak);
+        let dst = &mut dst[..src.len()];
+        #[cfg(target_arch = "x86_64")]
+        if F::HW {
+            // SAFETY: `F::HW` holds only in code compiled for, and run on, AVX2 and FMA.
+            unsafe { super::rails_avx2::clip_widen(self, src, dst, &s) };
+            return;
+        }
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = self.rail::<F>(v as f64, &s);
+        }
+    }
 }
 
 /// Samples per run of [`KneeTable::clip_block`]'s test for the series range: short enough that

@@ -40,7 +40,13 @@ impl Series {
     unsafe fn w8(&self, p: *const f64) -> __m256 {
         let lo = _mm256_cvtpd_ps(_mm256_loadu_pd(p));
         let hi = _mm256_cvtpd_ps(_mm256_loadu_pd(p.add(4)));
-        let q = _mm256_mul_ps(_mm256_insertf128_ps::<1>(_mm256_castps128_ps256(lo), hi), self.k);
+        self.w8_f32(_mm256_insertf128_ps::<1>(_mm256_castps128_ps256(lo), hi))
+    }
+
+    /// `knee_w` for eight `f32` samples (exactly `w8` of the same values widened).
+    #[inline(always)]
+    unsafe fn w8_f32(&self, v: __m256) -> __m256 {
+        let q = _mm256_mul_ps(v, self.k);
         let q2 = _mm256_max_ps(_mm256_mul_ps(q, q), self.floor);
         let q4 = _mm256_mul_ps(q2, q2);
         _mm256_mul_ps(q4, q4)
@@ -112,6 +118,44 @@ unsafe fn clip_run(table: &KneeTable, run: &mut [f64], s: &RailScale, ser: &Seri
     }
     for v in run[8 * groups..].iter_mut() {
         *v = table.rail::<HwFma>(*v, s);
+    }
+}
+
+/// `dst ← rails(src)` (see `KneeTable::clip_widen`).
+///
+/// # Safety
+/// The CPU must have AVX2 and FMA; `dst` must be as long as `src`.
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn clip_widen(table: &KneeTable, src: &[f32], dst: &mut [f64], s: &RailScale) {
+    assert!(dst.len() == src.len());
+    let ser = Series::new(s);
+    for (sr, dr) in src.chunks(CLIP_RUN).zip(dst.chunks_mut(CLIP_RUN)) {
+        let (sp, dp) = (sr.as_ptr(), dr.as_mut_ptr());
+        let groups = sr.len() / 8;
+        let mut all = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+        for g in 0..groups {
+            let v = _mm256_loadu_ps(sp.add(8 * g));
+            let w = ser.w8_f32(v);
+            all = _mm256_and_ps(all, _mm256_cmp_ps::<_CMP_LT_OQ>(w, ser.w_end));
+            let d = ser.delta8(w);
+            let v0 = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
+            let v1 = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
+            let d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(d));
+            let d1 = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(d));
+            _mm256_storeu_pd(dp.add(8 * g), _mm256_fmadd_pd(v0, d0, v0));
+            _mm256_storeu_pd(dp.add(8 * g + 4), _mm256_fmadd_pd(v1, d1, v1));
+        }
+        if _mm256_movemask_ps(all) != 0xFF {
+            // The run reaches the knee: again from its inputs, through the table where needed.
+            for (d, &v) in dr.iter_mut().zip(sr) {
+                *d = v as f64;
+            }
+            clip4(table, dr, s, &ser);
+            continue;
+        }
+        for (d, &v) in dr[8 * groups..].iter_mut().zip(&sr[8 * groups..]) {
+            *d = table.rail::<HwFma>(v as f64, s);
+        }
     }
 }
 
@@ -208,6 +252,14 @@ mod tests {
                 unsafe { clip_block(t, &mut a, &s) };
                 for (x, p) in src.iter().zip(&a) {
                     let q = t.rail::<HwFma>(*x, &s);
+                    assert!(p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()), "{x}: {p} vs {q}");
+                }
+                // From f32, as the oversampler hands over: the rail of each widened sample.
+                let src32: Vec<f32> = src.iter().map(|&v| v as f32).collect();
+                let mut b = vec![7.0; len];
+                unsafe { clip_widen(t, &src32, &mut b, &s) };
+                for (x, p) in src32.iter().zip(&b) {
+                    let q = t.rail::<HwFma>(*x as f64, &s);
                     assert!(p.to_bits() == q.to_bits() || (p.is_nan() && q.is_nan()), "{x}: {p} vs {q}");
                 }
             }

@@ -427,6 +427,8 @@ trait Elem: Copy {
     unsafe fn store_zip<V: Lanes>(p: *mut Self, y: V, d: V);
     fn to32(self) -> f32;
     fn from32(x: f32) -> Self;
+    /// `x` as stored in this type (rounded to nearest for `f32`).
+    fn from64(x: f64) -> Self;
 }
 
 impl Elem for f32 {
@@ -452,6 +454,10 @@ impl Elem for f32 {
     fn from32(x: f32) -> Self {
         x
     }
+    #[inline(always)]
+    fn from64(x: f64) -> Self {
+        x as f32
+    }
 }
 
 impl Elem for f64 {
@@ -472,6 +478,10 @@ impl Elem for f64 {
     #[inline(always)]
     fn from32(x: f32) -> Self {
         x as f64
+    }
+    #[inline(always)]
+    fn from64(x: f64) -> Self {
+        x
     }
 }
 
@@ -1646,11 +1656,28 @@ impl Oversampler {
     /// # Panics
     /// If `out` is shorter than `x.len()·factor`.
     pub fn up_block(&mut self, x: &[f64], out: &mut [f64]) {
+        self.up_block_to(x, out)
+    }
+
+    /// [`Self::up_block`] with `f32` output: the same values (every output is an `f32` widened
+    /// on the way out), for a caller whose next step reads `f32` (the rails). Needs `factor ≥ 2`.
+    ///
+    /// # Panics
+    /// If `out` is shorter than `x.len()·factor`, or the factor is 1.
+    pub fn up_block_f32(&mut self, x: &[f64], out: &mut [f32]) {
+        assert!(self.factor > 1, "up_block_f32: no oversampling");
+        self.up_block_to(x, out)
+    }
+
+    #[inline(always)]
+    fn up_block_to<O: Elem>(&mut self, x: &[f64], out: &mut [O]) {
         let f = self.factor;
         assert!(out.len() >= x.len() * f, "up_block: output too short");
         for (xc, oc) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK * f)) {
             if f == 1 {
-                oc[..xc.len()].copy_from_slice(xc);
+                for (o, &x) in oc.iter_mut().zip(xc) {
+                    *o = O::from64(x);
+                }
                 continue;
             }
             #[cfg(target_arch = "x86_64")]
@@ -1665,24 +1692,24 @@ impl Oversampler {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    fn up_block_avx2(&mut self, x: &[f64], out: &mut [f64]) {
-        self.up_block_body::<avx::Avx>(x, out)
+    fn up_block_avx2<O: Elem>(&mut self, x: &[f64], out: &mut [O]) {
+        self.up_block_body::<avx::Avx, O>(x, out)
     }
 
     #[inline(never)]
-    fn up_block_plain(&mut self, x: &[f64], out: &mut [f64]) {
-        self.up_block_body::<Plain>(x, out)
+    fn up_block_plain<O: Elem>(&mut self, x: &[f64], out: &mut [O]) {
+        self.up_block_body::<Plain, O>(x, out)
     }
 
     /// One chunk (at most `BLOCK` samples): stage by stage through the `f32` scratch buffers,
     /// the first stage from `x`, the last straight into `out`.
     #[inline(always)]
-    fn up_block_body<V: Lanes>(&mut self, x: &[f64], out: &mut [f64]) {
+    fn up_block_body<V: Lanes, O: Elem>(&mut self, x: &[f64], out: &mut [O]) {
         let s = self.up.len();
         let [a, b] = &mut self.scratch;
         let n = x.len();
         if s == 1 {
-            return self.up[0].process_block::<V, 1, f64, f64>(x, out);
+            return self.up[0].process_block::<V, 1, f64, O>(x, out);
         }
         self.up[0].process_block::<V, 1, f64, f32>(x, a);
         for (i, st) in self.up.iter_mut().enumerate().skip(1) {
@@ -1691,10 +1718,10 @@ impl Oversampler {
             let (src, dst) = if i % 2 == 1 { (&a[..m], &mut b[..]) } else { (&b[..m], &mut a[..]) };
             if i + 1 == s {
                 match i {
-                    1 => st.process_block::<V, 2, f32, f64>(src, out),
-                    2 => st.process_block::<V, 4, f32, f64>(src, out),
-                    3 => st.process_block::<V, 8, f32, f64>(src, out),
-                    _ => st.process_block::<V, 16, f32, f64>(src, out),
+                    1 => st.process_block::<V, 2, f32, O>(src, out),
+                    2 => st.process_block::<V, 4, f32, O>(src, out),
+                    3 => st.process_block::<V, 8, f32, O>(src, out),
+                    _ => st.process_block::<V, 16, f32, O>(src, out),
                 }
             } else {
                 match i {
@@ -2140,6 +2167,8 @@ mod tests {
                     a.avx2 = false;
                 }
                 let mut b = a.clone();
+                // Upsamples every block with `f32` output.
+                let mut c = a.clone();
                 let f = a.factor();
                 let x = noise(700, 6);
                 let mut buf = [0.0; MAX_FACTOR];
@@ -2164,6 +2193,13 @@ mod tests {
                     }
                     for (i, (p, r)) in up_a.iter().zip(&up_b).enumerate() {
                         assert_eq!(p, r, "fs {fs} {q:?} block {blk} up {i}");
+                    }
+                    if f > 1 {
+                        let mut up_c = vec![0.0f32; len * f];
+                        c.up_block_f32(xs, &mut up_c);
+                        for (i, (p, r)) in up_a.iter().zip(&up_c).enumerate() {
+                            assert_eq!(*p, *r as f64, "fs {fs} {q:?} block {blk} up (f32) {i}");
+                        }
                     }
                     let v: Vec<f64> = up_a.iter().map(|v| (1.5 * v).tanh()).collect();
                     let ya: Vec<f64> = v
