@@ -18,11 +18,13 @@ fn main() {
         ("laptop, rails x10", StageParams { noise_dbv: None, v_max_v: lap.v_max_v.map(|v| v * 10.0), ..lap }),
     ];
     let fs = 48_000.0;
+    // `HIGH=1`: the offline render quality.
+    let q = if std::env::var("HIGH").is_ok() { Quality::High } else { Quality::Default };
     let net = &library::find_load(&std::env::var("LOAD").unwrap_or("closed-dynamic-32".into())).unwrap().network;
     let n = 24_000;
     let sig = |ph: f64| -> Vec<f64> { (0..n).map(|k| { let t = k as f64 / fs; 0.5 * (2.0 * std::f64::consts::PI * 997.0 * t + ph).sin() + 0.3 * (2.0 * std::f64::consts::PI * 61.0 * t).sin() }).collect() };
     let (xl, xr) = (sig(0.0), sig(1.0));
-    let mut engines: Vec<(Engine, Engine)> = vars.iter().map(|(_, p)| (Engine::new(fs, Quality::Default, net, p, 1).unwrap(), Engine::new(fs, Quality::Default, net, p, 2).unwrap())).collect();
+    let mut engines: Vec<(Engine, Engine)> = vars.iter().map(|(_, p)| (Engine::new(fs, q, net, p, 1).unwrap(), Engine::new(fs, q, net, p, 2).unwrap())).collect();
     let (mut l, mut r) = (xl.clone(), xr.clone());
     let mut best = vec![f64::INFINITY; vars.len()];
     for round in 0..41 {

@@ -379,8 +379,9 @@ impl Processor {
     }
 }
 
-/// Samples per chunk of [`Processor::process_metered`].
-const CHUNK: usize = 64;
+/// Samples per chunk of [`Processor::process_metered`]: a host block of up to this many samples
+/// reaches each engine as one call (the engines' per-call setup is a cost per chunk).
+const CHUNK: usize = 256;
 
 /// Per-chunk working buffers, allocated with the processor (the audio thread never allocates).
 #[derive(Debug)]
