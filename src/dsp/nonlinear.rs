@@ -68,10 +68,10 @@ impl RailScale {
 }
 
 /// Coefficients of `δ(w) ≈ (1 + w)^(−1/8) − 1 = w·Σ b_n·w^n`, n = 0…4, over
-/// `0 ≤ w ≤` [`KNEE_SERIES_W_END`]: least squares on 2000 Chebyshev nodes (within 1 % of the
-/// minimax polynomial; Trefethen, *Approximation Theory and Approximation Practice*, 2013,
+/// `0 ≤ w ≤` [`KNEE_SERIES_W_END`]: least squares on 2000 Chebyshev nodes of the interval (close
+/// to the minimax polynomial; Trefethen, *Approximation Theory and Approximation Practice*, 2013,
 /// ch. 16), each coefficient rounded to `f32` in turn and the higher ones refitted. Largest error
-/// 2.0e-9 (of `v`) in exact arithmetic. The binomial series `C(−1/8, n+1)` would need about twelve
+/// 2.0e-9 (of `v`) in exact arithmetic, checked on 200 001 points of the interval. The binomial series `C(−1/8, n+1)` would need about twelve
 /// terms at the end of the range (its ratio there is 0.25).
 pub(crate) const KNEE_DELTA: [f32; 5] = [-0.124_999_635, 0.070_291_57, -0.049_407_095, 0.035_512_757, -0.018_001_52];
 
