@@ -20,6 +20,8 @@ fn main() {
     let fs = 48_000.0;
     // `HIGH=1`: the offline render quality.
     let q = if std::env::var("HIGH").is_ok() { Quality::High } else { Quality::Default };
+    // `BLOCK=64`: the buffer in host-sized blocks (default: one call).
+    let block: usize = std::env::var("BLOCK").ok().and_then(|v| v.parse().ok()).unwrap_or(usize::MAX);
     let net = &library::find_load(&std::env::var("LOAD").unwrap_or("closed-dynamic-32".into())).unwrap().network;
     let n = 24_000;
     let sig = |ph: f64| -> Vec<f64> { (0..n).map(|k| { let t = k as f64 / fs; 0.5 * (2.0 * std::f64::consts::PI * 997.0 * t + ph).sin() + 0.3 * (2.0 * std::f64::consts::PI * 61.0 * t).sin() }).collect() };
@@ -31,7 +33,9 @@ fn main() {
         for (k, (a, b)) in engines.iter_mut().enumerate() {
             l.copy_from_slice(&xl); r.copy_from_slice(&xr);
             let t0 = Instant::now();
-            Engine::process_block_pair_f64(a, b, &mut l, &mut r);
+            for (cl, cr) in l.chunks_mut(block).zip(r.chunks_mut(block)) {
+                Engine::process_block_pair_f64(a, b, cl, cr);
+            }
             if round > 0 { best[k] = best[k].min(t0.elapsed().as_secs_f64()); }
         }
     }
