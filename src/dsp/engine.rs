@@ -735,9 +735,10 @@ impl Engine {
         self.keep_solver(s);
     }
 
-    /// Both engines' circuits over their oversampled buffers: side by side in the two-lane kernel
-    /// when it applies (AVX2, at most four modes each, the same port form), else one after the
-    /// other. Each channel's arithmetic is exactly [`Self::steps`]' either way.
+    /// Both engines' circuits over their oversampled buffers, after the rails (amplifier voltages
+    /// in, load voltages out): side by side in the two-lane kernel when it applies (AVX2, at most
+    /// four modes each, the same port form), else one after the other. Each channel's arithmetic
+    /// is exactly [`Self::circuit`]'s either way.
     #[inline(always)]
     fn steps_pair<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64]) {
         #[cfg(target_arch = "x86_64")]
