@@ -510,9 +510,9 @@ mod clip_runs {
     use super::*;
     use crate::dsp::simd::{has_avx2_fma, HwFma, SoftFma};
 
-    /// The block rails equal the per-sample rails bit for bit, whatever mix of series-range,
-    /// table-range, far and non-finite samples the runs of `CLIP_RUN` hold, for buffer lengths
-    /// that split runs and groups of four anywhere.
+    /// The block rails, in place and from `f32`, equal the per-sample rails bit for bit, whatever
+    /// mix of series-range, table-range, far and non-finite samples the runs of `CLIP_RUN` hold,
+    /// for buffer lengths that split runs and groups of four or eight anywhere.
     #[test]
     fn block_rails_equal_per_sample_rails() {
         let t = knee_table();
@@ -532,6 +532,16 @@ mod clip_runs {
             let s = RailScale::new(v_peak, inv);
             t.clip_block::<SoftFma>(&mut got, v_peak, inv);
             assert_same_bits(&got, xs.iter().map(|&v| t.rail::<SoftFma>(v, &s)));
+            // From f32 (the oversampler's hand-over), on both builds: the rail of each widened sample.
+            let xs32: Vec<f32> = xs.iter().map(|&v| v as f32).collect();
+            let mut got = vec![0.0; len];
+            t.clip_widen::<SoftFma>(&xs32, &mut got, v_peak, inv);
+            assert_same_bits(&got, xs32.iter().map(|&v| t.rail::<SoftFma>(v as f64, &s)));
+            if has_avx2_fma() {
+                // SAFETY: the CPU has AVX2 and FMA (checked above).
+                unsafe { widen_hw(t, &xs32, &mut got, v_peak, inv) };
+                assert_same_bits(&got, xs32.iter().map(|&v| t.rail::<HwFma>(v as f64, &s)));
+            }
             if has_avx2_fma() {
                 let mut got = xs.to_vec();
                 // SAFETY: the CPU has AVX2 and FMA (checked above).
@@ -550,6 +560,11 @@ mod clip_runs {
     #[target_feature(enable = "avx2,fma")]
     unsafe fn clip_hw(t: &KneeTable, buf: &mut [f64], v_peak: f64, inv: f64) {
         t.clip_block::<HwFma>(buf, v_peak, inv)
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn widen_hw(t: &KneeTable, src: &[f32], dst: &mut [f64], v_peak: f64, inv: f64) {
+        t.clip_widen::<HwFma>(src, dst, v_peak, inv)
     }
 }
 
