@@ -60,21 +60,27 @@ impl Series {
         _mm256_mul_ps(w, p)
     }
 
-    /// `knee_w` for four samples.
+    /// `v + v·δ` for eight samples `v0`, `v1` (f64, four each) and their corrections `d`, stored
+    /// at `dst`.
+    #[inline(always)]
+    unsafe fn store8(dst: *mut f64, v0: __m256d, v1: __m256d, d: __m256) {
+        let d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(d));
+        let d1 = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(d));
+        _mm256_storeu_pd(dst, _mm256_fmadd_pd(v0, d0, v0));
+        _mm256_storeu_pd(dst.add(4), _mm256_fmadd_pd(v1, d1, v1));
+    }
+
+    /// `knee_w` for four samples (the eight-lane operations, upper lanes zero).
     #[inline(always)]
     unsafe fn w4(&self, v: __m256d) -> __m128 {
-        let q = _mm_mul_ps(_mm256_cvtpd_ps(v), _mm256_castps256_ps128(self.k));
-        let q2 = _mm_max_ps(_mm_mul_ps(q, q), _mm256_castps256_ps128(self.floor));
-        let q4 = _mm_mul_ps(q2, q2);
-        _mm_mul_ps(q4, q4)
+        _mm256_castps256_ps128(self.w8_f32(_mm256_zextps128_ps256(_mm256_cvtpd_ps(v))))
     }
 
     /// `knee_series` for four samples: `v + v·δ(w)`.
     #[inline(always)]
     unsafe fn series4(&self, v: __m256d, w: __m128) -> __m256d {
-        let b = self.b.map(|c| _mm256_castps256_ps128(c));
-        let p = _mm_fmadd_ps(_mm_fmadd_ps(_mm_fmadd_ps(_mm_fmadd_ps(b[4], w, b[3]), w, b[2]), w, b[1]), w, b[0]);
-        _mm256_fmadd_pd(v, _mm256_cvtps_pd(_mm_mul_ps(w, p)), v)
+        let d = _mm256_castps256_ps128(self.delta8(_mm256_zextps128_ps256(w)));
+        _mm256_fmadd_pd(v, _mm256_cvtps_pd(d), v)
     }
 }
 
@@ -109,12 +115,8 @@ unsafe fn clip_run(table: &KneeTable, run: &mut [f64], s: &RailScale, ser: &Seri
         return;
     }
     for (g, d) in d.iter().enumerate().take(groups) {
-        let (q0, q1) = (p.add(8 * g), p.add(8 * g + 4));
-        let (v0, v1) = (_mm256_loadu_pd(q0), _mm256_loadu_pd(q1));
-        let d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(*d));
-        let d1 = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(*d));
-        _mm256_storeu_pd(q0, _mm256_fmadd_pd(v0, d0, v0));
-        _mm256_storeu_pd(q1, _mm256_fmadd_pd(v1, d1, v1));
+        let q = p.add(8 * g);
+        Series::store8(q, _mm256_loadu_pd(q), _mm256_loadu_pd(q.add(4)), *d);
     }
     for v in run[8 * groups..].iter_mut() {
         *v = table.rail::<HwFma>(*v, s);
@@ -137,13 +139,9 @@ pub(crate) unsafe fn clip_widen(table: &KneeTable, src: &[f32], dst: &mut [f64],
             let v = _mm256_loadu_ps(sp.add(8 * g));
             let w = ser.w8_f32(v);
             all = _mm256_and_ps(all, _mm256_cmp_ps::<_CMP_LT_OQ>(w, ser.w_end));
-            let d = ser.delta8(w);
             let v0 = _mm256_cvtps_pd(_mm256_castps256_ps128(v));
             let v1 = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(v));
-            let d0 = _mm256_cvtps_pd(_mm256_castps256_ps128(d));
-            let d1 = _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(d));
-            _mm256_storeu_pd(dp.add(8 * g), _mm256_fmadd_pd(v0, d0, v0));
-            _mm256_storeu_pd(dp.add(8 * g + 4), _mm256_fmadd_pd(v1, d1, v1));
+            Series::store8(dp.add(8 * g), v0, v1, ser.delta8(w));
         }
         if _mm256_movemask_ps(all) != 0xFF {
             // The run reaches the knee: again from its inputs, through the table where needed.

@@ -43,7 +43,7 @@ impl Fma for SoftFma {
     }
     /// In `f64`: the product of two `f32`s is exact there, so this is the fused result except
     /// where the `f64` sum's rounding lands on an `f32` tie (about one operation in 2²⁸), and the
-    /// `f32` kernels (the rails' series) give the same bits on both builds.
+    /// `f32` kernels (the rails' series) give the same bits on both builds but for such a tie.
     #[inline(always)]
     fn fma32(a: f32, b: f32, c: f32) -> f32 {
         (a as f64 * b as f64 + c as f64) as f32
