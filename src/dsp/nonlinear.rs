@@ -149,11 +149,6 @@ pub fn knee_table() -> &'static KneeTable {
 }
 
 impl KneeTable {
-    /// `S(x)`: the rails at unit onset.
-    pub fn eval<F: crate::dsp::simd::Fma>(&self, x: f64) -> f64 {
-        self.rail::<F>(x, &RailScale::new(1.0, 1.0))
-    }
-
     /// The rails for one amplifier voltage `v` (volts in, volts out): `v_peak·S(v/v_peak)`, from
     /// [`knee_series`] below onset and from the table above (exact beyond the table).
     #[inline(always)]
