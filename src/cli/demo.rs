@@ -1,15 +1,18 @@
 //! `loadline demo OUT.wav`: a built-in two-tone through the engine for every library load and
 //! stage preset, with a real-time factor per combination (a smoke test and rough benchmark).
 
+use super::output::{self, Format, Pending};
 use anyhow::{Context, Result};
 use loadline::dsp::{Engine, Quality};
 use loadline::library;
 use std::path::Path;
 
-pub fn run(out: &Path) -> Result<()> {
+pub fn run(out: &Path, force: bool) -> Result<()> {
+    output::check(out, Format::Wav, force, &[], false)?;
+    let (pending, file) = Pending::create(out, force)?;
     let fs = 48_000.0;
     let spec = hound::WavSpec { channels: 1, sample_rate: 48_000, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
-    let mut w = hound::WavWriter::create(out, spec).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut w = hound::WavWriter::new(file, spec).with_context(|| format!("cannot write {}", out.display()))?;
     for load in library::loads() {
         for stage in library::stages() {
             let mut e = Engine::new(fs, Quality::Default, &load.network, &stage.params, 1)?;
@@ -33,7 +36,8 @@ pub fn run(out: &Path) -> Result<()> {
             );
         }
     }
-    w.finalize()?;
+    w.finalize().with_context(|| format!("cannot write {}", out.display()))?;
+    pending.commit()?;
     println!("wrote {}", out.display());
     Ok(())
 }

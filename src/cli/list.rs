@@ -1,6 +1,10 @@
 //! `loadline list` and `loadline impedance`.
 
+use super::output::{self, Format, Pending};
+use super::print;
 use super::suggest::unknown_load;
+use loadline::dsp::stage::v_to_dbu;
+use std::fmt::Write;
 use anyhow::{anyhow, Result};
 use clap::Args;
 use loadline::dsp::network::log_grid;
@@ -10,59 +14,62 @@ use std::f64::consts::PI;
 /// Prints the library, as a table or as JSON (`library::json::list_json`).
 pub fn list(json: bool) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&library::json::list_json())?);
-        return Ok(());
+        return print(&format!("{}\n", serde_json::to_string_pretty(&library::json::list_json())?));
     }
     let loads = library::loads();
     let stages = library::stages();
-    println!("Loads ({}):", loads.len());
+    let mut t = format!("Loads ({}):\n", loads.len());
     for l in loads {
         let z = l.network.impedance(1000.0);
-        println!("  {:<28} {:<48} |Z(1 kHz)| {:>7.1} Ω  {:>4.0} dB SPL/V", l.id, l.name, z.norm(), l.sensitivity_db_spl_per_v);
+        let _ = writeln!(t, "  {:<28} {:<48} |Z(1 kHz)| {:>7.1} Ω  {:>4.0} dB SPL/V", l.id, l.name, z.norm(), l.sensitivity_db_spl_per_v);
     }
-    println!("Stage presets ({}):", stages.len());
+    let _ = writeln!(t, "Stage presets ({}):", stages.len());
     for s in stages {
-        println!("  {:<28} {:<40} Zout {:>6.1} Ω  level {:>5.2} V", s.id, s.name, s.params.r_out_ohm, s.params.level_v);
+        let _ = writeln!(t, "  {:<28} {:<40} Zout {:>6.1} Ω  level {:>+6.1} dBu", s.id, s.name, s.params.r_out_ohm, v_to_dbu(s.params.level_v));
     }
-    Ok(())
+    print(&t)
 }
 
 #[derive(Args, Debug)]
 pub struct ImpedanceArgs {
     /// Load id or name.
     pub load: String,
-    /// Points per decade-spanning sweep (20 Hz–20 kHz, logarithmic).
-    #[arg(long, default_value_t = 31)]
-    pub points: usize,
+    /// Points of the sweep from 20 Hz to 20 kHz, logarithmic (2 to 100000).
+    #[arg(long, default_value_t = 31, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+    pub points: u32,
     /// CSV output (frequency Hz, |Z| Ω, phase °).
     #[arg(long)]
     pub csv: bool,
     /// Write the load as a ZMA file (frequency, |Z|, phase) for other tools, instead of printing.
     #[arg(long, value_name = "OUT.zma")]
     pub zma: Option<std::path::PathBuf>,
+    /// Replace the --zma file if it exists.
+    #[arg(long, requires = "zma")]
+    pub force: bool,
 }
 
 /// Prints |Z| and phase of a library load, or writes it as ZMA (`library::export`).
 pub fn impedance(a: ImpedanceArgs) -> Result<()> {
     let l = library::find_load(&a.load).ok_or_else(|| anyhow!(unknown_load(&a.load)))?;
     if let Some(out) = &a.zma {
+        output::check(out, Format::Zma, a.force, &[], false)?;
         let text = library::export::write_zma(&l.network, &library::export::default_freqs());
-        std::fs::write(out, text).map_err(|e| anyhow!("cannot write {}: {e}", out.display()))?;
-        println!("wrote {}", out.display());
-        return Ok(());
+        Pending::write_all(out, a.force, text.as_bytes())?;
+        return print(&format!("wrote {}\n", out.display()));
     }
+    let mut t = String::new();
     if a.csv {
-        println!("frequency_hz,magnitude_ohm,phase_deg");
+        t.push_str("frequency_hz,magnitude_ohm,phase_deg\n");
     } else {
-        println!("{} ({})\n{:>10}  {:>10}  {:>8}", l.name, library::netlist::format(&l.network), "Hz", "|Z| Ω", "phase °");
+        let _ = writeln!(t, "{} ({})\n{:>10}  {:>10}  {:>8}", l.name, library::netlist::format(&l.network), "Hz", "|Z| Ω", "phase °");
     }
-    for f in log_grid(20.0, 20_000.0, a.points.max(2)) {
+    for f in log_grid(20.0, 20_000.0, a.points as usize) {
         let z = l.network.impedance(f);
         if a.csv {
-            println!("{f:.3},{:.4},{:.3}", z.norm(), z.arg() * 180.0 / PI);
+            let _ = writeln!(t, "{f:.3},{:.4},{:.3}", z.norm(), z.arg() * 180.0 / PI);
         } else {
-            println!("{f:>10.1}  {:>10.2}  {:>8.2}", z.norm(), z.arg() * 180.0 / PI);
+            let _ = writeln!(t, "{f:>10.1}  {:>10.2}  {:>8.2}", z.norm(), z.arg() * 180.0 / PI);
         }
     }
-    Ok(())
+    print(&t)
 }

@@ -2,6 +2,7 @@
 
 mod demo;
 mod list;
+mod output;
 mod plot;
 mod render;
 mod settings;
@@ -37,17 +38,27 @@ enum Cmd {
         /// Output WAV.
         #[arg(default_value = "demo.wav")]
         out: std::path::PathBuf,
+        /// Replace the output file if it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 
 /// Parses the command line and runs the subcommand.
 pub fn run() -> Result<()> {
-    match Cli::parse().cmd {
+    let cli = Cli::parse();
+    // Ctrl-C or a kill: remove what is half written, then exit as interrupted shells expect.
+    let _ = ctrlc::set_handler(|| {
+        output::remove_unfinished();
+        eprintln!("loadline: interrupted; no output was written for unfinished files");
+        std::process::exit(130);
+    });
+    match cli.cmd {
         Cmd::Render(a) => render::run(a),
         Cmd::List { json } => list::list(json),
         Cmd::Impedance(a) => list::impedance(a),
         Cmd::Plot(a) => plot::run(a),
-        Cmd::Demo { out } => demo::run(&out),
+        Cmd::Demo { out, force } => demo::run(&out, force),
     }
 }
 
@@ -55,4 +66,15 @@ pub fn run() -> Result<()> {
 pub fn one_line(e: &anyhow::Error) -> String {
     let s = format!("{e:#}");
     s.replace('\n', " ")
+}
+
+/// Writes `text` to standard output. A reader that has gone away (`loadline list | head`) ends
+/// the command quietly and successfully, as it does for other Unix tools.
+pub fn print(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(anyhow::anyhow!("cannot write to standard output: {e}")),
+        _ => Ok(()),
+    }
 }

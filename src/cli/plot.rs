@@ -1,9 +1,10 @@
 //! `loadline plot`: an SVG with |Z| and phase of the loads and the small-signal response
 //! deviation of one or more configurations (e.g. slots A and B of a settings file).
 
+use super::output::{self, Format, Pending};
 use super::settings::StageArgs;
 use super::suggest::{unknown_load, unknown_stage};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use loadline::dsp::network::log_grid;
 use loadline::dsp::{Network, StageParams};
@@ -27,6 +28,9 @@ pub struct PlotArgs {
     pub compare: Vec<String>,
     #[command(flatten)]
     pub stage: StageArgs,
+    /// Replace the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Source impedance of a stage at `f_hz`, ohms.
@@ -104,6 +108,7 @@ fn xml(s: &str) -> String {
 }
 
 pub fn run(a: PlotArgs) -> Result<()> {
+    output::check(&a.out, Format::Svg, a.force, &[], false)?;
     let cfg: SessionConfig = a.stage.session()?;
     // Configurations: both slots of the session (A vs B), plus any presets to compare.
     let mut configs: Vec<(String, Network, StageParams)> = Vec::new();
@@ -143,9 +148,6 @@ pub fn run(a: PlotArgs) -> Result<()> {
     panel(&mut svg, 310.0, "Load impedance phase", "°", &ph);
     panel(&mut svg, 590.0, "Response deviation re 1 kHz (small signal)", "dB", &dev);
     svg.push_str("</svg>\n");
-    let tmp = a.out.with_extension("svg.tmp");
-    std::fs::write(&tmp, svg).with_context(|| format!("cannot write {}", a.out.display()))?;
-    std::fs::rename(&tmp, &a.out).with_context(|| format!("cannot write {}", a.out.display()))?;
-    println!("wrote {}", a.out.display());
-    Ok(())
+    Pending::write_all(&a.out, a.force, svg.as_bytes())?;
+    super::print(&format!("wrote {}\n", a.out.display()))
 }

@@ -2,6 +2,7 @@
 //! the latency removed so the output lines up with the input.
 
 use super::settings::StageArgs;
+use super::output::{self, Format, Pending};
 use super::wav::{self, Bits};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
@@ -10,6 +11,8 @@ use loadline::dsp::Quality;
 use loadline::plugin::NOISE_SEED;
 use loadline::processor::config::SessionConfig;
 use loadline::processor::Processor;
+use std::fs::File;
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -39,6 +42,9 @@ pub struct RenderArgs {
     /// Files rendered at once (default: one per core).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Replace output files that already exist (an input is never replaced).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,19 +62,9 @@ impl From<QualityArg> for Quality {
     }
 }
 
-/// A path made absolute and resolved as far as it exists (for the "never overwrite an input" check).
-fn resolved(p: &Path) -> PathBuf {
-    if let Ok(c) = p.canonicalize() {
-        return c;
-    }
-    let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    match (parent.canonicalize(), p.file_name()) {
-        (Ok(d), Some(f)) => d.join(f),
-        _ => p.to_path_buf(),
-    }
-}
-
-/// The output path for each input, checked: never an input, never twice the same.
+/// The output path for each input, checked before any work: never an input, never twice the
+/// same, never an existing file without `--force`, always a `.wav` in a folder that exists or that
+/// `--out-dir` creates.
 fn plan(args: &RenderArgs) -> Result<Vec<(PathBuf, PathBuf)>> {
     let jobs: Vec<(PathBuf, PathBuf)> = match (&args.out, &args.out_dir) {
         (Some(o), None) => {
@@ -78,8 +74,8 @@ fn plan(args: &RenderArgs) -> Result<Vec<(PathBuf, PathBuf)>> {
             vec![(args.inputs[0].clone(), o.clone())]
         }
         (None, Some(d)) => {
-            if !d.is_dir() {
-                bail!("--out-dir {}: not a directory", d.display());
+            if d.exists() && !d.is_dir() {
+                bail!("--out-dir {}: is a file, not a folder", d.display());
             }
             args.inputs
                 .iter()
@@ -91,13 +87,11 @@ fn plan(args: &RenderArgs) -> Result<Vec<(PathBuf, PathBuf)>> {
         }
         _ => bail!("give an output: -o OUT.wav or --out-dir DIR"),
     };
-    let inputs: Vec<PathBuf> = args.inputs.iter().map(|p| resolved(p)).collect();
+    let creates_folder = args.out_dir.as_ref().is_some_and(|d| !d.exists());
     let mut seen = Vec::new();
-    for (i, o) in &jobs {
-        let ro = resolved(o);
-        if inputs.contains(&ro) {
-            bail!("refusing to overwrite the input {} (choose another output)", i.display());
-        }
+    for (_, o) in &jobs {
+        output::check(o, Format::Wav, args.force, &args.inputs, creates_folder)?;
+        let ro = output::resolved(o);
         if seen.contains(&ro) {
             bail!("two inputs would both be written to {}", o.display());
         }
@@ -140,45 +134,71 @@ pub fn render_audio(
     Ok(io.into_iter().map(|c| c[lat..].to_vec()).collect())
 }
 
-fn render_file(args: &RenderArgs, cfg: &SessionConfig, input: &Path, output: &Path, bar: &ProgressBar) -> Result<()> {
+fn render_file(args: &RenderArgs, cfg: &SessionConfig, input: &Path, output: Output, bar: &ProgressBar) -> Result<()> {
+    let (path, pending, file) = output;
     let audio = wav::read(input)?;
     let n = audio.channels.first().map_or(0, Vec::len);
     bar.set_length(n as u64);
     bar.set_message(input.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
     let out = render_audio(cfg, args.quality.into(), audio.rate, &audio.channels, args.block, |k| bar.inc(k as u64))?;
-    // Write next to the target, then rename: no partial output is ever left under its name.
-    let tmp = output.with_file_name(format!(
-        ".{}.loadline-{}.tmp",
-        output.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-        std::process::id()
-    ));
-    let written = wav::write(&tmp, audio.rate, &out, args.bits)
-        .and_then(|_| std::fs::rename(&tmp, output).with_context(|| format!("cannot write {}", output.display())));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
+    wav::write(file, path, audio.rate, &out, args.bits)?;
+    pending.commit()?;
     bar.finish();
-    written
+    Ok(())
 }
 
 pub fn run(args: RenderArgs) -> Result<()> {
     if !(1..=8192).contains(&args.block) {
         bail!("--block {} is out of range (1 to 8192)", args.block);
     }
+    if args.jobs == Some(0) {
+        bail!("--jobs 0: give at least 1 (or leave it out for one per core)");
+    }
     let cfg = args.stage.session()?;
     let jobs = plan(&args)?;
+    // Every input is opened before anything is created or rendered.
+    for (i, _) in &jobs {
+        wav::probe(i)?;
+    }
+    let created = match &args.out_dir {
+        Some(d) if !d.exists() => {
+            std::fs::create_dir_all(d).with_context(|| format!("--out-dir {}: cannot create the folder", d.display()))?;
+            Some(d.clone())
+        }
+        _ => None,
+    };
+    let result = render_all(&args, &cfg, &jobs);
+    if let (Err(_), Some(d)) = (&result, &created) {
+        // Only removes the folder if nothing was written into it.
+        let _ = std::fs::remove_dir(d);
+    }
+    result
+}
+
+/// An output path, its temporary file and a writer to it.
+type Output<'a> = (&'a Path, Pending, BufWriter<File>);
+
+fn render_all(args: &RenderArgs, cfg: &SessionConfig, jobs: &[(PathBuf, PathBuf)]) -> Result<()> {
     let workers = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(1, jobs.len());
     let multi = MultiProgress::new();
     let style = ProgressStyle::with_template("{msg:24!} [{bar:30}] {percent:>3}% {eta}").unwrap_or_else(|_| ProgressStyle::default_bar());
+    // Every output's temporary file is created now, beside its target, so an unwritable folder
+    // fails before any rendering; each is moved into place when its render is complete, and
+    // removed on failure (no partial output under its name, nothing left behind).
+    let outputs: Vec<Mutex<Option<Output>>> = jobs
+        .iter()
+        .map(|(_, o)| Ok(Mutex::new(Some(Pending::create(o, args.force).map(|(p, f)| (o.as_path(), p, f))?))))
+        .collect::<Result<_>>()?;
     let next = AtomicUsize::new(0);
     let errors: Mutex<Vec<(usize, anyhow::Error)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
-                let Some((i, o)) = jobs.get(k) else { break };
+                let Some((i, _)) = jobs.get(k) else { break };
+                let Some(out) = outputs[k].lock().unwrap_or_else(|p| p.into_inner()).take() else { break };
                 let bar = multi.add(ProgressBar::new(0).with_style(style.clone()));
-                if let Err(e) = render_file(&args, &cfg, i, o, &bar) {
+                if let Err(e) = render_file(args, cfg, i, out, &bar) {
                     bar.abandon();
                     errors.lock().unwrap_or_else(|p| p.into_inner()).push((k, e));
                 }

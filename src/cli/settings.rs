@@ -27,22 +27,22 @@ pub struct StageArgs {
     #[arg(long, value_name = "FILE")]
     pub impedance: Option<PathBuf>,
     /// Output impedance, ohms (0 to 10000).
-    #[arg(long, value_name = "OHM")]
+    #[arg(long, value_name = "OHM", allow_hyphen_values = true)]
     pub zout: Option<f64>,
     /// Coupling capacitor, µF, or "off".
-    #[arg(long, value_name = "UF")]
+    #[arg(long, value_name = "UF", allow_hyphen_values = true)]
     pub ccap: Option<String>,
     /// Level, dBu at 0 dBFS.
     #[arg(long, value_name = "DBU", allow_hyphen_values = true)]
     pub level: Option<f64>,
     /// Rail-clip onset, V RMS, or "off".
-    #[arg(long, value_name = "VRMS")]
+    #[arg(long, value_name = "VRMS", allow_hyphen_values = true)]
     pub vmax: Option<String>,
     /// Current-limit onset, mA peak, or "off".
-    #[arg(long, value_name = "MA")]
+    #[arg(long, value_name = "MA", allow_hyphen_values = true)]
     pub imax: Option<String>,
     /// Bias from class B (0) to class A (100), percent.
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, value_name = "PCT", allow_hyphen_values = true)]
     pub bias: Option<f64>,
     /// Noise floor, dBV (20 Hz–20 kHz), or "off".
     #[arg(long, value_name = "DBV", allow_hyphen_values = true)]

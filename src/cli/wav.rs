@@ -9,14 +9,26 @@ pub struct Audio {
     pub channels: Vec<Vec<f32>>,
 }
 
-/// Reads a mono or stereo WAV.
-pub fn read(path: &Path) -> Result<Audio> {
+/// Opens `path` and checks its header: a mono or stereo WAV.
+fn open(path: &Path) -> Result<hound::WavReader<std::io::BufReader<std::fs::File>>> {
     let r = hound::WavReader::open(path).with_context(|| format!("{}: cannot read as WAV", path.display()))?;
-    let spec = r.spec();
-    let nch = spec.channels as usize;
+    let nch = r.spec().channels as usize;
     if !(1..=2).contains(&nch) {
         bail!("{}: {} channels are not supported (mono or stereo only)", path.display(), nch);
     }
+    Ok(r)
+}
+
+/// Checks that `path` can be read (its header) before any work starts.
+pub fn probe(path: &Path) -> Result<()> {
+    open(path).map(|_| ())
+}
+
+/// Reads a mono or stereo WAV.
+pub fn read(path: &Path) -> Result<Audio> {
+    let r = open(path)?;
+    let spec = r.spec();
+    let nch = spec.channels as usize;
     let samples: Vec<f32> = match (spec.sample_format, spec.bits_per_sample) {
         (hound::SampleFormat::Float, 32) => r.into_samples::<f32>().collect::<Result<_, _>>(),
         (hound::SampleFormat::Int, b @ 8..=32) => {
@@ -53,25 +65,26 @@ impl std::str::FromStr for Bits {
     }
 }
 
-/// Writes interleaved `channels` to `path` (created or replaced).
-pub fn write(path: &Path, rate: u32, channels: &[Vec<f32>], bits: Bits) -> Result<()> {
+/// Writes `channels` interleaved to `file` (named `path` in messages).
+pub fn write<W: std::io::Write + std::io::Seek>(file: W, path: &Path, rate: u32, channels: &[Vec<f32>], bits: Bits) -> Result<()> {
     let (bits_per_sample, sample_format) = match bits {
         Bits::Int16 => (16, hound::SampleFormat::Int),
         Bits::Int24 => (24, hound::SampleFormat::Int),
         Bits::Float32 => (32, hound::SampleFormat::Float),
     };
     let spec = hound::WavSpec { channels: channels.len() as u16, sample_rate: rate, bits_per_sample, sample_format };
-    let mut w = hound::WavWriter::create(path, spec).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut w = hound::WavWriter::new(file, spec).with_context(|| format!("cannot write {}", path.display()))?;
     let n = channels.first().map_or(0, Vec::len);
     let full = ((1i64 << (bits_per_sample - 1)) - 1) as f32;
     for i in 0..n {
         for c in channels {
             let v = c[i];
             match bits {
-                Bits::Float32 => w.write_sample(v)?,
+                Bits::Float32 => w.write_sample(v),
                 // Rounded and clipped to the integer range (no dither: renders stay reproducible).
-                _ => w.write_sample((v * full).round().clamp(-full - 1.0, full) as i32)?,
+                _ => w.write_sample((v * full).round().clamp(-full - 1.0, full) as i32),
             }
+            .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
     w.finalize().with_context(|| format!("cannot finish {}", path.display()))?;

@@ -145,14 +145,14 @@ pub fn parse_stages(text: &str) -> Result<Vec<StagePreset>, String> {
         .collect()
 }
 
-/// Finds a load by id or (case-insensitive) name.
+/// Finds a load by id or name, either in any letter case.
 pub fn find_load(key: &str) -> Option<&'static Load> {
-    loads().iter().find(|l| l.id == key || l.name.eq_ignore_ascii_case(key))
+    loads().iter().find(|l| l.id.eq_ignore_ascii_case(key) || l.name.eq_ignore_ascii_case(key))
 }
 
-/// Finds a stage preset by id or (case-insensitive) name.
+/// Finds a stage preset by id or name, either in any letter case.
 pub fn find_stage(key: &str) -> Option<&'static StagePreset> {
-    stages().iter().find(|s| s.id == key || s.name.eq_ignore_ascii_case(key))
+    stages().iter().find(|s| s.id.eq_ignore_ascii_case(key) || s.name.eq_ignore_ascii_case(key))
 }
 
 #[cfg(test)]

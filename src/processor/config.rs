@@ -12,6 +12,7 @@ pub const IMPORTED_LOAD_ID: &str = "imported";
 /// An impedance curve imported from a measurement file, embedded so a session reopens without
 /// the file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ImportedCurve {
     /// Display name (usually the file name).
     pub name: String,
@@ -24,7 +25,7 @@ pub struct ImportedCurve {
 
 /// One slot of a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SlotConfig {
     /// Load id from the library, or [`IMPORTED_LOAD_ID`].
     pub headphone: String,
@@ -46,7 +47,7 @@ impl Default for SlotConfig {
 
 /// A whole session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SessionConfig {
     pub active_slot: SlotId,
     pub level_match: bool,
@@ -76,7 +77,7 @@ pub fn load_index(id: &str) -> Option<usize> {
     if id == IMPORTED_LOAD_ID {
         return Some(loads.len());
     }
-    loads.iter().position(|l| l.id == id || l.name.eq_ignore_ascii_case(id))
+    loads.iter().position(|l| l.id.eq_ignore_ascii_case(id) || l.name.eq_ignore_ascii_case(id))
 }
 
 /// Id of load index `k` (the inverse of [`load_index`]).
@@ -85,12 +86,20 @@ pub fn load_id(k: usize) -> String {
 }
 
 impl SessionConfig {
-    /// Parses a settings file: JSON if it starts with `{`, TOML otherwise.
+    /// Parses a settings file: JSON if it starts with `{`, TOML otherwise. Unknown keys are
+    /// refused (a typo must not be ignored); errors are one line naming the line.
     pub fn parse(text: &str) -> Result<Self, String> {
         let c: Self = if text.trim_start().starts_with('{') {
             serde_json::from_str(text).map_err(|e| e.to_string())?
         } else {
-            toml::from_str(text).map_err(|e| e.to_string())?
+            toml::from_str(text).map_err(|e| {
+                let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+                let msg = e.message().trim().replace('\n', " ");
+                match line {
+                    Some(l) => format!("line {l}: {msg}"),
+                    None => msg,
+                }
+            })?
         };
         for (name, s) in [("a", &c.a), ("b", &c.b)] {
             s.stage.validate().map_err(|e| format!("slot {name}: {e}"))?;
@@ -151,5 +160,8 @@ mod tests {
         let j = serde_json::to_string(&c).unwrap();
         assert_eq!(SessionConfig::parse(&j).unwrap(), c);
         assert!(SessionConfig::parse("a = 3").is_err());
+        let typo = SessionConfig::parse("listen = \"ideal\"\nlevel_macth = true\n").unwrap_err();
+        assert!(typo.starts_with("line 2: unknown field `level_macth`"), "{typo}");
+        assert!(SessionConfig::parse("[a]\nheadphon = \"planar-14\"\n").unwrap_err().contains("headphon"));
     }
 }
