@@ -230,3 +230,35 @@ fn names_ignore_case_and_negative_values_get_range_messages() {
     assert!(!d.join("p.wav").exists());
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Ctrl-C during a render: exit status 130 and the folder as it was (the hidden temporary file
+/// is removed by the signal handler).
+#[test]
+fn an_interrupted_render_leaves_nothing_behind() {
+    let d = tmpdir("interrupt");
+    // 100 s of mono audio rendered one sample per block: seconds of work on any machine.
+    write_wav(&d.join("long.wav"), 1, &tone(4_800_000));
+    let before = checksums(&d);
+    let mut child = bin()
+        .args(["render", "long.wav", "-o", "out.wav", "--block", "1"])
+        .current_dir(&d)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the temporary output to exist, so the signal arrives mid-render.
+    let started = std::time::Instant::now();
+    while checksums(&d).len() == before.len() {
+        assert!(started.elapsed().as_secs() < 30, "no temporary file appeared");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let killed = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let st = child.wait().unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    assert_eq!(st.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(checksums(&d), before);
+    let _ = std::fs::remove_dir_all(&d);
+}
