@@ -8,7 +8,7 @@ use loadline::library;
 use std::path::Path;
 
 pub fn run(out: &Path, force: bool) -> Result<()> {
-    output::check(out, Format::Wav, force, &[], false)?;
+    output::check(out, &[Format::Wav], force, &[], false)?;
     let (pending, file) = Pending::create(out, force)?;
     let fs = 48_000.0;
     let spec = hound::WavSpec { channels: 1, sample_rate: 48_000, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };

@@ -52,7 +52,7 @@ pub struct ImpedanceArgs {
 pub fn impedance(a: ImpedanceArgs) -> Result<()> {
     let l = library::find_load(&a.load).ok_or_else(|| anyhow!(unknown_load(&a.load)))?;
     if let Some(out) = &a.zma {
-        output::check(out, Format::Zma, a.force, &[], false)?;
+        output::check(out, &[Format::Zma], a.force, &[], false)?;
         let text = library::export::write_zma(&l.network, &library::export::default_freqs());
         Pending::write_all(out, a.force, text.as_bytes())?;
         return print(&format!("wrote {}\n", out.display()));

@@ -1,13 +1,15 @@
 //! Command-line front end: argument parsing and dispatch. Each subcommand lives in its own file.
 
+mod decode;
 mod demo;
+mod encode;
 mod list;
 mod output;
 mod plot;
 mod render;
+mod report;
 mod settings;
 mod suggest;
-mod wav;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -21,7 +23,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Render WAV files through the emulation (the same processing as the plugin).
+    /// Render audio files through the emulation (the same processing as the plugin), with a report.
     Render(render::RenderArgs),
     /// List the library's loads and stage presets.
     List {

@@ -14,7 +14,9 @@ use std::sync::Mutex;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Wav,
+    Flac,
     Svg,
+    Json,
     /// Impedance text (`freq |Z| phase` lines), as `.zma` or `.txt`.
     Zma,
 }
@@ -23,7 +25,9 @@ impl Format {
     fn extensions(self) -> &'static [&'static str] {
         match self {
             Format::Wav => &["wav"],
+            Format::Flac => &["flac"],
             Format::Svg => &["svg"],
+            Format::Json => &["json"],
             Format::Zma => &["zma", "txt"],
         }
     }
@@ -31,7 +35,9 @@ impl Format {
     fn describe(self) -> &'static str {
         match self {
             Format::Wav => "WAV (.wav)",
+            Format::Flac => "FLAC (.flac)",
             Format::Svg => "SVG (.svg)",
+            Format::Json => "JSON (.json)",
             Format::Zma => "ZMA text (.zma or .txt)",
         }
     }
@@ -55,22 +61,25 @@ fn folder_of(path: &Path) -> &Path {
     path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
-/// Checks that `path` may be written as `format` before any work is done: a file name (not `-`,
-/// not a folder) with the format's extension, in a folder that exists (unless `folder_created`
-/// says the command creates it), not one of `inputs`, and not an existing file unless `force`.
-pub fn check(path: &Path, format: Format, force: bool, inputs: &[PathBuf], folder_created: bool) -> Result<()> {
+/// Checks that `path` may be written as one of `formats` before any work is done: a file name
+/// (not `-`, not a folder) with a format's extension, in a folder that exists (unless
+/// `folder_created` says the command creates it), not one of `inputs`, and not an existing file
+/// unless `force`. Returns the format its extension names.
+pub fn check(path: &Path, formats: &[Format], force: bool, inputs: &[PathBuf], folder_created: bool) -> Result<Format> {
     let shown = path.display();
+    let names: Vec<&str> = formats.iter().map(|f| f.describe()).collect();
+    let names = names.join(" or ");
     if path.as_os_str() == "-" {
-        bail!("-: writing to standard output is not supported; give a file name ending in {}", format.describe());
+        bail!("-: writing to standard output is not supported; give a file name ending in {names}");
     }
     if path.as_os_str().to_string_lossy().ends_with('/') || path.is_dir() {
-        bail!("{shown}: names a folder; give a file name ending in {}", format.describe());
+        bail!("{shown}: names a folder; give a file name ending in {names}");
     }
     let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    if !format.extensions().contains(&ext.as_str()) {
+    let Some(format) = formats.iter().copied().find(|f| f.extensions().contains(&ext.as_str())) else {
         let what = if ext.is_empty() { "a name without an extension".to_string() } else { format!(".{ext}") };
-        bail!("{shown}: cannot write {what}; this command writes {}", format.describe());
-    }
+        bail!("{shown}: cannot write {what}; this command writes {names}");
+    };
     let folder = folder_of(path);
     if !folder_created && !folder.is_dir() {
         if folder.exists() {
@@ -85,7 +94,7 @@ pub fn check(path: &Path, format: Format, force: bool, inputs: &[PathBuf], folde
     if path.symlink_metadata().is_ok() && !force {
         bail!("{shown}: already exists (add --force to replace it)");
     }
-    Ok(())
+    Ok(format)
 }
 
 /// An output being written: a hidden temporary file beside the target, removed on drop unless

@@ -4,13 +4,12 @@
 use super::output::{self, Format, Pending};
 use super::settings::StageArgs;
 use super::suggest::{unknown_load, unknown_stage};
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use clap::Args;
 use loadline::dsp::network::log_grid;
 use loadline::dsp::{Network, StageParams};
 use loadline::library;
-use loadline::processor::config::{load_index, SessionConfig, SlotConfig};
-use num_complex::Complex64;
+use loadline::processor::config::SessionConfig;
 use std::f64::consts::PI;
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -33,34 +32,13 @@ pub struct PlotArgs {
     pub force: bool,
 }
 
-/// Source impedance of a stage at `f_hz`, ohms.
-fn z_source(p: &StageParams, f_hz: f64) -> Complex64 {
-    let w = 2.0 * PI * f_hz;
-    let mut z = Complex64::new(p.r_out_ohm, w * p.l_out_h);
-    if let Some(c) = p.c_block_f {
-        z += Complex64::new(0.0, -1.0 / (w * c));
-    }
-    z
-}
-
 /// `20·log10 |Z/(Z+Zs)|` relative to its value at 1 kHz, dB.
 fn deviation_db(load: &Network, p: &StageParams, f_hz: f64) -> f64 {
     let h = |f: f64| {
         let z = load.impedance(f);
-        20.0 * (z / (z + z_source(p, f))).norm().log10()
+        20.0 * (z / (z + p.source_impedance(f))).norm().log10()
     };
     h(f_hz) - h(1000.0)
-}
-
-fn slot_load(s: &SlotConfig) -> Result<(String, Network)> {
-    match (&s.imported, load_index(&s.headphone)) {
-        (Some(c), Some(k)) if k == library::loads().len() => Ok((c.name.clone(), c.network.clone())),
-        (_, Some(k)) if k < library::loads().len() => {
-            let l = &library::loads()[k];
-            Ok((l.name.clone(), l.network.clone()))
-        }
-        _ => bail!("unknown headphone {:?}", s.headphone),
-    }
 }
 
 const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"];
@@ -108,18 +86,18 @@ fn xml(s: &str) -> String {
 }
 
 pub fn run(a: PlotArgs) -> Result<()> {
-    output::check(&a.out, Format::Svg, a.force, &[], false)?;
+    output::check(&a.out, &[Format::Svg], a.force, &[], false)?;
     let cfg: SessionConfig = a.stage.session()?;
     // Configurations: both slots of the session (A vs B), plus any presets to compare.
     let mut configs: Vec<(String, Network, StageParams)> = Vec::new();
     for (label, s) in [("A", &cfg.a), ("B", &cfg.b)] {
-        let (name, net) = slot_load(s)?;
+        let (name, net) = super::settings::slot_load(s)?;
         configs.push((format!("{label}: {name}, Zout {:.1} Ω", s.stage.r_out_ohm), net, s.stage));
     }
     let active = if cfg.active_slot.index() == 0 { &cfg.a } else { &cfg.b };
     for key in &a.compare {
         let st = library::find_stage(key).ok_or_else(|| anyhow!(unknown_stage(key)))?;
-        let (name, net) = slot_load(active)?;
+        let (name, net) = super::settings::slot_load(active)?;
         configs.push((format!("{}: {name}", st.name), net, st.params));
     }
     let mut loads: Vec<(String, Network)> = Vec::new();
@@ -129,7 +107,7 @@ pub fn run(a: PlotArgs) -> Result<()> {
     }
     if loads.is_empty() {
         for s in [&cfg.a, &cfg.b] {
-            let l = slot_load(s)?;
+            let l = super::settings::slot_load(s)?;
             if !loads.iter().any(|x| x.0 == l.0) {
                 loads.push(l);
             }

@@ -1,16 +1,20 @@
-//! `loadline render`: WAV files through the same [`Processor`] the plugin runs, in parallel, with
-//! the latency removed so the output lines up with the input.
+//! `loadline render`: audio files through the same [`Processor`] the plugin runs, streamed a block
+//! at a time (constant memory whatever the length), in parallel over files, with the latency
+//! removed so the output lines up with the input, and a report of what happened.
 
-use super::settings::StageArgs;
+use super::decode::AudioReader;
+use super::encode::{AudioWriter, Bits, Container, Dither};
 use super::output::{self, Format, Pending};
-use super::wav::{self, Bits};
+use super::report::{dbfs, Report, Setting};
+use super::settings::{active_load, StageArgs};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use loadline::dsp::Quality;
 use loadline::plugin::NOISE_SEED;
-use loadline::processor::config::SessionConfig;
-use loadline::processor::Processor;
+use loadline::processor::config::{load_index, SessionConfig, IMPORTED_LOAD_ID};
+use loadline::processor::meters::{meters, MeterTarget};
+use loadline::processor::{level_match_gain, Processor, LEVEL_MATCH_HZ};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -19,13 +23,13 @@ use std::sync::Mutex;
 
 #[derive(Args, Debug)]
 pub struct RenderArgs {
-    /// Input WAV files (16/24-bit integer or 32-bit float, mono or stereo, any rate).
-    #[arg(required = true, value_name = "IN.wav")]
+    /// Input files: WAV (any legal layout), AIFF, FLAC, MP3 or Ogg Vorbis; mono or stereo, any rate.
+    #[arg(required = true, value_name = "IN")]
     pub inputs: Vec<PathBuf>,
-    /// Output file (one input only).
-    #[arg(short = 'o', long = "out", value_name = "OUT.wav", conflicts_with = "out_dir")]
+    /// Output file, .wav or .flac (one input only).
+    #[arg(short = 'o', long = "out", value_name = "OUT.wav|OUT.flac", conflicts_with = "out_dir")]
     pub out: Option<PathBuf>,
-    /// Output directory (files keep their names).
+    /// Output folder, created if missing: each input keeps its name (as .wav unless it is .flac).
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
     #[command(flatten)]
@@ -33,10 +37,14 @@ pub struct RenderArgs {
     /// Internal rate and filter depth.
     #[arg(long, value_enum, default_value_t = QualityArg::Default)]
     pub quality: QualityArg,
-    /// Output sample format: 16, 24 (integer) or 32 (float).
+    /// Output sample format: 16, 24 (integer) or 32 (float; WAV only).
     #[arg(long, default_value = "32", value_name = "16|24|32")]
     pub bits: Bits,
-    /// Block size handed to the processor, samples (1 to 8192; the output does not depend on it).
+    /// Dither added before rounding to 16 bits.
+    #[arg(long, value_enum, default_value_t = Dither::Tpdf)]
+    pub dither: Dither,
+    /// Block size handed to the processor, samples (1 to 8192; a render is sample-identical to
+    /// the plugin run at the same block size).
     #[arg(long, default_value_t = 512, value_name = "N")]
     pub block: usize,
     /// Files rendered at once (default: one per core).
@@ -45,6 +53,9 @@ pub struct RenderArgs {
     /// Replace output files that already exist (an input is never replaced).
     #[arg(long)]
     pub force: bool,
+    /// Also write the reports as JSON (an array, one entry per input) to this file.
+    #[arg(long, value_name = "FILE.json")]
+    pub report_json: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,11 +73,18 @@ impl From<QualityArg> for Quality {
     }
 }
 
+/// One file to render: input, output and the output's container.
+struct Job {
+    input: PathBuf,
+    output: PathBuf,
+    container: Container,
+}
+
 /// The output path for each input, checked before any work: never an input, never twice the
-/// same, never an existing file without `--force`, always a `.wav` in a folder that exists or that
-/// `--out-dir` creates.
-fn plan(args: &RenderArgs) -> Result<Vec<(PathBuf, PathBuf)>> {
-    let jobs: Vec<(PathBuf, PathBuf)> = match (&args.out, &args.out_dir) {
+/// same, never an existing file without `--force`, always `.wav` or `.flac` in a folder that
+/// exists or that `--out-dir` creates.
+fn plan(args: &RenderArgs) -> Result<Vec<Job>> {
+    let pairs: Vec<(PathBuf, PathBuf)> = match (&args.out, &args.out_dir) {
         (Some(o), None) => {
             if args.inputs.len() != 1 {
                 bail!("-o takes one input; use --out-dir DIR for {} inputs", args.inputs.len());
@@ -81,7 +99,12 @@ fn plan(args: &RenderArgs) -> Result<Vec<(PathBuf, PathBuf)>> {
                 .iter()
                 .map(|i| {
                     let name = i.file_name().ok_or_else(|| anyhow!("{}: not a file name", i.display()))?;
-                    Ok((i.clone(), d.join(name)))
+                    let mut out = d.join(name);
+                    let ext = out.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+                    if !matches!(ext.as_deref(), Some("wav") | Some("flac")) {
+                        out.set_extension("wav");
+                    }
+                    Ok((i.clone(), out))
                 })
                 .collect::<Result<_>>()?
         }
@@ -89,62 +112,145 @@ fn plan(args: &RenderArgs) -> Result<Vec<(PathBuf, PathBuf)>> {
     };
     let creates_folder = args.out_dir.as_ref().is_some_and(|d| !d.exists());
     let mut seen = Vec::new();
-    for (_, o) in &jobs {
-        output::check(o, Format::Wav, args.force, &args.inputs, creates_folder)?;
-        let ro = output::resolved(o);
+    let mut jobs = Vec::new();
+    for (input, o) in pairs {
+        let container = match output::check(&o, &[Format::Wav, Format::Flac], args.force, &args.inputs, creates_folder)? {
+            Format::Flac => Container::Flac,
+            _ => Container::Wav,
+        };
+        container.check_bits(args.bits, &o)?;
+        let ro = output::resolved(&o);
         if seen.contains(&ro) {
             bail!("two inputs would both be written to {}", o.display());
         }
         seen.push(ro);
+        jobs.push(Job { input, output: o, container });
+    }
+    if let Some(j) = &args.report_json {
+        let outputs: Vec<PathBuf> = jobs.iter().map(|j| j.output.clone()).chain(args.inputs.iter().cloned()).collect();
+        output::check(j, &[Format::Json], args.force, &outputs, false)?;
     }
     Ok(jobs)
 }
 
-/// Renders `audio` (one `Vec` per channel) with the session's settings, removing the latency.
-/// This is exactly the plugin's processing at block size `block`.
-pub fn render_audio(
-    cfg: &SessionConfig,
-    quality: Quality,
-    rate: u32,
-    input: &[Vec<f32>],
-    block: usize,
-    mut progress: impl FnMut(usize),
-) -> Result<Vec<Vec<f32>>> {
+/// What a render needs besides its files: the session, its processor settings and the report's
+/// fixed parts.
+struct Setup<'a> {
+    args: &'a RenderArgs,
+    cfg: SessionConfig,
+    settings: Vec<Setting>,
+    defaults_note: Option<String>,
+    /// Level Match gain (dB) and whether it was capped; `None` when Level Match is off.
+    level_match: Option<(f64, bool)>,
+}
+
+/// An output path, its temporary file and a writer to it.
+type Output<'a> = (&'a Path, Pending, BufWriter<File>);
+
+/// Renders one file, streaming: blocks of `--block` samples from the decoder, through the
+/// processor, to the encoder; the processor's first `latency` output samples are dropped and as
+/// many zeros fed after the input, so the output has the input's length and alignment. The block
+/// boundaries are those of the whole file processed in one buffer, so the output is
+/// sample-identical to the plugin's at that block size.
+fn render_file(setup: &Setup, job: &Job, out: Output, bar: &ProgressBar) -> Result<Report> {
+    let args = setup.args;
+    let (path, pending, file) = out;
+    let mut reader = AudioReader::open(&job.input)?;
+    let (rate, nch) = (reader.rate, reader.channels);
+    bar.set_length(reader.frames_hint.unwrap_or(0));
+    bar.set_message(job.input.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
+    let cfg = &setup.cfg;
     let imported = [cfg.a.imported.as_ref().map(|c| &c.network), cfg.b.imported.as_ref().map(|c| &c.network)];
-    let mut p = Processor::with_library(rate as f64, quality, input.len(), imported, &cfg.settings(), NOISE_SEED)
+    let mut p = Processor::with_library(rate as f64, args.quality.into(), nch, imported, &cfg.settings(), NOISE_SEED)
         .map_err(|e| anyhow!("cannot prepare the processor: {e}"))?;
     // The renderer never switches slots, so the silent slot need not run (it is multiplied by an
     // exact zero in the plugin, so the output is unchanged).
     p.set_skip_silent_slot(true);
-    let lat = p.latency();
-    let n = input.first().map_or(0, Vec::len);
-    let mut io: Vec<Vec<f32>> = input.iter().map(|c| {
-        let mut v = c.clone();
-        v.resize(n + lat, 0.0);
-        v
-    }).collect();
-    let mut i = 0;
-    while i < n + lat {
-        let len = block.min(n + lat - i);
-        let mut chans: Vec<&mut [f32]> = io.iter_mut().map(|c| &mut c[i..i + len]).collect();
-        p.process(&mut chans);
-        i += len;
-        progress(len);
-    }
-    Ok(io.into_iter().map(|c| c[lat..].to_vec()).collect())
-}
+    // The meters (the same ones the editor shows) count clipping and limiting and measure the
+    // load current; they do not change the output.
+    let (mut meter, mut meter_reader) = meters();
+    let slot = cfg.active_slot.index();
+    let active = if slot == 0 { &cfg.a } else { &cfg.b };
+    let load = load_index(&active.headphone).unwrap_or(0);
+    let generation = u64::from(active.headphone == IMPORTED_LOAD_ID);
+    let target = MeterTarget { slot, load, generation, stage: active.stage };
+    meter.begin_block(rate as f64, target);
+    meter_reader.offer_probe(slot, load, generation, &active_load(cfg)?.1);
 
-fn render_file(args: &RenderArgs, cfg: &SessionConfig, input: &Path, output: Output, bar: &ProgressBar) -> Result<()> {
-    let (path, pending, file) = output;
-    let audio = wav::read(input)?;
-    let n = audio.channels.first().map_or(0, Vec::len);
-    bar.set_length(n as u64);
-    bar.set_message(input.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
-    let out = render_audio(cfg, args.quality.into(), audio.rate, &audio.channels, args.block, |k| bar.inc(k as u64))?;
-    wav::write(file, path, audio.rate, &out, args.bits)?;
+    let mut writer = AudioWriter::new(file, path, job.container, args.bits, args.dither, rate, nch)?;
+    let block = args.block;
+    let mut buf = vec![vec![0.0f32; block]; nch];
+    let (mut skip, mut tail) = (p.latency(), p.latency());
+    let (mut peak_in, mut peak_out, mut non_finite) = (0.0f32, 0.0f32, 0u64);
+    let started = std::time::Instant::now();
+    loop {
+        let k = reader.read(&mut buf, block)?;
+        for c in &buf {
+            for &x in &c[..k] {
+                if x.is_finite() {
+                    peak_in = peak_in.max(x.abs());
+                } else {
+                    non_finite += 1;
+                }
+            }
+        }
+        let zeros = (block - k).min(tail);
+        buf.iter_mut().for_each(|c| c[k..k + zeros].fill(0.0));
+        tail -= zeros;
+        let len = k + zeros;
+        if len == 0 {
+            break;
+        }
+        meter.begin_block(rate as f64, target);
+        let mut chans: Vec<&mut [f32]> = buf.iter_mut().map(|c| &mut c[..len]).collect();
+        p.process_metered(&mut chans, Some(&mut meter));
+        let from = skip.min(len);
+        skip -= from;
+        for c in &buf {
+            peak_out = c[from..len].iter().fold(peak_out, |m, v| m.max(v.abs()));
+        }
+        writer.write(&buf, from, len).with_context(|| format!("cannot write {}", path.display()))?;
+        bar.inc(k as u64);
+    }
+    let clipped = writer.clipped;
+    writer.finish().with_context(|| format!("cannot write {}", path.display()))?;
     pending.commit()?;
-    bar.finish();
-    Ok(())
+    let elapsed = started.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+
+    let seconds = reader.frames_read as f64 / rate as f64;
+    let t = meter.totals();
+    let stage = &active.stage;
+    let share = |n: u64, of: u64| (of > 0).then(|| 100.0 * n as f64 / of as f64);
+    Ok(Report {
+        input: job.input.display().to_string(),
+        input_format: reader.description.clone(),
+        channels: nch,
+        sample_rate_hz: rate,
+        seconds,
+        output: job.output.display().to_string(),
+        output_format: job.container.describe(args.bits),
+        dither: match (args.bits, args.dither) {
+            (Bits::Int16, Dither::Tpdf) => "tpdf",
+            (Bits::Int16, Dither::Off) => "off",
+            _ => "none",
+        }
+        .to_string(),
+        settings: setup.settings.clone(),
+        defaults_note: setup.defaults_note.clone(),
+        peak_in_dbfs: dbfs(peak_in as f64),
+        peak_out_dbfs: dbfs(peak_out as f64),
+        samples_clipped_by_format: clipped,
+        rail_clipping_percent: stage.v_max_v.and_then(|_| share(t.clipping, t.samples)),
+        current_limiting_percent: stage.i_max_a.and_then(|_| share(t.limiting, t.current_known)),
+        peak_current_a: (t.current_known > 0).then_some(t.i_peak_a),
+        max_current_a: stage.i_max_a,
+        level_match_gain_db: setup.level_match.map(|(g, _)| g),
+        level_match_capped: setup.level_match.is_some_and(|(_, c)| c),
+        non_finite_replaced: non_finite,
+        packets_skipped: reader.packets_skipped,
+        speed_x_real_time: if elapsed > 0.0 { seconds / elapsed } else { f64::INFINITY },
+    })
 }
 
 pub fn run(args: RenderArgs) -> Result<()> {
@@ -156,10 +262,23 @@ pub fn run(args: RenderArgs) -> Result<()> {
     }
     let cfg = args.stage.session()?;
     let jobs = plan(&args)?;
-    // Every input is opened before anything is created or rendered.
-    for (i, _) in &jobs {
-        wav::probe(i)?;
+    // Every input is opened and its header read before anything is created or rendered.
+    for j in &jobs {
+        AudioReader::open(&j.input)?;
     }
+    let level_match = cfg.level_match.then(|| -> Result<(f64, bool)> {
+        let (_, net) = active_load(&cfg)?;
+        let stage = if cfg.active_slot.index() == 0 { &cfg.a.stage } else { &cfg.b.stage };
+        let (g, capped) = level_match_gain(stage, net.impedance(LEVEL_MATCH_HZ));
+        Ok((20.0 * g.log10(), capped))
+    });
+    let setup = Setup {
+        settings: args.stage.provenance(&cfg),
+        defaults_note: args.stage.defaults_note(),
+        level_match: level_match.transpose()?,
+        cfg,
+        args: &args,
+    };
     let created = match &args.out_dir {
         Some(d) if !d.exists() => {
             std::fs::create_dir_all(d).with_context(|| format!("--out-dir {}: cannot create the folder", d.display()))?;
@@ -167,7 +286,7 @@ pub fn run(args: RenderArgs) -> Result<()> {
         }
         _ => None,
     };
-    let result = render_all(&args, &cfg, &jobs);
+    let result = render_all(&setup, &jobs);
     if let (Err(_), Some(d)) = (&result, &created) {
         // Only removes the folder if nothing was written into it.
         let _ = std::fs::remove_dir(d);
@@ -175,44 +294,64 @@ pub fn run(args: RenderArgs) -> Result<()> {
     result
 }
 
-/// An output path, its temporary file and a writer to it.
-type Output<'a> = (&'a Path, Pending, BufWriter<File>);
-
-fn render_all(args: &RenderArgs, cfg: &SessionConfig, jobs: &[(PathBuf, PathBuf)]) -> Result<()> {
+fn render_all(setup: &Setup, jobs: &[Job]) -> Result<()> {
+    let args = setup.args;
     let workers = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(1, jobs.len());
     let multi = MultiProgress::new();
-    let style = ProgressStyle::with_template("{msg:24!} [{bar:30}] {percent:>3}% {eta}").unwrap_or_else(|_| ProgressStyle::default_bar());
+    let style = ProgressStyle::with_template("{msg:24!} [{bar:30}] {percent:>3}% {elapsed}").unwrap_or_else(|_| ProgressStyle::default_bar());
     // Every output's temporary file is created now, beside its target, so an unwritable folder
     // fails before any rendering; each is moved into place when its render is complete, and
     // removed on failure (no partial output under its name, nothing left behind).
     let outputs: Vec<Mutex<Option<Output>>> = jobs
         .iter()
-        .map(|(_, o)| Ok(Mutex::new(Some(Pending::create(o, args.force).map(|(p, f)| (o.as_path(), p, f))?))))
+        .map(|j| Ok(Mutex::new(Some(Pending::create(&j.output, args.force).map(|(p, f)| (j.output.as_path(), p, f))?))))
         .collect::<Result<_>>()?;
+    let json = args.report_json.as_ref().map(|j| Pending::create(j, args.force)).transpose()?;
     let next = AtomicUsize::new(0);
-    let errors: Mutex<Vec<(usize, anyhow::Error)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, Result<Report>)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
                 let k = next.fetch_add(1, Ordering::Relaxed);
-                let Some((i, _)) = jobs.get(k) else { break };
+                let Some(job) = jobs.get(k) else { break };
                 let Some(out) = outputs[k].lock().unwrap_or_else(|p| p.into_inner()).take() else { break };
                 let bar = multi.add(ProgressBar::new(0).with_style(style.clone()));
-                if let Err(e) = render_file(args, cfg, i, out, &bar) {
+                let r = render_file(setup, job, out, &bar);
+                if r.is_err() {
                     bar.abandon();
-                    errors.lock().unwrap_or_else(|p| p.into_inner()).push((k, e));
                 }
+                results.lock().unwrap_or_else(|p| p.into_inner()).push((k, r));
             });
         }
     });
-    let mut errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
-    errors.sort_by_key(|(k, _)| *k);
+    let mut results = results.into_inner().unwrap_or_else(|p| p.into_inner());
+    results.sort_by_key(|(k, _)| *k);
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    for (_, r) in results {
+        match r {
+            Ok(rep) => {
+                eprint!("{}", rep.text());
+                reports.push(rep);
+            }
+            Err(e) => errors.push(e),
+        }
+    }
     let total = errors.len();
     let mut it = errors.into_iter();
     match it.next() {
-        None => Ok(()),
-        Some((_, first)) => {
-            for (_, e) in it {
+        None => {
+            if let Some((pending, mut file)) = json {
+                use std::io::Write;
+                serde_json::to_writer_pretty(&mut file, &reports)?;
+                file.flush()?;
+                drop(file);
+                pending.commit()?;
+            }
+            Ok(())
+        }
+        Some(first) => {
+            for e in it {
                 eprintln!("loadline: error: {}", super::one_line(&e));
             }
             if total > 1 { Err(first.context(format!("{total} of {} renders failed", jobs.len()))) } else { Err(first) }

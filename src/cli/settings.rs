@@ -4,10 +4,12 @@
 use super::suggest::{unknown_load, unknown_stage};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
-use loadline::dsp::stage::dbu_to_v;
+use super::report::Setting;
+use loadline::dsp::stage::{dbu_to_v, v_to_dbu};
 use loadline::library;
-use loadline::plugin::params::default_stage;
-use loadline::processor::config::{ImportedCurve, SessionConfig, IMPORTED_LOAD_ID};
+use loadline::plugin::params::{default_stage, DEFAULT_STAGE_A};
+use loadline::dsp::Network;
+use loadline::processor::config::{load_index, ImportedCurve, SessionConfig, SlotConfig, IMPORTED_LOAD_ID};
 use loadline::processor::Listen;
 use std::path::PathBuf;
 
@@ -80,6 +82,63 @@ fn check(flag: &str, v: f64, lo: f64, hi: f64, unit: &str) -> Result<f64> {
 }
 
 impl StageArgs {
+    /// Where a stage value came from: its flag, else the preset, else the settings file, else the
+    /// default stage.
+    fn source(&self, flag_given: bool) -> String {
+        if flag_given {
+            "flag".to_string()
+        } else if let Some(p) = &self.stage {
+            format!("preset {}", library::find_stage(p).map_or(p.as_str(), |s| s.id.as_str()))
+        } else if let Some(c) = &self.config {
+            format!("settings file {}", c.display())
+        } else {
+            format!("default: preset {DEFAULT_STAGE_A}")
+        }
+    }
+
+    /// Every setting of the rendered slot with its value and source, for the report.
+    pub fn provenance(&self, cfg: &SessionConfig) -> Vec<Setting> {
+        let slot = if cfg.active_slot.index() == 0 { &cfg.a } else { &cfg.b };
+        let p = &slot.stage;
+        let off = |v: Option<String>| v.unwrap_or_else(|| "off".to_string());
+        let from_file = |given: bool| if given { "flag".to_string() } else if let Some(c) = &self.config { format!("settings file {}", c.display()) } else { "default".to_string() };
+        let load_name = match &slot.imported {
+            Some(c) if slot.headphone == IMPORTED_LOAD_ID => format!("imported curve {}", c.name),
+            _ => slot.headphone.clone(),
+        };
+        let load_source = if self.impedance.is_some() || self.headphone.is_some() {
+            "flag".to_string()
+        } else {
+            from_file(false).replace("default", "default: the first library load")
+        };
+        vec![
+            Setting { name: "headphone", value: load_name, source: load_source },
+            Setting { name: "level", value: format!("{:+.1} dBu", v_to_dbu(p.level_v)), source: self.source(self.level.is_some()) },
+            Setting { name: "zout", value: format!("{} Ω", p.r_out_ohm), source: self.source(self.zout.is_some()) },
+            Setting { name: "ccap", value: off(p.c_block_f.map(|c| format!("{} µF", c * 1e6))), source: self.source(self.ccap.is_some()) },
+            Setting { name: "vmax", value: off(p.v_max_v.map(|v| format!("{v} V RMS"))), source: self.source(self.vmax.is_some()) },
+            Setting { name: "imax", value: off(p.i_max_a.map(|i| format!("{} mA", i * 1e3))), source: self.source(self.imax.is_some()) },
+            Setting { name: "bias", value: format!("{} %", p.bias * 100.0), source: self.source(self.bias.is_some()) },
+            Setting { name: "noise", value: off(p.noise_dbv.map(|n| format!("{n} dBV"))), source: self.source(self.noise.is_some()) },
+            Setting { name: "output inductance", value: format!("{} µH", p.l_out_h * 1e6), source: self.source(false) },
+            Setting { name: "level match", value: if cfg.level_match { "on" } else { "off" }.to_string(), source: from_file(self.level_match) },
+            Setting {
+                name: "listen",
+                value: format!("{:?}", cfg.listen).to_lowercase(),
+                source: if self.listen != ListenArg::Emulation { "flag".to_string() } else { from_file(false) },
+            },
+        ]
+    }
+
+    /// One line when the render leans on the default stage (no --stage and no --config).
+    pub fn defaults_note(&self) -> Option<String> {
+        (self.stage.is_none() && self.config.is_none()).then(|| {
+            format!(
+                "no --stage or --config given, so the stage is the default preset {DEFAULT_STAGE_A} (with its coupling capacitor and limits) plus the flags; add --stage ideal for a bare output impedance"
+            )
+        })
+    }
+
     /// The session these flags describe: the settings file (or the plugin's defaults for slot A)
     /// with the preset and every given flag applied to the active slot.
     pub fn session(&self) -> Result<SessionConfig> {
@@ -151,4 +210,21 @@ impl StageArgs {
         }
         Ok(cfg)
     }
+}
+
+/// A slot's load: its display name and network (the library's, or the slot's imported curve).
+pub fn slot_load(s: &SlotConfig) -> Result<(String, Network)> {
+    match (&s.imported, load_index(&s.headphone)) {
+        (Some(c), Some(k)) if k == library::loads().len() => Ok((c.name.clone(), c.network.clone())),
+        (_, Some(k)) if k < library::loads().len() => {
+            let l = &library::loads()[k];
+            Ok((l.name.clone(), l.network.clone()))
+        }
+        _ => bail!("unknown headphone {:?}", s.headphone),
+    }
+}
+
+/// The load of the session's active slot (the one a render plays).
+pub fn active_load(cfg: &SessionConfig) -> Result<(String, Network)> {
+    slot_load(if cfg.active_slot.index() == 0 { &cfg.a } else { &cfg.b })
 }

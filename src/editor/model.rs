@@ -4,8 +4,6 @@
 
 use crate::dsp::network::log_grid;
 use crate::dsp::{Network, StageParams};
-use num_complex::Complex64;
-use std::f64::consts::PI;
 
 /// Frequency range of every plot, hertz.
 pub const PLOT_RANGE_HZ: (f64, f64) = (20.0, 20_000.0);
@@ -22,20 +20,10 @@ pub fn plot_freqs() -> impl Iterator<Item = f64> + Clone {
     log_grid(PLOT_RANGE_HZ.0, PLOT_RANGE_HZ.1, PLOT_POINTS)
 }
 
-/// Source impedance of `stage` at `f_hz`: R_out + jωL_out + 1/(jωC_block), ohms (small signal).
-pub fn source_impedance(stage: &StageParams, f_hz: f64) -> Complex64 {
-    let w = 2.0 * PI * f_hz;
-    let mut z = Complex64::new(stage.r_out_ohm, w * stage.l_out_h);
-    if let Some(c) = stage.c_block_f {
-        z += Complex64::new(0.0, -1.0 / (w * c));
-    }
-    z
-}
-
 /// The divider the stage and load form: `20·log10|Z/(Z+Zs)|`, decibels.
 pub fn deviation_db(load: &Network, stage: &StageParams, f_hz: f64) -> f64 {
     let z = load.impedance(f_hz);
-    let zs = source_impedance(stage, f_hz);
+    let zs = stage.source_impedance(f_hz);
     20.0 * (z / (z + zs)).norm().max(1e-12).log10()
 }
 
@@ -77,7 +65,7 @@ impl Curves {
             phase.push([f, z.arg().to_degrees()]);
             deviation.push([f, deviation_db(load, stage, f)]);
         }
-        let zs_ohm = source_impedance(stage, DROP_AT_HZ).norm();
+        let zs_ohm = stage.source_impedance(DROP_AT_HZ).norm();
         Self {
             magnitude,
             phase,

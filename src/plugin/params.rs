@@ -225,9 +225,13 @@ pub fn parse_load(s: &str) -> Option<usize> {
     loads.iter().position(|l| l.id.eq_ignore_ascii_case(s) || l.name.eq_ignore_ascii_case(s))
 }
 
+/// Stage preset ids a fresh slot A and B start from.
+pub const DEFAULT_STAGE_A: &str = "laptop-jack";
+pub const DEFAULT_STAGE_B: &str = "ideal";
+
 /// Stage preset a fresh slot starts from: A the laptop jack, B the ideal stage.
 pub fn default_stage(slot: usize) -> StageParams {
-    let id = if slot == 0 { "laptop-jack" } else { "ideal" };
+    let id = if slot == 0 { DEFAULT_STAGE_A } else { DEFAULT_STAGE_B };
     library::find_stage(id).map_or(StageParams::IDEAL, |s| s.params)
 }
 

@@ -142,6 +142,21 @@ pub struct MeterWriter {
     i_peak: f64,
     clipped: bool,
     limited: bool,
+    /// Counts since creation, never reset by publishing (the renderer's report reads them).
+    totals: MeterTotals,
+}
+
+/// What the writer has seen since it was created: channel-samples metered, those at or past the
+/// clip and current-limit indications, and the peak load current.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MeterTotals {
+    pub samples: u64,
+    pub clipping: u64,
+    pub limiting: u64,
+    /// Channel-samples whose load current was known (a probe matched the playing load).
+    pub current_known: u64,
+    /// Largest |i| seen, amperes.
+    pub i_peak_a: f64,
 }
 
 /// The GUI end: reads the atomics and sends probes. Lives behind the editor's own lock, which the
@@ -201,6 +216,7 @@ pub fn meters() -> (MeterWriter, MeterReader) {
         i_peak: 0.0,
         clipped: false,
         limited: false,
+        totals: MeterTotals::default(),
     };
     let r = MeterReader { shared, probes_out: p1, probes_returned: c2, sent: [None, None] };
     (w, r)
@@ -245,19 +261,29 @@ impl MeterWriter {
         let c = self.coeff;
         self.ms[ch] += c * (v * v - self.ms[ch]);
         self.v_peak = self.v_peak.max(v.abs());
+        self.totals.samples += 1;
         if x.abs() >= self.clip_x {
             self.clipped = true;
+            self.totals.clipping += 1;
         }
         if self.probe_ok {
             if let Some(p) = self.probes[self.target.slot.min(1)].as_mut() {
                 let i = p.current(ch, v);
                 self.pm[ch] += c * (v * i - self.pm[ch]);
                 self.i_peak = self.i_peak.max(i.abs());
+                self.totals.current_known += 1;
+                self.totals.i_peak_a = self.totals.i_peak_a.max(i.abs());
                 if i.abs() >= self.limit_a {
                     self.limited = true;
+                    self.totals.limiting += 1;
                 }
             }
         }
+    }
+
+    /// Counts since creation (see [`MeterTotals`]).
+    pub fn totals(&self) -> MeterTotals {
+        self.totals
     }
 
     /// Publishes the block (audio thread; atomics only).

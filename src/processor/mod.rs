@@ -24,7 +24,7 @@ mod ramp;
 mod slot;
 
 pub use handover::{mailbox, ImportReceiver, ImportSender, ImportedLoad, LEVEL_MATCH_HZ};
-pub use slot::{LEVEL_MATCH_MAX_DB, LOAD_FADE_S};
+pub use slot::{level_match_gain, LEVEL_MATCH_MAX_DB, LOAD_FADE_S};
 
 use crate::dsp::network::NetworkError;
 use crate::dsp::resample::Oversampler;

@@ -7,7 +7,6 @@ use crate::dsp::network::NetworkError;
 use crate::dsp::smoother::Smoother;
 use crate::dsp::{Engine, Network, PreparedLoad, Quality, StageParams};
 use num_complex::Complex64;
-use std::f64::consts::PI;
 
 /// Fade-out (then fade-in) time around a load swap, seconds.
 pub const LOAD_FADE_S: f64 = 0.010;
@@ -141,15 +140,7 @@ impl SlotChain {
             return 1.0;
         }
         let Some(z) = self.z_1k[self.current] else { return 1.0 };
-        let p = &self.stage;
-        let w = 2.0 * PI * LEVEL_MATCH_HZ;
-        let mut zs = Complex64::new(p.r_out_ohm, w * p.l_out_h);
-        if let Some(c) = p.c_block_f {
-            zs += Complex64::new(0.0, -1.0 / (w * c));
-        }
-        let h = (z / (z + zs)).norm();
-        let lim = 10f64.powf(LEVEL_MATCH_MAX_DB / 20.0);
-        if h.is_finite() && h > 0.0 { (1.0 / h).clamp(1.0 / lim, lim) } else { 1.0 }
+        level_match_gain(&self.stage, z).0
     }
 
     /// True while a load swap is pending (the next [`Self::advance`] calls may perform it).
@@ -265,4 +256,18 @@ impl SlotChain {
         //       that, without touching the audio state.
         self.engines.iter_mut().for_each(|e| e.process_block_f64(&mut []));
     }
+}
+
+/// The Level Match gain for `stage` driving a load of impedance `z_load_1k_ohm` at
+/// [`LEVEL_MATCH_HZ`]: `1/|Z/(Z+Zs)|`, limited to ±[`LEVEL_MATCH_MAX_DB`]. Returns the gain and
+/// whether the limit cut it short.
+pub fn level_match_gain(stage: &StageParams, z_load_1k_ohm: Complex64) -> (f64, bool) {
+    let zs = stage.source_impedance(LEVEL_MATCH_HZ);
+    let h = (z_load_1k_ohm / (z_load_1k_ohm + zs)).norm();
+    let lim = 10f64.powf(LEVEL_MATCH_MAX_DB / 20.0);
+    if !(h.is_finite() && h > 0.0) {
+        return (1.0, false);
+    }
+    let g = 1.0 / h;
+    (g.clamp(1.0 / lim, lim), !(1.0 / lim..=lim).contains(&g))
 }
