@@ -32,6 +32,8 @@ pub struct AudioReader {
     pub description: String,
     /// Lossy codecs may skip a damaged packet; lossless ones must not.
     lossy: bool,
+    /// Bytes per sample in the file (0 when unknown).
+    bytes_per_sample: usize,
     /// Decoded samples not yet handed out (interleaved), and where the next one starts.
     pending: Vec<f32>,
     pending_pos: usize,
@@ -125,7 +127,8 @@ impl AudioReader {
         let lossy = [CODEC_TYPE_MP1, CODEC_TYPE_MP2, CODEC_TYPE_MP3, CODEC_TYPE_VORBIS].contains(&params.codec);
         let container = sniff(path).unwrap_or("audio");
         let description = match params.bits_per_sample {
-            Some(b) if short.starts_with("pcm_f") => format!("{container}, {b}-bit float"),
+            _ if short.starts_with("pcm_f32") => format!("{container}, 32-bit float"),
+            _ if short.starts_with("pcm_f64") => format!("{container}, 64-bit float"),
             Some(b) if short.starts_with("pcm_") => format!("{container}, {b}-bit integer"),
             Some(b) if !lossy => format!("{container}, {codec_name}, {b}-bit"),
             _ if container == codec_name || container == "MP3" => container.to_string(),
@@ -141,6 +144,7 @@ impl AudioReader {
             frames_hint: params.n_frames,
             description,
             lossy,
+            bytes_per_sample: params.bits_per_sample.map_or(0, |b| b.div_ceil(8) as usize),
             pending: Vec::new(),
             pending_pos: 0,
             sample_buf: None,
@@ -200,7 +204,10 @@ impl AudioReader {
         while k < want && !self.finished {
             if self.pending_pos >= self.pending.len() && !self.next_packet()? {
                 self.finished = true;
-                if let Some(n) = self.frames_hint.filter(|&n| !self.lossy && self.frames_read < n) {
+                // symphonia counts an AIFF's SSND offset and block-size fields (8 bytes) as audio,
+                // so a shortfall of up to 8 bytes is not a truncation.
+                let slack = 8 / (self.channels * self.bytes_per_sample.max(1)) as u64;
+                if let Some(n) = self.frames_hint.filter(|&n| !self.lossy && self.frames_read + slack < n) {
                     bail!(
                         "{}: truncated: the header promises {n} samples per channel, the file holds {}",
                         self.path.display(),
