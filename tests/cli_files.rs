@@ -103,7 +103,7 @@ fn refused_commands_change_nothing_in_the_folder() {
         // The format must match the extension.
         (&["impedance", "planar-14", "--zma", "song.wav"], ".wav"),
         (&["impedance", "planar-14", "--zma", "song.wav", "--force"], ".wav"),
-        (&["plot", "-o", "x.png"], ".png"),
+        (&["plot", "-o", "x.jpg"], ".jpg"),
         (&["render", "in.wav", "-o", "x.flac"], ".flac"),
         (&["render", "in.wav", "-o", "noextension"], "extension"),
         (&["demo", "x.mp3"], ".mp3"),
@@ -260,5 +260,34 @@ fn an_interrupted_render_leaves_nothing_behind() {
     assert_eq!(st.code(), Some(130), "{err}");
     assert!(err.contains("interrupted"), "{err}");
     assert_eq!(checksums(&d), before);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// `--impedance`: an impossible curve is refused with its line; a good one prints the editor's fit
+/// report.
+#[test]
+fn impedance_files_are_checked_and_their_fit_reported() {
+    let d = tmpdir("impedance");
+    write_wav(&d.join("in.wav"), 1, &tone(500));
+    let o = bin().args(["impedance", "dynamic-80", "--zma", "good.zma"]).current_dir(&d).output().unwrap();
+    assert!(o.status.success());
+    let good = std::fs::read_to_string(d.join("good.zma")).unwrap();
+    let lines: Vec<&str> = good.lines().collect();
+    let k = lines.iter().position(|l| !l.starts_with('*')).unwrap() + 100;
+    let mut bad: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    let f: f64 = bad[k].split_whitespace().next().unwrap().parse().unwrap();
+    bad[k] = format!("{f} 80 120");
+    std::fs::write(d.join("bad.zma"), bad.join("\n")).unwrap();
+    let before = checksums(&d);
+    let o = bin().args(["render", "in.wav", "-o", "out.wav", "--impedance", "bad.zma"]).current_dir(&d).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("bad.zma") && err.contains(&format!("line {}", k + 1)) && err.contains("passive"), "{err}");
+    assert_eq!(checksums(&d), before);
+    let o = bin().args(["render", "in.wav", "-o", "out.wav", "--stage", "ideal", "--impedance", "good.zma"]).current_dir(&d).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("good.zma: fitted a") && err.contains("max |Z| error"), "{err}");
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -102,6 +102,16 @@ fn errors_name_the_line_and_the_problem() {
     assert!(m.contains("NaN"));
     assert_eq!(err(with_line(6, "300 inf 0")).0, ErrorKind::NotFinite);
     assert_eq!(err(with_line(6, "300 30 200")).0, ErrorKind::BadPhase);
+    // Passivity: a phase well past ±90° (a negative real part) is refused with its line; a point
+    // straying just past it is clamped with a note.
+    let (k, l, m) = err(with_line(8, "400 30 120"));
+    assert_eq!((k, l), (ErrorKind::NotPassive, Some(8)), "{m}");
+    assert!(m.contains("120") && m.contains("passive"), "{m}");
+    assert_eq!(err(with_line(8, "400 30 -93")).0, ErrorKind::NotPassive);
+    let f8 = base.lines().nth(7).unwrap().split_whitespace().next().unwrap();
+    let (_, s, _, notes) = read_samples(with_line(8, &format!("{f8} 30 91")).as_bytes()).unwrap();
+    assert!(s.iter().all(|p| p.z.re >= 0.0));
+    assert!(notes.iter().any(|n| n.contains("clamped")), "{notes:?}");
     assert_eq!(err(with_line(6, "300")).0, ErrorKind::MissingColumn);
     assert_eq!(err("").0, ErrorKind::Empty);
     assert_eq!(err("* only a comment\n\n   \n").0, ErrorKind::Empty);

@@ -16,6 +16,7 @@ pub enum Format {
     Wav,
     Flac,
     Svg,
+    Png,
     Json,
     /// Impedance text (`freq |Z| phase` lines), as `.zma` or `.txt`.
     Zma,
@@ -27,6 +28,7 @@ impl Format {
             Format::Wav => &["wav"],
             Format::Flac => &["flac"],
             Format::Svg => &["svg"],
+            Format::Png => &["png"],
             Format::Json => &["json"],
             Format::Zma => &["zma", "txt"],
         }
@@ -37,6 +39,7 @@ impl Format {
             Format::Wav => "WAV (.wav)",
             Format::Flac => "FLAC (.flac)",
             Format::Svg => "SVG (.svg)",
+            Format::Png => "PNG (.png)",
             Format::Json => "JSON (.json)",
             Format::Zma => "ZMA text (.zma or .txt)",
         }
@@ -127,7 +130,9 @@ impl Pending {
     pub fn create(target: &Path, force: bool) -> Result<(Pending, BufWriter<File>)> {
         let name = target.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let serial = SERIAL.fetch_add(1, Ordering::Relaxed);
-        let tmp = folder_of(target).join(format!(".{name}.loadline-{}-{serial}.tmp", std::process::id()));
+        // Hidden, unique, and ending in the target's extension (some writers pick the format by it).
+        let ext = target.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+        let tmp = folder_of(target).join(format!(".{name}.loadline-{}-{serial}.tmp{ext}", std::process::id()));
         let mut live = live();
         let file = File::options()
             .write(true)
@@ -137,6 +142,11 @@ impl Pending {
         live.push(tmp.clone());
         let p = Pending { tmp, target: target.to_path_buf(), force, committed: false };
         Ok((p, BufWriter::new(file)))
+    }
+
+    /// The temporary file's path (for writers that open the file themselves).
+    pub fn path(&self) -> &Path {
+        &self.tmp
     }
 
     /// Writes `bytes` to a new temporary file and moves it into place.

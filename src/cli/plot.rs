@@ -1,23 +1,26 @@
-//! `loadline plot`: an SVG with |Z| and phase of the loads and the small-signal response
-//! deviation of one or more configurations (e.g. slots A and B of a settings file).
+//! `loadline plot`: the editor's three plots as an SVG or PNG file (plotters): |Z| of the loads
+//! (log-log), their phase, and the response `20·log10|Z/(Z+Zs)|` of each configuration, computed
+//! by the same model as the editor (`editor::model`). Legends sit beside the plots, not over the
+//! curves, and only the curves asked for are drawn.
 
 use super::output::{self, Format, Pending};
-use super::settings::StageArgs;
+use super::settings::{slot_load, StageArgs};
 use super::suggest::{unknown_load, unknown_stage};
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use clap::Args;
-use loadline::dsp::network::log_grid;
 use loadline::dsp::{Network, StageParams};
+use loadline::editor::model::{deviation_db, plot_freqs, PLOT_RANGE_HZ};
 use loadline::library;
-use loadline::processor::config::SessionConfig;
-use std::f64::consts::PI;
-use std::fmt::Write;
+use plotters::coord::combinators::LogCoord;
+use plotters::coord::ranged1d::ValueFormatter;
+use plotters::coord::Shift;
+use plotters::prelude::*;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct PlotArgs {
-    /// Output SVG.
-    #[arg(short = 'o', long = "out", value_name = "OUT.svg")]
+    /// Output file: .svg or .png.
+    #[arg(short = 'o', long = "out", value_name = "OUT.svg|OUT.png")]
     pub out: PathBuf,
     /// Loads to draw (id or name; repeatable). Default: the configurations' loads.
     #[arg(long = "load", value_name = "LOAD")]
@@ -32,73 +35,169 @@ pub struct PlotArgs {
     pub force: bool,
 }
 
-/// `20·log10 |Z/(Z+Zs)|` relative to its value at 1 kHz, dB.
-fn deviation_db(load: &Network, p: &StageParams, f_hz: f64) -> f64 {
-    let h = |f: f64| {
-        let z = load.impedance(f);
-        20.0 * (z / (z + p.source_impedance(f))).norm().log10()
-    };
-    h(f_hz) - h(1000.0)
+/// Picture size, pixels.
+const SIZE: (u32, u32) = (1100, 960);
+/// Width of the legend column to the right of the plots, pixels.
+const LEGEND_W: u32 = 330;
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(23, 190, 207),
+];
+
+/// Refuses the flags that would not change the picture: the plots are small-signal, so only the
+/// source network (output impedance, coupling capacitor) and the load matter.
+fn reject_inert_flags(a: &StageArgs) -> Result<()> {
+    let inert = [
+        ("--level", a.level.is_some()),
+        ("--vmax", a.vmax.is_some()),
+        ("--imax", a.imax.is_some()),
+        ("--bias", a.bias.is_some()),
+        ("--noise", a.noise.is_some()),
+        ("--level-match", a.level_match),
+        ("--listen", a.listen != super::settings::ListenArg::Emulation),
+    ];
+    if let Some((flag, _)) = inert.iter().find(|(_, given)| *given) {
+        bail!("{flag} does not change a plot (the plots are small-signal: only the load, --zout, --ccap and the stage's source network show); leave it out");
+    }
+    Ok(())
 }
 
-const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf"];
-
-/// One panel: log-frequency x axis 20 Hz–20 kHz, linear y.
-fn panel(svg: &mut String, y0: f64, title: &str, unit: &str, series: &[(String, Vec<(f64, f64)>)]) {
-    let (x0, w, h) = (70.0, 760.0, 220.0);
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    for (_, s) in series {
-        for &(_, v) in s {
-            lo = lo.min(v);
-            hi = hi.max(v);
-        }
+/// `f` in hertz as an axis label ("20", "200", "2k", "20k").
+fn hz_label(f: &f64) -> String {
+    if *f >= 1000.0 {
+        format!("{}k", (f / 100.0).round() / 10.0)
+    } else {
+        format!("{}", f.round())
     }
+}
+
+/// An axis value with no more decimals than it needs ("30", "2.5", "0.25").
+fn tidy(v: f64) -> String {
+    let r = (v * 1000.0).round() / 1000.0;
+    if r == 0.0 { "0".to_string() } else { format!("{r}") }
+}
+
+/// One curve: its label and points (hertz, value).
+type Curve = (String, Vec<(f64, f64)>);
+
+/// The value range of `curves`, padded by 5 %, never empty.
+fn span(curves: &[Curve]) -> (f64, f64) {
+    let (lo, hi) = curves.iter().flat_map(|(_, p)| p.iter().map(|&(_, v)| v)).fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
     if !(hi - lo > 1e-9) {
-        lo -= 1.0;
-        hi += 1.0;
+        return (lo - 1.0, hi + 1.0);
     }
     let pad = 0.05 * (hi - lo);
-    let (lo, hi) = (lo - pad, hi + pad);
-    let fx = |f: f64| x0 + w * (f / 20.0).log10() / 3.0;
-    let fy = |v: f64| y0 + h * (1.0 - (v - lo) / (hi - lo));
-    let _ = writeln!(svg, r##"<text x="{x0}" y="{}" font-size="14" font-weight="bold">{title}</text>"##, y0 - 8.0);
-    let _ = writeln!(svg, r##"<rect x="{x0}" y="{y0}" width="{w}" height="{h}" fill="none" stroke="#888"/>"##);
-    for f in [20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0] {
-        let x = fx(f);
-        let label = if f >= 1000.0 { format!("{}k", f / 1000.0) } else { format!("{f}") };
-        let _ = writeln!(svg, r##"<line x1="{x:.1}" y1="{y0}" x2="{x:.1}" y2="{}" stroke="#ddd"/><text x="{x:.1}" y="{}" font-size="10" text-anchor="middle">{label}</text>"##, y0 + h, y0 + h + 12.0);
-    }
-    for k in 0..=4 {
-        let v = lo + (hi - lo) * k as f64 / 4.0;
-        let y = fy(v);
-        let _ = writeln!(svg, r##"<line x1="{x0}" y1="{y:.1}" x2="{}" y2="{y:.1}" stroke="#eee"/><text x="{}" y="{:.1}" font-size="10" text-anchor="end">{v:.2} {unit}</text>"##, x0 + w, x0 - 4.0, y + 3.0);
-    }
-    for (i, (name, s)) in series.iter().enumerate() {
-        let c = COLORS[i % COLORS.len()];
-        let pts: Vec<String> = s.iter().map(|&(f, v)| format!("{:.1},{:.1}", fx(f), fy(v))).collect();
-        let _ = writeln!(svg, r##"<polyline fill="none" stroke="{c}" stroke-width="1.6" points="{}"/>"##, pts.join(" "));
-        let _ = writeln!(svg, r##"<text x="{}" y="{:.1}" font-size="11" fill="{c}">{}</text>"##, x0 + 8.0, y0 + 14.0 + 13.0 * i as f64, xml(name));
-    }
+    (lo - pad, hi + pad)
 }
 
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+/// Draws one panel (a chart on the left, its legend on the right).
+fn panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, title: &str, y_desc: &str, log_y: bool, curves: &[Curve]) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (chart_area, legend_area) = area.split_horizontally(SIZE.0 - LEGEND_W);
+    let (lo, hi) = span(curves);
+    let x = (PLOT_RANGE_HZ.0..PLOT_RANGE_HZ.1).log_scale();
+    let mut builder = ChartBuilder::on(&chart_area);
+    builder.caption(title, ("sans-serif", 18)).margin(8).x_label_area_size(40).y_label_area_size(70);
+    if log_y {
+        let (lo, hi) = (lo.max(1e-3), hi.max(lo.max(1e-3) * 1.01));
+        curves_on(builder.build_cartesian_2d(x, (lo..hi).log_scale()).map_err(|e| anyhow!("cannot draw the plot: {e}"))?, y_desc, curves)?;
+    } else {
+        curves_on(builder.build_cartesian_2d(x, lo..hi).map_err(|e| anyhow!("cannot draw the plot: {e}"))?, y_desc, curves)?;
+    }
+    // Each entry: a line of its colour, its name, and a second line (the load) in grey.
+    for (i, (name, _)) in curves.iter().enumerate() {
+        let y = 44 + 40 * i as i32;
+        let c = COLORS[i % COLORS.len()];
+        let err = |e| anyhow!("cannot draw the legend: {e}");
+        legend_area.draw(&PathElement::new(vec![(4, y), (30, y)], c.stroke_width(3))).map_err(err)?;
+        let mut lines = name.splitn(2, '\n');
+        let first = lines.next().unwrap_or_default().to_string();
+        legend_area.draw(&Text::new(first, (36, y - 8), ("sans-serif", 14).into_font().color(&BLACK))).map_err(err)?;
+        if let Some(second) = lines.next() {
+            legend_area.draw(&Text::new(second.to_string(), (36, y + 9), ("sans-serif", 12).into_font().color(&RGBColor(90, 90, 90)))).map_err(err)?;
+        }
+    }
+    Ok(())
+}
+
+/// Draws the grid, the labelled axes and the curves on a chart with any y scale.
+fn curves_on<DB, Y>(mut chart: ChartContext<DB, Cartesian2d<LogCoord<f64>, Y>>, y_desc: &str, curves: &[Curve]) -> Result<()>
+where
+    DB: DrawingBackend,
+    DB::ErrorType: 'static,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc("Frequency (Hz)")
+        .y_desc(y_desc)
+        .x_label_formatter(&hz_label)
+        .y_label_formatter(&|v| tidy(*v))
+        .x_labels(12)
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| anyhow!("cannot draw the plot: {e}"))?;
+    for (i, (_, pts)) in curves.iter().enumerate() {
+        chart
+            .draw_series(LineSeries::new(pts.iter().copied(), COLORS[i % COLORS.len()].stroke_width(2)))
+            .map_err(|e| anyhow!("cannot draw the plot: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Draws the three panels on `root`.
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, loads: &[(String, Network)], configs: &[(String, Network, StageParams)]) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE).map_err(|e| anyhow!("cannot draw: {e}"))?;
+    let rows = root.split_evenly((3, 1));
+    let grid: Vec<f64> = plot_freqs().collect();
+    let curve = |f: &dyn Fn(f64) -> f64| grid.iter().map(|&x| (x, f(x))).collect::<Vec<_>>();
+    let mag: Vec<Curve> = loads.iter().map(|(n, z)| (n.clone(), curve(&|f| z.impedance(f).norm()))).collect();
+    let ph: Vec<Curve> = loads.iter().map(|(n, z)| (n.clone(), curve(&|f| z.impedance(f).arg().to_degrees()))).collect();
+    let dev: Vec<Curve> = configs.iter().map(|(n, z, p)| (n.clone(), curve(&|f| deviation_db(z, p, f)))).collect();
+    panel(&rows[0], "Load impedance |Z|", "|Z| (Ω)", true, &mag)?;
+    panel(&rows[1], "Load impedance phase", "Phase (°)", false, &ph)?;
+    panel(&rows[2], "Response at the headphone, 20·log10|Z/(Z+Zs)|", "Level (dB)", false, &dev)?;
+    root.present().map_err(|e| anyhow!("cannot draw: {e}"))?;
+    Ok(())
+}
+
+/// A configuration's legend: its name and source network, then (second line) its load.
+fn describe(name: &str, load: &str, p: &StageParams) -> String {
+    let cap = p.c_block_f.map_or(String::new(), |c| format!(" + {} µF", c * 1e6));
+    format!("{name}: {} Ω{cap}\ninto {load}", p.r_out_ohm)
 }
 
 pub fn run(a: PlotArgs) -> Result<()> {
-    output::check(&a.out, &[Format::Svg], a.force, &[], false)?;
-    let cfg: SessionConfig = a.stage.session()?;
-    // Configurations: both slots of the session (A vs B), plus any presets to compare.
-    let mut configs: Vec<(String, Network, StageParams)> = Vec::new();
-    for (label, s) in [("A", &cfg.a), ("B", &cfg.b)] {
-        let (name, net) = super::settings::slot_load(s)?;
-        configs.push((format!("{label}: {name}, Zout {:.1} Ω", s.stage.r_out_ohm), net, s.stage));
-    }
+    let format = output::check(&a.out, &[Format::Svg, Format::Png], a.force, &[], false)?;
+    reject_inert_flags(&a.stage)?;
+    let cfg = a.stage.session()?;
+    // Configurations: both slots of a settings file (A against B), or the one the flags describe;
+    // then the presets to compare on the active slot's load.
     let active = if cfg.active_slot.index() == 0 { &cfg.a } else { &cfg.b };
+    let mut configs: Vec<(String, Network, StageParams)> = Vec::new();
+    if a.stage.config.is_some() {
+        for (label, s) in [("A", &cfg.a), ("B", &cfg.b)] {
+            let (name, net) = slot_load(s)?;
+            configs.push((describe(label, &name, &s.stage), net, s.stage));
+        }
+    } else {
+        let (name, net) = slot_load(active)?;
+        let stage = a.stage.stage.as_deref().and_then(library::find_stage).map_or("stage", |s| s.id.as_str());
+        configs.push((describe(stage, &name, &active.stage), net, active.stage));
+    }
     for key in &a.compare {
         let st = library::find_stage(key).ok_or_else(|| anyhow!(unknown_stage(key)))?;
-        let (name, net) = super::settings::slot_load(active)?;
-        configs.push((format!("{}: {name}", st.name), net, st.params));
+        let (name, net) = slot_load(active)?;
+        configs.push((describe(&st.id, &name, &st.params), net, st.params));
     }
     let mut loads: Vec<(String, Network)> = Vec::new();
     for key in &a.loads {
@@ -106,26 +205,40 @@ pub fn run(a: PlotArgs) -> Result<()> {
         loads.push((l.name.clone(), l.network.clone()));
     }
     if loads.is_empty() {
-        for s in [&cfg.a, &cfg.b] {
-            let l = super::settings::slot_load(s)?;
-            if !loads.iter().any(|x| x.0 == l.0) {
-                loads.push(l);
+        for (_, net, _) in &configs {
+            if !loads.iter().any(|x| x.1 == *net) {
+                loads.push((loads_name(&cfg, net), net.clone()));
             }
         }
     }
-    let grid: Vec<f64> = log_grid(20.0, 20_000.0, 300).collect();
-    let mag: Vec<(String, Vec<(f64, f64)>)> =
-        loads.iter().map(|(n, z)| (n.clone(), grid.iter().map(|&f| (f, z.impedance(f).norm())).collect())).collect();
-    let ph: Vec<(String, Vec<(f64, f64)>)> =
-        loads.iter().map(|(n, z)| (n.clone(), grid.iter().map(|&f| (f, z.impedance(f).arg() * 180.0 / PI)).collect())).collect();
-    let dev: Vec<(String, Vec<(f64, f64)>)> =
-        configs.iter().map(|(n, z, p)| (n.clone(), grid.iter().map(|&f| (f, deviation_db(z, p, f))).collect())).collect();
-    let mut svg = String::new();
-    let _ = writeln!(svg, r##"<svg xmlns="http://www.w3.org/2000/svg" width="860" height="860" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>"##);
-    panel(&mut svg, 30.0, "Load impedance |Z|", "Ω", &mag);
-    panel(&mut svg, 310.0, "Load impedance phase", "°", &ph);
-    panel(&mut svg, 590.0, "Response deviation re 1 kHz (small signal)", "dB", &dev);
-    svg.push_str("</svg>\n");
-    Pending::write_all(&a.out, a.force, svg.as_bytes())?;
+    let (pending, file) = Pending::create(&a.out, a.force)?;
+    drop(file);
+    let tmp = pending.path().to_path_buf();
+    register_font();
+    match format {
+        Format::Png => {
+            draw(BitMapBackend::new(&tmp, SIZE).into_drawing_area(), &loads, &configs)?;
+        }
+        _ => draw(SVGBackend::new(&tmp, SIZE).into_drawing_area(), &loads, &configs)?,
+    }
+    pending.commit()?;
     super::print(&format!("wrote {}\n", a.out.display()))
+}
+
+/// The display name of a configuration's load network.
+fn loads_name(cfg: &loadline::processor::config::SessionConfig, net: &Network) -> String {
+    for s in [&cfg.a, &cfg.b] {
+        if let Ok((name, n)) = slot_load(s) {
+            if n == *net {
+                return name;
+            }
+        }
+    }
+    "load".to_string()
+}
+
+/// Gives plotters a font from bytes (egui's bundled Ubuntu Light) for PNG text and SVG layout, so
+/// no system font lookup is needed.
+fn register_font() {
+    let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT);
 }

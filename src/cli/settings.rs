@@ -173,13 +173,12 @@ impl StageArgs {
             slot.headphone = library::find_load(key).ok_or_else(|| anyhow!(unknown_load(key)))?.id.clone();
         }
         if let Some(path) = &self.impedance {
-            let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-            let curve = loadline::import::import_impedance(&bytes).map_err(|e| anyhow!("{}: {e}", path.display()))?;
-            slot.imported = Some(ImportedCurve {
-                name: path.file_name().map_or_else(|| path.display().to_string(), |f| f.to_string_lossy().into_owned()),
-                network: curve.network,
-                points: curve.samples.iter().map(|s| [s.freq_hz, s.z.norm(), s.z.arg().to_degrees()]).collect(),
-            });
+            let (curve, report) = ImportedCurve::from_file(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+            // The same fit report the editor shows under its menu.
+            for line in report {
+                eprintln!("loadline: {}: {line}", path.display());
+            }
+            slot.imported = Some(curve);
             slot.headphone = IMPORTED_LOAD_ID.to_string();
         }
         let p = &mut slot.stage;

@@ -24,7 +24,7 @@ use nice_plug::context::gui::{GuiContext, ParamSetter};
 use nice_plug_egui::resizable_window::ResizableWindow;
 use nice_plug_egui::{EguiEditorState, EguiNiceSettings, NiceEguiApp};
 use plot::{HLine, Marker, Series, YAxis};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::sync::{Arc, Mutex};
 
@@ -109,21 +109,6 @@ pub struct LoadlineEditor {
     meter: MeterView,
 }
 
-/// Reads, parses and fits an impedance file (worker thread). The curve is named after the file.
-pub fn import_file(path: &Path) -> Result<(ImportedCurve, Vec<String>), String> {
-    let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    import_bytes(&name, &bytes)
-}
-
-/// Parses and fits an impedance file's bytes: the curve to embed and the fit report.
-pub fn import_bytes(name: &str, bytes: &[u8]) -> Result<(ImportedCurve, Vec<String>), String> {
-    let c = crate::import::import_impedance(bytes).map_err(|e| e.to_string())?;
-    let points = c.samples.iter().map(|s| [s.freq_hz, s.z.norm(), s.z.arg().to_degrees()]).collect();
-    Ok((ImportedCurve { name: name.to_string(), network: c.network, points }, c.notes))
-}
-
-/// The stage preset whose values slot `k`'s parameters hold now, if any.
 pub fn matching_preset(params: &LoadlineParams, k: usize) -> Option<&'static StagePreset> {
     let p = params.slot(k);
     let now = [
@@ -166,7 +151,7 @@ impl LoadlineEditor {
         self.slots[k].status = Some(ImportStatus::Busy(name.clone()));
         self.slots[k].pending = Some(rx);
         std::thread::spawn(move || {
-            let result = import_file(&path);
+            let result = ImportedCurve::from_file(&path);
             let _ = tx.send(ImportOutcome { name, result });
         });
     }
@@ -184,7 +169,7 @@ impl LoadlineEditor {
                 .add_filter("All files", &["*"])
                 .pick_file();
             let outcome = match picked {
-                Some(path) => ImportOutcome { name: path.display().to_string(), result: import_file(&path) },
+                Some(path) => ImportOutcome { name: path.display().to_string(), result: ImportedCurve::from_file(&path) },
                 None => ImportOutcome { name: String::new(), result: Err(String::new()) },
             };
             let _ = tx.send(outcome);

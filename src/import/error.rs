@@ -22,6 +22,8 @@ pub enum ErrorKind {
     BadImpedance,
     /// Phase outside ±180°.
     BadPhase,
+    /// Phase well past ±90°: a negative real part, impossible for a passive load.
+    NotPassive,
     /// A frequency not above the previous line's.
     NotIncreasing,
     /// Fewer than [`super::MIN_POINTS`] points.

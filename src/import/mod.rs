@@ -3,8 +3,8 @@
 //! [`import_impedance`] parses and validates the file ([`parse`]), reconstructs a minimum-phase
 //! phase when the file has none ([`minphase`]), and fits a passive R/L/C network to the complex
 //! curve ([`fit`]: vector fitting plus a passivity-constrained Foster realisation), which the
-//! engine's wave digital filter — including its nonlinear current limit — drives like any library
-//! load. Errors name the line and the problem, and nothing panics on any input (see
+//! engine drives like any library load (as a modal filter of the fitted network). A curve no
+//! passive load can have (phase well past ±90°) is refused with its line. Errors name the line and the problem, and nothing panics on any input (see
 //! `tests/import_fuzz.rs`). The work takes tens to hundreds of milliseconds: call it from a
 //! background thread, never the audio thread.
 

@@ -33,6 +33,10 @@ pub struct Table {
     pub notes: Vec<String>,
 }
 
+/// How far past ±90° a measured phase may stray before the file is refused as not passive,
+/// degrees (a real part of at most −3.5 % of |Z|: measurement noise on a nearly reactive point).
+pub const MAX_PHASE_STRAY_DEG: f64 = 92.0;
+
 /// How the value columns are to be read.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Cols {
@@ -230,6 +234,17 @@ pub fn parse_table(text: &str) -> Result<Table, ImportError> {
         if let (Some(p), Some(v)) = (phase, out.phase_deg.as_mut()) {
             if p.abs() > 180.0 {
                 return Err(ImportError::at(K::BadPhase, ln, format!("phase {p}° is outside ±180°")));
+            }
+            // A passive load's real part is never negative: |phase| ≤ 90°. A measurement may
+            // stray a little past ±90° on a nearly reactive point (clamped, with a note); a larger
+            // excursion means the file is not a passive impedance (wrong column, wrong sign
+            // convention, an active device) and is refused rather than fitted to a curve unlike it.
+            if p.abs() > MAX_PHASE_STRAY_DEG {
+                return Err(ImportError::at(
+                    K::NotPassive,
+                    ln,
+                    format!("phase {p}° at {freq} Hz means a negative resistance (real part {:.3} Ω): not a passive load's impedance, whose phase stays within ±90°", mag * p.to_radians().cos()),
+                ));
             }
             if p.abs() > 90.0 {
                 clamped += 1;

@@ -23,6 +23,24 @@ pub struct ImportedCurve {
     pub points: Vec<[f64; 3]>,
 }
 
+impl ImportedCurve {
+    /// Reads, parses and fits an impedance file (a worker thread: tens to hundreds of
+    /// milliseconds), named after the file. Returns the curve and the fit report the editor and the
+    /// CLI show (worst errors, element count, extrapolation, reconstructed phase).
+    pub fn from_file(path: &std::path::Path) -> Result<(Self, Vec<String>), String> {
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        Self::from_bytes(&name, &bytes)
+    }
+
+    /// As [`Self::from_file`], from the file's bytes.
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<(Self, Vec<String>), String> {
+        let c = crate::import::import_impedance(bytes).map_err(|e| e.to_string())?;
+        let points = c.samples.iter().map(|s| [s.freq_hz, s.z.norm(), s.z.arg().to_degrees()]).collect();
+        Ok((Self { name: name.to_string(), network: c.network, points }, c.notes))
+    }
+}
+
 /// One slot of a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
