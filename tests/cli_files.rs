@@ -3,22 +3,16 @@
 //! to write into a folder that does not exist; and a failure leaves the folder exactly as it was
 //! (checked by a checksum of every file in it before and after).
 
+mod cli_common;
+use cli_common::{bin, tmpdir};
+
 use std::collections::BTreeMap;
 use std::hash::Hasher;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_loadline"))
-}
 
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("loadline-files-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 /// Every file and folder below `dir`: relative path → (size, FNV-1a hash of the content; folders
 /// get `u64::MAX`).
@@ -179,7 +173,7 @@ fn force_replaces_only_the_named_file_and_out_dir_is_created() {
 
 #[test]
 fn one_sample_and_non_finite_inputs_render() {
-    let d = tmpdir("odd");
+    let d = tmpdir("files-odd");
     write_wav(&d.join("one.wav"), 1, &[0.25]);
     let mut nan = tone(3000);
     nan[100] = f32::NAN;
@@ -218,7 +212,7 @@ fn closed_pipe_is_a_quiet_success() {
 /// Names in any letter case; negative numbers reach the range check instead of the parser.
 #[test]
 fn names_ignore_case_and_negative_values_get_range_messages() {
-    let d = tmpdir("names");
+    let d = tmpdir("files-names");
     write_wav(&d.join("in.wav"), 1, &tone(500));
     let o = bin().args(["render", "in.wav", "-o", "o.wav", "--stage", "LAPTOP-JACK", "--headphone", "Planar-14", "--level", "-10", "--noise", "-100"]).current_dir(&d).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -235,7 +229,7 @@ fn names_ignore_case_and_negative_values_get_range_messages() {
 /// is removed by the signal handler).
 #[test]
 fn an_interrupted_render_leaves_nothing_behind() {
-    let d = tmpdir("interrupt");
+    let d = tmpdir("files-interrupt");
     // 100 s of mono audio rendered one sample per block: seconds of work on any machine.
     write_wav(&d.join("long.wav"), 1, &tone(4_800_000));
     let before = checksums(&d);
@@ -267,7 +261,7 @@ fn an_interrupted_render_leaves_nothing_behind() {
 /// report.
 #[test]
 fn impedance_files_are_checked_and_their_fit_reported() {
-    let d = tmpdir("impedance");
+    let d = tmpdir("files-impedance");
     write_wav(&d.join("in.wav"), 1, &tone(500));
     let o = bin().args(["impedance", "dynamic-80", "--zma", "good.zma"]).current_dir(&d).output().unwrap();
     assert!(o.status.success());

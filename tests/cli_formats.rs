@@ -5,23 +5,16 @@
 //! JSON) says what happened. The fixtures in `tests/data` are a 0.25 s stereo two-tone at 44.1 kHz
 //! (sox), converted with sox, flac, lame and oggenc.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod cli_common;
+use cli_common::{bin, tmpdir};
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_loadline"))
-}
+use std::path::{Path, PathBuf};
+
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
 }
 
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("loadline-formats-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn read_wav(path: &Path) -> (hound::WavSpec, Vec<f32>) {
     let r = hound::WavReader::open(path).unwrap();
@@ -72,7 +65,7 @@ fn odd_chunk_wav(path: &Path) {
 
 #[test]
 fn lossless_inputs_render_identically() {
-    let d = tmpdir("lossless");
+    let d = tmpdir("formats-lossless");
     odd_chunk_wav(&d.join("odd.wav"));
     render(&d, &data("tone.wav"), "ref.wav", &[]);
     let (spec, want) = read_wav(&d.join("ref.wav"));
@@ -90,7 +83,7 @@ fn lossless_inputs_render_identically() {
 
 #[test]
 fn lossy_inputs_render_at_their_rate_length_and_level() {
-    let d = tmpdir("lossy");
+    let d = tmpdir("formats-lossy");
     render(&d, &data("tone.wav"), "ref.wav", &[]);
     let (_, want) = read_wav(&d.join("ref.wav"));
     for name in ["tone.mp3", "tone.ogg"] {
@@ -109,7 +102,7 @@ fn lossy_inputs_render_at_their_rate_length_and_level() {
 
 #[test]
 fn flac_output_holds_the_wav_output_samples() {
-    let d = tmpdir("flac");
+    let d = tmpdir("formats-flac");
     render(&d, &data("tone.wav"), "a.wav", &["--bits", "24"]);
     render(&d, &data("tone.wav"), "a.flac", &["--bits", "24"]);
     // Decoded with symphonia, with the MD5 signature checked.
@@ -151,7 +144,7 @@ fn decode_flac(path: &Path) -> Vec<f32> {
 
 #[test]
 fn sixteen_bit_output_is_dithered_and_reproducible() {
-    let d = tmpdir("dither");
+    let d = tmpdir("formats-dither");
     // A sine at -100 dBFS (below one 16-bit step) and one at -20 dBFS, 32-bit float.
     let spec = hound::WavSpec { channels: 1, sample_rate: 48_000, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
     for (name, amp) in [("quiet.wav", 1e-5), ("loud.wav", 0.1)] {
@@ -192,7 +185,7 @@ fn sixteen_bit_output_is_dithered_and_reproducible() {
 
 #[test]
 fn the_report_says_what_happened() {
-    let d = tmpdir("report");
+    let d = tmpdir("formats-report");
     let spec = hound::WavSpec { channels: 2, sample_rate: 48_000, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };
     let mut w = hound::WavWriter::create(d.join("hot.wav"), spec).unwrap();
     for k in 0..24_000 {

@@ -1,19 +1,12 @@
 //! `loadline plot`: SVG and PNG, legends for exactly the curves asked for, and every option either
 //! changes the picture or is refused.
 
+mod cli_common;
+use cli_common::{bin, tmpdir};
+
 use std::path::PathBuf;
-use std::process::Command;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_loadline"))
-}
 
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("loadline-plot-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn plot(d: &PathBuf, args: &[&str]) -> String {
     let o = bin().arg("plot").args(args).current_dir(d).output().unwrap();
@@ -24,7 +17,7 @@ fn plot(d: &PathBuf, args: &[&str]) -> String {
 
 #[test]
 fn svg_and_png_with_labelled_axes_and_only_the_curves_asked_for() {
-    let d = tmpdir("curves");
+    let d = tmpdir("plot-curves");
     let svg = plot(&d, &["-o", "a.svg", "--stage", "iec-61938", "--headphone", "multi-ba-dip5", "--compare", "ideal"]);
     assert!(svg.starts_with("<svg"));
     for label in ["Frequency (Hz)", "|Z| (Ω)", "Phase (°)", "Level (dB)", "iec-61938: 120 Ω", "ideal: 0 Ω", "Multi-BA"] {
@@ -50,7 +43,7 @@ fn svg_and_png_with_labelled_axes_and_only_the_curves_asked_for() {
 
 #[test]
 fn every_option_changes_the_picture_or_is_refused() {
-    let d = tmpdir("options");
+    let d = tmpdir("plot-options");
     let base = plot(&d, &["-o", "base.svg", "--stage", "laptop-jack"]);
     for (i, extra) in [&["--zout", "10"][..], &["--ccap", "off"], &["--headphone", "planar-14"], &["--compare", "ideal"], &["--load", "dynamic-600"]].iter().enumerate() {
         let out = format!("p{i}.svg");

@@ -1,23 +1,16 @@
 //! The `loadline` binary: renders equal the shared processor's output (latency removed), and
 //! every user error is one line, a non-zero exit and no output file.
 
+mod cli_common;
+use cli_common::{bin, tmpdir};
+
 use loadline::plugin::NOISE_SEED;
 use loadline::processor::config::SessionConfig;
 use loadline::processor::Processor;
 use loadline::dsp::Quality;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_loadline"))
-}
 
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("loadline-cli-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn write_wav(path: &Path, rate: u32, chans: &[Vec<f32>], int_bits: Option<u16>) {
     let spec = match int_bits {
@@ -50,7 +43,7 @@ fn tone(rate: u32, n: usize, f: f64, a: f64) -> Vec<f32> {
 
 #[test]
 fn render_equals_the_processor_at_the_same_block_size() {
-    let d = tmpdir("equal");
+    let d = tmpdir("cli-equal");
     let rate = 44_100;
     let input = vec![tone(rate, 20_000, 150.0, 0.7), tone(rate, 20_000, 2500.0, 0.3)];
     write_wav(&d.join("in.wav"), rate, &input, None);
@@ -84,7 +77,7 @@ fn render_equals_the_processor_at_the_same_block_size() {
 
 #[test]
 fn formats_rates_parallel_inputs_and_bits() {
-    let d = tmpdir("formats");
+    let d = tmpdir("cli-formats");
     let out = d.join("out");
     std::fs::create_dir_all(&out).unwrap();
     let cases = [("m16.wav", 22_050u32, 1usize, Some(16u16)), ("s24.wav", 96_000, 2, Some(24)), ("m32f.wav", 48_000, 1, None)];
@@ -109,7 +102,7 @@ fn formats_rates_parallel_inputs_and_bits() {
 
 #[test]
 fn user_errors_are_one_line_nonzero_and_leave_no_file() {
-    let d = tmpdir("errors");
+    let d = tmpdir("cli-errors");
     write_wav(&d.join("in.wav"), 48_000, &[tone(48_000, 1000, 440.0, 0.5)], Some(16));
     std::fs::write(d.join("junk.wav"), b"RIFF not really").unwrap();
     let cases: Vec<(Vec<&str>, &str)> = vec![
@@ -140,7 +133,7 @@ fn user_errors_are_one_line_nonzero_and_leave_no_file() {
 
 #[test]
 fn config_file_list_and_plot() {
-    let d = tmpdir("config");
+    let d = tmpdir("cli-config");
     let mut cfg = SessionConfig::default();
     cfg.a.stage.r_out_ohm = 120.0;
     cfg.b.stage.r_out_ohm = 1.0;

@@ -2,7 +2,10 @@
 //! folder holding the files they name), the impedance-file example (as `my_iem.zma`) and the
 //! settings-file example.
 
-use std::path::{Path, PathBuf};
+mod cli_common;
+use cli_common::tmpdir;
+
+use std::path::Path;
 use std::process::Command;
 
 fn readme() -> String {
@@ -19,12 +22,6 @@ fn block(text: &str, heading: &str, lang: &str) -> String {
     rest[start..start + end].to_string()
 }
 
-fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("loadline-readme-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
 
 fn wav(path: &Path, channels: u16) {
     let spec = hound::WavSpec { channels, sample_rate: 44_100, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
@@ -41,7 +38,7 @@ fn wav(path: &Path, channels: u16) {
 #[test]
 fn renderer_examples_run_as_written() {
     let text = readme();
-    let d = tmpdir("examples");
+    let d = tmpdir("readme-examples");
     wav(&d.join("mix.wav"), 2);
     wav(&d.join("a.wav"), 2);
     wav(&d.join("b.wav"), 1);
@@ -67,7 +64,7 @@ fn settings_file_example_parses_and_renders() {
     let cfg = loadline::processor::config::SessionConfig::parse(&toml).unwrap();
     assert_eq!(cfg.b.stage.r_out_ohm, 120.0);
     assert_eq!(cfg.a.stage.c_block_f, Some(220e-6));
-    let d = tmpdir("settings");
+    let d = tmpdir("readme-settings");
     std::fs::write(d.join("s.toml"), toml).unwrap();
     wav(&d.join("in.wav"), 1);
     let o = Command::new(env!("CARGO_BIN_EXE_loadline")).args(["render", "in.wav", "-o", "out.wav", "--config", "s.toml"]).current_dir(&d).output().unwrap();
