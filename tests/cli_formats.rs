@@ -231,6 +231,19 @@ fn the_report_says_what_happened() {
     for needle in ["samples clipped by the output format", "NaN or infinite", "wrote out.wav", "zout 10 Ω (flag)"] {
         assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
     }
+    // Level Match cut short by its ±40 dB limit: 10 kΩ into a 5 Ω IEM needs about +66 dB.
+    let o = bin()
+        .args(["render", "hot.wav", "-o", "capped.wav", "--stage", "ideal", "--zout", "10000", "--headphone", "multi-ba-dip5", "--level-match"])
+        .args(["--report-json", "capped.json"])
+        .current_dir(&d)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(d.join("capped.json")).unwrap()).unwrap();
+    assert_eq!(v[0]["level_match_capped"], true);
+    assert!((v[0]["level_match_gain_db"].as_f64().unwrap() - 40.0).abs() < 1e-9);
+    assert!(text.contains("Level Match gain +40.00 dB (WARNING: capped"), "{text}");
     // Leaning on the default stage is said in one line.
     let o = bin().args(["render", "hot.wav", "-o", "d.wav", "--zout", "10"]).current_dir(&d).output().unwrap();
     let text = String::from_utf8_lossy(&o.stderr);
