@@ -1,5 +1,5 @@
 //! Ad-hoc timing of the oversampler's block forms separately (48 kHz, default quality, blocks of
-//! 128 base samples as the engine uses): up_block, up_block_f32 and down_block, ns per base sample.
+//! 128 base samples): up_block, up_block_f32 and down_block, ns per base sample.
 use loadline::dsp::resample::{Oversampler, Quality};
 use std::time::Instant;
 fn main() {

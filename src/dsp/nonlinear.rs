@@ -7,17 +7,16 @@
 
 use super::table::{hermite_coef, hermite_eval};
 
-/// Order of the soft knee `S(x) = x / (1 + (x/c)^8)^(1/8)`. An even order keeps `S` analytic on
-/// the real axis, so harmonics decay exponentially and 4× oversampling keeps aliases below
-/// −100 dBc even 6 dB into limiting (see docs/MODEL.md, "Anti-aliasing").
-pub const KNEE_ORDER: i32 = 8;
-
 /// Ceiling of the soft knee relative to the onset level. Calibrated (numerically, 65 536-point FFT,
 /// harmonics 2–2000) so that a sine whose linear peak equals the onset level has exactly 1 % THD:
 /// onset is where the physics puts it, and 6 dB below onset THD is 0.004 % (−87 dB).
 pub const KNEE_CEILING: f64 = 1.189_430_794_054;
 
-/// The soft knee `S(x)`, with unit slope at the origin and ceiling [`KNEE_CEILING`].
+/// The soft knee `S(x) = x / (1 + (x/c)^8)^(1/8)`, with unit slope at the origin and ceiling
+/// `c` = [`KNEE_CEILING`]. The order 8 is written into the arithmetic (`q2·q2`, three square
+/// roots); an even order keeps `S` analytic on the real axis, so harmonics decay exponentially and
+/// 4× oversampling keeps aliases below −100 dBc even 6 dB into limiting (docs/MODEL.md,
+/// "Anti-aliasing").
 /// Returns `(S(x), S'(x))`.
 #[inline]
 pub fn knee(x: f64) -> (f64, f64) {
@@ -560,26 +559,5 @@ mod clip_runs {
     #[target_feature(enable = "avx2,fma")]
     unsafe fn widen_hw(t: &KneeTable, src: &[f32], dst: &mut [f64], v_peak: f64, inv: f64) {
         t.clip_widen::<HwFma>(src, dst, v_peak, inv)
-    }
-}
-
-#[cfg(test)]
-mod probe {
-    use super::*;
-    #[test]
-    fn iteration_probe() {
-        let e = OutputElement { i_max_a: 0.06, v_knee_v: 0.06 * 105.0, r_mod_ohm: 0.5, v_xo_v: 0.003 * 0.25, i_xo_a: 1e-3 };
-        let mut w = 0.0;
-        for k in 0..40 {
-            let u = 1.0 * (k as f64 * 0.05).sin();
-            let mut ww = w;
-            let i = e.solve(u, 110.0, &mut ww);
-            // count iterations by re-running with a counter
-            let mut cnt = 0;
-            let mut w2 = w;
-            let _ = e.solve_count(u, 110.0, &mut w2, &mut cnt);
-            println!("u {u:.4} i {i:.6} iters {cnt}");
-            w = ww;
-        }
     }
 }

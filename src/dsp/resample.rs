@@ -114,27 +114,6 @@ fn kaiser_beta(atten_db: f64) -> f64 {
     0.1102 * (atten_db - 8.7)
 }
 
-/// Windowed-sinc low-pass with `taps` (odd) coefficients, cutoff `fc` in cycles per sample,
-/// DC gain `gain` (general-purpose; the oversampler itself uses [`design_halfband`] and
-/// [`design_decimator`]).
-pub fn design_lowpass(taps: usize, fc: f64, atten_db: f64, gain: f64) -> Vec<f64> {
-    let beta = kaiser_beta(atten_db);
-    let m = (taps - 1) as f64 / 2.0;
-    let i0b = bessel_i0(beta);
-    let mut h: Vec<f64> = (0..taps)
-        .map(|n| {
-            let t = n as f64 - m;
-            let sinc = if t == 0.0 { 2.0 * fc } else { (2.0 * PI * fc * t).sin() / (PI * t) };
-            let r = t / m.max(1.0);
-            let w = bessel_i0(beta * (1.0 - r * r).max(0.0).sqrt()) / i0b;
-            sinc * w
-        })
-        .collect();
-    let s: f64 = h.iter().sum();
-    h.iter_mut().for_each(|x| *x *= gain / s);
-    h
-}
-
 /// The non-zero off-centre taps of a Kaiser-windowed half-band filter with `4k + 3` taps:
 /// `d[i] = h[c ± (2i + 1)]` for `i = 0..=k`, scaled so `Σ 2·d[i] = ½` (unit DC gain with the
 /// centre tap ½, and an exact zero at the higher rate's Nyquist frequency).
