@@ -62,7 +62,7 @@ const CAP_PREWARP_HZ: (f64, f64) = (10.0, 10_000.0);
 /// than 16 kHz (the upper audio band, where a realistic output inductor acts).
 const IND_PREWARP_HZ: (f64, f64) = (2_000.0, 16_000.0);
 /// Base-rate samples per chunk of steady-state block processing: the kernel's and the resampler's
-/// per-call setup spread over more steps (measured on `examples/variants.rs`: 512 is about 1 ns
+/// per-call setup spread over more steps (measured on `benches/probes/variants.rs`: 512 is about 1 ns
 /// per channel-sample faster than 128 at both qualities; the buffers, `512·factor` samples, are
 /// allocated in `new`).
 const CHUNK: usize = 512;

@@ -11,7 +11,7 @@
 //! every constant is a memory operand of the instruction that uses it, and what is needed only
 //! steps later (the load's past inputs, past positions) lives in small rings in memory.
 //!
-//! What set the pace, measured (ablations on `examples/variants.rs`; no hardware counters on
+//! What set the pace, measured (ablations on `benches/probes/variants.rs`; no hardware counters on
 //! this machine): not the instruction count (ten more register moves per step cost nothing, the
 //! modes' eight instructions about 2 %), not the loads, and not the step-to-step chain through
 //! the element (taking it off changed nothing), but the row prediction's own latency. The rows
