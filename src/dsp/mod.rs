@@ -1,6 +1,7 @@
 //! The DSP core: plain Rust, no plugin-framework imports. Everything here is tested offline
 //! against analytic answers and ngspice (see `tests/`).
 
+pub mod circuit;
 pub mod engine;
 mod lane;
 #[cfg(target_arch = "x86_64")]
@@ -23,7 +24,7 @@ pub mod stage;
 pub mod table;
 pub mod wdf;
 
-pub use engine::{Engine, PreparedLoad};
+pub use engine::{Engine, Kernel, PreparedLoad};
 pub use network::Network;
 pub use resample::Quality;
 pub use stage::StageParams;

@@ -96,6 +96,10 @@ pub struct ModalLoad {
     d0: f64,
     modes: Modes<Vec<Quad>>,
     report: FitReport,
+    /// The fit as fitted: `d₁…d_K` and the modes `(z_m, c_m)`, for the literal reference
+    /// (`circuit::Reference`).
+    fir: Vec<f64>,
+    plain: Vec<(Complex64, Complex64)>,
 }
 
 /// Fit settings tried in order: (extra FIR taps `d₁…d_K` beside the modes, which absorb the smooth
@@ -284,6 +288,8 @@ impl ModalLoad {
             d0,
             modes: Modes { quads, g, fir_rest, u_hist: [0.0; REST], h: 0.0 },
             report: FitReport { max_err_db: e_db, max_err_deg: e_deg, passivity_shift: shift, modes: modes.len() },
+            fir,
+            plain: modes,
         })
     }
 
@@ -291,6 +297,13 @@ impl ModalLoad {
     #[inline]
     pub fn form(&self) -> PortForm {
         self.form
+    }
+
+    /// The filter's coefficients as fitted: `d₀`, `d₁…d_K`, and the modes `(z_m, c_m)` (one per
+    /// conjugate pair, the pair's factor 2 in `c_m`): `F_d(z) = d₀ + Σ d_k·z⁻ᵏ + Σ Re-part of
+    /// c_m/(z − z_m)`.
+    pub fn parts(&self) -> (f64, &[f64], &[(Complex64, Complex64)]) {
+        (self.d0, &self.fir, &self.plain)
     }
 
     /// Direct term `d₀`: this sample's output per unit of this sample's input.

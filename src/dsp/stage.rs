@@ -85,17 +85,10 @@ impl StageParams {
         noise_dbv: None,
     };
 
-    /// The source impedance the load sees, `Zs(f) = R_out + jωL_out + 1/(jωC_block)`, ohms (small
-    /// signal: the element's current limit, crossover and r_mod are nonlinear and not part of it).
-    /// The one definition: Level Match, the editor's plots, `loadline plot` and the renderer's
-    /// report all use it.
+    /// The source impedance the load sees, `Zs(f)`, ohms (see [`super::circuit::source_impedance`]:
+    /// Level Match, the editor's plots, `loadline plot` and the renderer's report all use it).
     pub fn source_impedance(&self, f_hz: f64) -> Complex64 {
-        let w_rad_s = 2.0 * std::f64::consts::PI * f_hz;
-        let mut z = Complex64::new(self.r_out_ohm, w_rad_s * self.l_out_h);
-        if let Some(c_f) = self.c_block_f {
-            z += Complex64::new(0.0, -1.0 / (w_rad_s * c_f));
-        }
-        z
+        super::circuit::source_impedance(self.r_out_ohm, self.l_out_h, self.c_block_f, f_hz)
     }
 
     /// Checks every field against [`RANGES`]; the error names the field, its value and the range.

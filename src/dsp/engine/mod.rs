@@ -27,6 +27,10 @@
 //! (`new`, `prepare`, `build_load`) is meant for other threads or for activation; `set_params`,
 //! `swap_load` and `process*` never allocate, lock or do I/O.
 
+mod contract;
+pub use contract::Kernel;
+
+use super::circuit::{capacitor_companion_ohm, inductor_companion_ohm, output_element, BAND_HZ, Z_REF_HZ};
 use super::lane::{Lane, Solver, Source};
 #[cfg(target_arch = "x86_64")]
 use super::lane_avx2::{self, Regs};
@@ -39,7 +43,7 @@ use super::resample::{Oversampler, Quality, MAX_FACTOR};
 use super::smoother::Smoother;
 use super::stage::StageParams;
 use super::table::SolveTable;
-use std::f64::consts::{PI, SQRT_2};
+use std::f64::consts::SQRT_2;
 
 /// Stand-ins for "absent" while a parameter smooths towards or away from absence; once settled
 /// there, the element is removed exactly.
@@ -48,29 +52,11 @@ const NONE_I_MAX_A: f64 = 1.0e4;
 const NONE_C_BLOCK_F: f64 = 100.0;
 /// Offset for smoothing the output resistance in the log domain through 0 Ω, ohms.
 const R_LOG_OFFSET_OHM: f64 = 0.01;
-/// Current scale of the crossover region, amperes: the class-AB quiescent current of a small
-/// headphone output stage is a few milliamperes (D. Self, *Audio Power Amplifier Design*, 6th ed.,
-/// ch. 9, optimal class-B bias), so the dead band acts within about ±1 mA.
-const XO_CURRENT_A: f64 = 1.0e-3;
-/// Range of the coupling capacitor's pre-warp frequency, hertz. The capacitor matters around its
-/// corner with the load, `1/(2π·C·(R_out + |Z_load|))`, and below; it is pre-warped there so the
-/// bass roll-off is exact, and its residual warping above the corner is scaled down by how little
-/// it still matters (< 0.1 dB at 20 kHz for corners up to 5 kHz at the default internal rate).
-const CAP_PREWARP_HZ: (f64, f64) = (10.0, 10_000.0);
-/// Range of the series inductor's pre-warp frequency, hertz: it matters above its corner
-/// `(R_out + |Z_load|)/(2π·L)`, so it is pre-warped there, but no lower than 2 kHz and no higher
-/// than 16 kHz (the upper audio band, where a realistic output inductor acts).
-const IND_PREWARP_HZ: (f64, f64) = (2_000.0, 16_000.0);
 /// Base-rate samples per chunk of steady-state block processing: the kernel's and the resampler's
 /// per-call setup spread over more steps (measured on `benches/probes/variants.rs`: 512 is about 1 ns
 /// per channel-sample faster than 128 at both qualities; the buffers, `512·factor` samples, are
 /// allocated in `new`).
 const CHUNK: usize = 512;
-/// Frequency where the load's reference impedance for the pre-warp corners is taken, hertz.
-const Z_REF_HZ: f64 = 1_000.0;
-/// Audio band over which the load's minimum impedance is taken (for the limiter knee), hertz.
-const BAND_HZ: (f64, f64) = (20.0, 20_000.0);
-
 /// A load compiled for one engine's internal sample rate, ready to swap in without allocating.
 /// Build it with [`Engine::build_load`] off the audio thread.
 #[derive(Debug, Clone)]
@@ -401,15 +387,13 @@ impl Engine {
         let r_ref = r_out + self.load.z_ref_ohm;
         self.src.r_out_ohm = r_out;
         self.src.r_c_ohm = if c_blk.is_finite() {
-            let w = 2.0 * PI * (1.0 / (2.0 * PI * c_blk * r_ref)).clamp(CAP_PREWARP_HZ.0, CAP_PREWARP_HZ.1);
-            (0.5 * w * t).tan() / (w * c_blk)
+            capacitor_companion_ohm(c_blk, r_ref, t)
         } else {
             self.src.v_c_v = 0.0;
             0.0
         };
         self.src.r_l_ohm = if l_out > 0.0 {
-            let w = 2.0 * PI * (r_ref / (2.0 * PI * l_out)).clamp(IND_PREWARP_HZ.0, IND_PREWARP_HZ.1);
-            w * l_out / (0.5 * w * t).tan()
+            inductor_companion_ohm(l_out, r_ref, t)
         } else {
             self.src.v_l_v = 0.0;
             0.0
@@ -418,15 +402,14 @@ impl Engine {
         self.inv_r_tot = 1.0 / self.r_tot_ohm;
         // Output element.
         let limited = !(p.i_max_a.is_none() && sm.i_max_a.settled());
-        let i_max = sm.i_max_a.value();
-        let bias = sm.bias.value().clamp(0.0, 1.0);
-        self.element = OutputElement {
-            i_max_a: if limited { i_max } else { f64::INFINITY },
-            v_knee_v: i_max * (r_out + self.load.min_z_ohm),
-            r_mod_ohm: sm.r_mod_ohm.value().max(0.0),
-            v_xo_v: sm.xo_v.value().max(0.0) * (1.0 - bias) * (1.0 - bias),
-            i_xo_a: XO_CURRENT_A,
-        };
+        self.element = output_element(
+            limited.then(|| sm.i_max_a.value()),
+            r_out,
+            self.load.min_z_ohm,
+            sm.r_mod_ohm.value(),
+            sm.xo_v.value(),
+            sm.bias.value(),
+        );
         self.linear = self.element.is_linear();
         // Noise: white at the base rate with the given RMS in 20 Hz–20 kHz.
         self.noise_sigma_v = sm.noise_v.value().max(0.0) * (0.5 * self.fs_hz / 20_000.0).sqrt();

@@ -1,0 +1,84 @@
+//! The kernel contract's entry points: the engine's inner loops, selectable, and the literal
+//! reference of the circuit it runs, so that `tests/kernels.rs` holds every fast path to
+//! [`Reference`]. Offline and test use only (the reference allocates).
+
+use super::Engine;
+use crate::dsp::circuit::{OutputStage, Reference};
+use crate::dsp::simd::{HwFma, SoftFma};
+
+/// An inner loop of the circuit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// `lane.rs` with plain (unfused) arithmetic: the portable path every machine runs.
+    Portable,
+    /// The path this CPU runs in production: with AVX2 and FMA the vector kernels
+    /// (`rails_avx2.rs`, `lane_avx2.rs`, and the assembly loop for tabulated solves), else the
+    /// portable path.
+    Native,
+}
+
+impl Engine {
+    /// The circuit this engine runs (its settled parameters and load) as a schematic.
+    pub fn output_stage(&self) -> OutputStage {
+        OutputStage::new(&self.params, &self.load.network)
+    }
+
+    /// A literal reference of this engine's circuit at its internal rate, at rest, with the same
+    /// discretised load.
+    pub fn reference(&self) -> Reference {
+        Reference::new(&self.output_stage(), &self.load.modal, self.internal_rate_hz())
+    }
+
+    /// The internal (oversampled) rate, hertz.
+    pub fn internal_rate_hz(&self) -> f64 {
+        self.fs_hz * self.os.factor() as f64
+    }
+
+    /// Builds the element table for the settled parameters at once (in production the audio
+    /// thread builds it a little per sample). No allocation.
+    pub fn complete_table(&mut self) {
+        while self.table.building() {
+            self.table.build_step();
+        }
+    }
+
+    /// Runs the rails and the circuit over `buf` at the internal rate with `kernel`: the
+    /// amplifier's open-circuit voltages in, load voltages out, parameters fixed (call
+    /// [`Engine::snap_params`] after a change).
+    pub fn run_steps(&mut self, kernel: Kernel, buf: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if kernel == Kernel::Native && self.hw_fma {
+            // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
+            unsafe { self.steps_hw(buf) };
+            return;
+        }
+        self.steps::<SoftFma>(buf);
+    }
+
+    /// [`Engine::run_steps`] for a stereo pair: with [`Kernel::Native`] on AVX2 the two channels
+    /// run side by side in the two-lane kernel.
+    pub fn run_steps_pair(a: &mut Engine, b: &mut Engine, kernel: Kernel, ba: &mut [f64], bb: &mut [f64]) {
+        #[cfg(target_arch = "x86_64")]
+        if kernel == Kernel::Native && a.hw_fma && b.hw_fma {
+            // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
+            unsafe { Self::steps_pair_hw(a, b, ba, bb) };
+            return;
+        }
+        a.steps::<SoftFma>(ba);
+        b.steps::<SoftFma>(bb);
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn steps_hw(&mut self, buf: &mut [f64]) {
+        self.steps::<HwFma>(buf)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn steps_pair_hw(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64]) {
+        a.rails_block::<HwFma>(ba);
+        b.rails_block::<HwFma>(bb);
+        Self::steps_pair::<HwFma>(a, b, ba, bb)
+    }
+}
