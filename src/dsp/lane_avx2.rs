@@ -20,6 +20,9 @@ use super::modal::{Modes, Quad};
 use super::simd::HwFma;
 use std::arch::x86_64::*;
 
+/// Whether the table kind runs the assembly loop (measurement switch, see `set_assembly_kernel`).
+pub(crate) static ASM_KERNEL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 /// A load's modes copied out for a run (see `ModalLoad::regs`).
 pub(crate) type Regs = Modes<[Quad; 1]>;
 
@@ -307,7 +310,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     // The table kind without the inductor runs in `lane_asm` (registers allocated by hand, the
     // modes in companion form); its states come back into these locals.
     let mut k0 = 0;
-    if KIND == TABLE && !IND {
+    if KIND == TABLE && !IND && ASM_KERNEL.load(std::sync::atomic::Ordering::Relaxed) {
         let st2 = |v: __m128d| {
             let mut o = [0.0; 2];
             _mm_storeu_pd(o.as_mut_ptr(), v);

@@ -28,3 +28,12 @@ pub use engine::{Engine, Kernel, PreparedLoad};
 pub use network::Network;
 pub use resample::Quality;
 pub use stage::StageParams;
+
+/// Measurement switch: whether the tabulated solve runs the assembly loop (default) or the Rust
+/// AVX2 loop. Process-wide; for benchmarks only.
+#[doc(hidden)]
+pub fn set_assembly_kernel(on: bool) {
+    #[cfg(target_arch = "x86_64")]
+    lane_avx2::ASM_KERNEL.store(on, std::sync::atomic::Ordering::Relaxed);
+    let _ = on;
+}
