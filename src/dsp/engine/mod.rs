@@ -28,7 +28,10 @@
 //! `swap_load` and `process*` never allocate, lock or do I/O.
 
 mod contract;
+mod smoothing;
 pub use contract::Kernel;
+
+use smoothing::{Smoothed, R_LOG_OFFSET_OHM};
 
 use super::circuit::{capacitor_companion_ohm, inductor_companion_ohm, output_element, BAND_HZ, Z_REF_HZ};
 use super::lane::{Lane, Solver, Source};
@@ -40,18 +43,10 @@ use super::noise::Noise;
 use super::nonlinear::{knee_table, KneeTable, OutputElement, KNEE_CEILING};
 use super::simd::{has_avx2_fma, Fma, HwFma, SoftFma};
 use super::resample::{Oversampler, Quality, MAX_FACTOR};
-use super::smoother::Smoother;
 use super::stage::StageParams;
 use super::table::SolveTable;
 use std::f64::consts::SQRT_2;
 
-/// Stand-ins for "absent" while a parameter smooths towards or away from absence; once settled
-/// there, the element is removed exactly.
-const NONE_V_MAX_V: f64 = 1.0e4;
-const NONE_I_MAX_A: f64 = 1.0e4;
-const NONE_C_BLOCK_F: f64 = 100.0;
-/// Offset for smoothing the output resistance in the log domain through 0 Ω, ohms.
-const R_LOG_OFFSET_OHM: f64 = 0.01;
 /// Base-rate samples per chunk of steady-state block processing: the kernel's and the resampler's
 /// per-call setup spread over more steps (measured on `benches/probes/variants.rs`: 512 is about 1 ns
 /// per channel-sample faster than 128 at both qualities; the buffers, `512·factor` samples, are
@@ -83,69 +78,6 @@ impl PreparedLoad {
     pub fn modal(&self) -> &ModalLoad {
         &self.modal
     }
-}
-
-/// Smoothed copies of every continuous stage parameter.
-#[derive(Debug, Clone, Copy)]
-struct Smoothed {
-    level_v: Smoother,
-    v_max_v: Smoother,
-    i_max_a: Smoother,
-    bias: Smoother,
-    xo_v: Smoother,
-    r_mod_ohm: Smoother,
-    r_out: Smoother,
-    l_out_h: Smoother,
-    c_block_f: Smoother,
-    noise_v: Smoother,
-}
-
-impl Smoothed {
-    fn new(p: &StageParams) -> Self {
-        let t = targets(p);
-        Self {
-            level_v: Smoother::new(t[0], true),
-            v_max_v: Smoother::new(t[1], true),
-            i_max_a: Smoother::new(t[2], true),
-            bias: Smoother::new(t[3], false),
-            xo_v: Smoother::new(t[4], false),
-            r_mod_ohm: Smoother::new(t[5], false),
-            r_out: Smoother::new(t[6], true),
-            l_out_h: Smoother::new(t[7], false),
-            c_block_f: Smoother::new(t[8], true),
-            noise_v: Smoother::new(t[9], false),
-        }
-    }
-    fn all(&mut self) -> [&mut Smoother; 10] {
-        [
-            &mut self.level_v,
-            &mut self.v_max_v,
-            &mut self.i_max_a,
-            &mut self.bias,
-            &mut self.xo_v,
-            &mut self.r_mod_ohm,
-            &mut self.r_out,
-            &mut self.l_out_h,
-            &mut self.c_block_f,
-            &mut self.noise_v,
-        ]
-    }
-}
-
-/// Smoother targets in smoothing order (see `Smoothed::all`).
-fn targets(p: &StageParams) -> [f64; 10] {
-    [
-        p.level_v,
-        p.v_max_v.unwrap_or(NONE_V_MAX_V),
-        p.i_max_a.unwrap_or(NONE_I_MAX_A),
-        p.bias,
-        p.xo_v,
-        p.r_mod_ohm,
-        p.r_out_ohm + R_LOG_OFFSET_OHM,
-        p.l_out_h,
-        p.c_block_f.unwrap_or(NONE_C_BLOCK_F),
-        p.noise_dbv.map_or(0.0, |d| 10f64.powf(d / 20.0)),
-    ]
 }
 
 /// One channel of the circuit simulation.
@@ -221,7 +153,7 @@ impl Engine {
             load,
             src: Source::default(),
             params,
-            sm: Smoothed::new(&params),
+            sm: Smoothed::new(&params, fs_hz),
             smoothing: false,
             v_peak_v: f64::INFINITY,
             inv_v_peak: 0.0,
@@ -248,7 +180,6 @@ impl Engine {
             hw_fma: cfg!(target_arch = "x86_64") && has_avx2_fma(),
             iterations: 0,
         };
-        e.sm.all().iter_mut().for_each(|s| s.set_rate(fs_hz));
         e.apply_smoothed();
         e.request_table();
         Ok(e)
@@ -325,20 +256,14 @@ impl Engine {
             return;
         }
         self.params = p;
-        let t = targets(&p);
-        for (s, v) in self.sm.all().into_iter().zip(t) {
-            s.set(v, false);
-        }
+        self.sm.set_targets(&p, false);
         self.smoothing = true;
         self.table.invalidate();
     }
 
     /// Jumps to the target parameters at once (for offline set-up and tests).
     pub fn snap_params(&mut self) {
-        let t = targets(&self.params);
-        for (s, v) in self.sm.all().into_iter().zip(t) {
-            s.set(v, true);
-        }
+        self.sm.set_targets(&self.params, true);
         self.apply_smoothed();
         self.smoothing = false;
         self.request_table();
@@ -372,10 +297,10 @@ impl Engine {
         };
         self.inv_v_peak = if self.v_peak_v.is_finite() { 1.0 / self.v_peak_v } else { 0.0 };
         // Source network.
-        let r_out = if p.r_out_ohm == 0.0 && sm.r_out.settled() {
+        let r_out = if p.r_out_ohm == 0.0 && sm.r_out_plus_offset_ohm.settled() {
             0.0
         } else {
-            (sm.r_out.value() - R_LOG_OFFSET_OHM).max(0.0)
+            (sm.r_out_plus_offset_ohm.value() - R_LOG_OFFSET_OHM).max(0.0)
         };
         let l_out = if p.l_out_h == 0.0 && sm.l_out_h.settled() { 0.0 } else { sm.l_out_h.value().max(0.0) };
         let c_blk = if p.c_block_f.is_none() && sm.c_block_f.settled() {
@@ -497,10 +422,7 @@ impl Engine {
     #[inline(always)]
     fn front(&mut self, x: f64) -> f64 {
         if self.smoothing {
-            let mut moving = false;
-            for s in self.sm.all() {
-                moving |= s.tick();
-            }
+            let moving = self.sm.tick();
             self.apply_smoothed();
             self.smoothing = moving;
             if !moving {
