@@ -100,10 +100,11 @@ impl Noise {
     }
 
     /// Adds `sigma` times the next `e.len()` samples to `e` (`e += sigma·g`, unfused, exactly as
-    /// `e + sigma * gaussian()` per sample).
-    pub fn add_block(&mut self, e: &mut [f64], sigma: f64) {
+    /// `e + sigma * gaussian()` per sample), in AVX2 registers when `avx2` (the engine's one
+    /// instruction-set choice) and the CPU has it.
+    pub fn add_block(&mut self, e: &mut [f64], sigma: f64, avx2: bool) {
         #[cfg(target_arch = "x86_64")]
-        if super::simd::has_avx2_fma() {
+        if avx2 && super::simd::has_avx2_fma() {
             // SAFETY: the CPU has AVX2 (checked above).
             unsafe { self.add_block_avx2(e, sigma) };
             return;
@@ -202,7 +203,7 @@ mod tests {
                 if portable {
                     n.add_block_portable(&mut got[at..end], sigma);
                 } else {
-                    n.add_block(&mut got[at..end], sigma);
+                    n.add_block(&mut got[at..end], sigma, true);
                 }
                 // Interleave a per-sample draw now and then, as the engine does while smoothing.
                 at = end;

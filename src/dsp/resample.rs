@@ -1490,6 +1490,13 @@ impl Oversampler {
         Self { factor, up, down, outer, latency: acc / factor, scratch, avx2: has_avx2_fma() }
     }
 
+    /// Runs the AVX2 stages (`on`, and only on a CPU that has AVX2 and FMA) or the portable ones.
+    /// The engine sets it from its one instruction-set choice, so its baseline runs are baseline
+    /// throughout.
+    pub fn set_avx2(&mut self, on: bool) {
+        self.avx2 = on && has_avx2_fma();
+    }
+
     /// Oversampling factor (a power of two up to [`MAX_FACTOR`]).
     pub fn factor(&self) -> usize {
         self.factor

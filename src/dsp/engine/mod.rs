@@ -132,7 +132,10 @@ pub struct Engine {
     /// with the parameters.
     r_tot_ohm: f64,
     inv_r_tot: f64,
-    /// The CPU has AVX2 and FMA: the per-sample code runs its compiled-for-FMA copy.
+    /// The instruction set, chosen once here for everything the engine owns: with AVX2 and FMA
+    /// (and not [`Engine::set_baseline_code`]) the per-sample and block code run their FMA
+    /// copies, the kernels their vector forms, the oversampler its AVX2 stages and the noise its
+    /// AVX2 lanes.
     hw_fma: bool,
     /// Newton/bisection iterations since creation (diagnostics for the benchmark).
     iterations: u64,
@@ -180,6 +183,7 @@ impl Engine {
             hw_fma: cfg!(target_arch = "x86_64") && has_avx2_fma(),
             iterations: 0,
         };
+        e.os.set_avx2(e.hw_fma);
         e.apply_smoothed();
         e.request_table();
         Ok(e)
@@ -486,7 +490,7 @@ impl Engine {
             *e = open_circuit_v(x, level);
         }
         if self.noise_sigma_v > 0.0 {
-            self.noise.add_block(e, self.noise_sigma_v);
+            self.noise.add_block(e, self.noise_sigma_v, self.hw_fma);
         }
     }
 
@@ -837,6 +841,7 @@ impl Engine {
     /// diagnosis; not for the audio thread's hot path.
     pub fn set_baseline_code(&mut self, on: bool) {
         self.hw_fma = !on && cfg!(target_arch = "x86_64") && has_avx2_fma();
+        self.os.set_avx2(self.hw_fma);
     }
 
     /// True once the settled element law is being answered from its table.
