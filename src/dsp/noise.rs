@@ -1,14 +1,13 @@
 //! A deterministic white Gaussian noise source, so offline renders are bit-reproducible.
 //!
 //! Eight xorshift64* generators (Vigna, "An experimental exploration of Marsaglia's xorshift
-//! generators, scrambled", ACM TOMS 42(4), 2016) run side by side, four to an AVX2 register in two
-//! registers (two independent chains, so one's shifts and multiplies overlap the other's), and take
-//! turns: sample `8m + l` comes from lane `l`'s `m`-th output. Each output feeds
+//! generators, scrambled", ACM TOMS 42(4), 2016) run side by side (independent chains, so one's
+//! shifts and multiplies overlap another's) and take turns: sample `8m + l` comes from lane `l`'s
+//! `m`-th output. Each output feeds
 //! an Irwin–Hall sum of four uniforms (its four 16-bit quarters, read as signed), which is Gaussian
 //! to within 1 % in density over ±3σ and costs no transcendental functions. The sequence is a
 //! stream: it is the same whether it is drawn a sample at a time ([`Noise::gaussian`]) or a block at
-//! a time ([`Noise::add_block`]), and the AVX2 path computes the same integers and the same
-//! floating-point operations as the portable one (tested below).
+//! a time ([`Noise::add_block`]) (tested below).
 //!
 //! Threading: audio thread; nothing here allocates.
 
@@ -100,71 +99,24 @@ impl Noise {
     }
 
     /// Adds `sigma` times the next `e.len()` samples to `e` (`e += sigma·g`, unfused, exactly as
-    /// `e + sigma * gaussian()` per sample), in AVX2 registers when `avx2` (the engine's one
-    /// instruction-set choice) and the CPU has it.
-    pub fn add_block(&mut self, e: &mut [f64], sigma: f64, avx2: bool) {
-        #[cfg(target_arch = "x86_64")]
-        if avx2 && super::simd::has_avx2_fma() {
-            // SAFETY: the CPU has AVX2 (checked above).
-            unsafe { self.add_block_avx2(e, sigma) };
-            return;
-        }
-        self.add_block_portable(e, sigma);
-    }
-
-    fn add_block_portable(&mut self, e: &mut [f64], sigma: f64) {
-        for e in e.iter_mut() {
+    /// `e + sigma * gaussian()` per sample).
+    pub fn add_block(&mut self, e: &mut [f64], sigma: f64) {
+        // What is buffered first, then whole groups straight from the generators, then the tail
+        // through the buffer: the same stream as sample by sample.
+        let k = (LANES - self.pos).min(e.len());
+        for e in &mut e[..k] {
             *e += sigma * self.gaussian();
         }
-    }
-
-    /// [`Self::add_block`] with the lanes in two AVX2 registers: the 64-bit multiply from three
-    /// 32-bit ones, the quarters summed by `vpmaddwd`.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn add_block_avx2(&mut self, e: &mut [f64], sigma: f64) {
-        use std::arch::x86_64::*;
-        // Drain what is buffered, so the stream stays in order.
-        let mut k = (LANES - self.pos).min(e.len());
-        self.add_block_portable(&mut e[..k], sigma);
-        let groups = (e.len() - k) / LANES;
-        if groups > 0 {
-            let mut xs = [
-                _mm256_loadu_si256(self.state.as_ptr() as *const __m256i),
-                _mm256_loadu_si256(self.state.as_ptr().add(4) as *const __m256i),
-            ];
-            let m_lo = _mm256_set1_epi64x((MUL & 0xFFFF_FFFF) as i64);
-            let m_hi = _mm256_set1_epi64x((MUL >> 32) as i64);
-            let ones = _mm256_set1_epi16(1);
-            let mean = _mm256_set1_pd(MEAN);
-            let inv_sd = _mm256_set1_pd(INV_SD);
-            let sig = _mm256_set1_pd(sigma);
-            // Low dword of each 64-bit lane, in order.
-            let pick = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
-            for g in 0..groups {
-                for (h, x) in xs.iter_mut().enumerate() {
-                    *x = _mm256_xor_si256(*x, _mm256_srli_epi64::<12>(*x));
-                    *x = _mm256_xor_si256(*x, _mm256_slli_epi64::<25>(*x));
-                    *x = _mm256_xor_si256(*x, _mm256_srli_epi64::<27>(*x));
-                    let x = *x;
-                    // x·MUL mod 2⁶⁴ = lo·lo + ((hi·m_lo + lo·m_hi) << 32).
-                    let ll = _mm256_mul_epu32(x, m_lo);
-                    let cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64::<32>(x), m_lo), _mm256_mul_epu32(x, m_hi));
-                    let r = _mm256_add_epi64(ll, _mm256_slli_epi64::<32>(cross));
-                    // (q0 + q1, q2 + q3) per lane as signed dwords, then their sum in the low dword.
-                    let pairs = _mm256_madd_epi16(r, ones);
-                    let s = _mm256_add_epi32(pairs, _mm256_srli_epi64::<32>(pairs));
-                    let s4 = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(s, pick));
-                    let u = _mm256_mul_pd(_mm256_sub_pd(_mm256_cvtepi32_pd(s4), mean), inv_sd);
-                    let p = e.as_mut_ptr().add(k + LANES * g + 4 * h);
-                    _mm256_storeu_pd(p, _mm256_add_pd(_mm256_loadu_pd(p), _mm256_mul_pd(sig, u)));
-                }
+        let mut groups = e[k..].chunks_exact_mut(LANES);
+        for chunk in &mut groups {
+            let g = self.group();
+            for (e, g) in chunk.iter_mut().zip(g) {
+                *e += sigma * g;
             }
-            _mm256_storeu_si256(self.state.as_mut_ptr() as *mut __m256i, xs[0]);
-            _mm256_storeu_si256(self.state.as_mut_ptr().add(4) as *mut __m256i, xs[1]);
-            k += LANES * groups;
         }
-        self.add_block_portable(&mut e[k..], sigma);
+        for e in groups.into_remainder() {
+            *e += sigma * self.gaussian();
+        }
     }
 }
 
@@ -188,23 +140,19 @@ mod tests {
         assert_eq!(n.gaussian(), v[0]);
     }
 
-    /// Blocks of any length, on either path, continue the per-sample stream exactly.
+    /// Blocks of any length continue the per-sample stream exactly.
     #[test]
     fn blocks_continue_the_stream() {
         let sigma = 0.37;
         let mut one = Noise::new(11);
         let want: Vec<f64> = (0..1000).map(|k| (k as f64 * 1e-3) + sigma * one.gaussian()).collect();
-        for portable in [false, true] {
+        {
             let mut n = Noise::new(11);
             let mut got: Vec<f64> = (0..1000).map(|k| k as f64 * 1e-3).collect();
             let mut at = 0;
             for len in [1, 3, 4, 5, 64, 7, 0, 130, 2, 1].iter().cycle() {
                 let end = (at + len).min(got.len());
-                if portable {
-                    n.add_block_portable(&mut got[at..end], sigma);
-                } else {
-                    n.add_block(&mut got[at..end], sigma, true);
-                }
+                n.add_block(&mut got[at..end], sigma);
                 // Interleave a per-sample draw now and then, as the engine does while smoothing.
                 at = end;
                 if at == got.len() {
@@ -218,7 +166,7 @@ mod tests {
                     break;
                 }
             }
-            assert_eq!(got, want, "portable {portable}");
+            assert_eq!(got, want);
         }
     }
 }

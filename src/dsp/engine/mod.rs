@@ -134,8 +134,7 @@ pub struct Engine {
     inv_r_tot: f64,
     /// The instruction set, chosen once here for everything the engine owns: with AVX2 and FMA
     /// (and not [`Engine::set_baseline_code`]) the per-sample and block code run their FMA
-    /// copies, the kernels their vector forms, the oversampler its AVX2 stages and the noise its
-    /// AVX2 lanes.
+    /// copies, the kernels their vector forms and the oversampler its AVX2 stages.
     hw_fma: bool,
     /// Newton/bisection iterations since creation (diagnostics for the benchmark).
     iterations: u64,
@@ -490,7 +489,7 @@ impl Engine {
             *e = open_circuit_v(x, level);
         }
         if self.noise_sigma_v > 0.0 {
-            self.noise.add_block(e, self.noise_sigma_v, self.hw_fma);
+            self.noise.add_block(e, self.noise_sigma_v);
         }
     }
 
