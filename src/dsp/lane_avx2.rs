@@ -20,7 +20,7 @@ use super::modal::{Modes, Quad};
 use super::simd::HwFma;
 use std::arch::x86_64::*;
 
-/// Whether the table kind runs the assembly loop (measurement switch, see `set_assembly_kernel`).
+/// Whether the table kind runs the assembly loop (measurement switch, see `dsp::set_fast_paths`).
 pub(crate) static ASM_KERNEL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// A load's modes copied out for a run (see `ModalLoad::regs`).

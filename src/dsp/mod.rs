@@ -29,11 +29,14 @@ pub use network::Network;
 pub use resample::Quality;
 pub use stage::StageParams;
 
-/// Measurement switch: whether the tabulated solve runs the assembly loop (default) or the Rust
-/// AVX2 loop. Process-wide; for benchmarks only.
+/// Measurement switches for the speed-only paths, process-wide, for benchmarks only
+/// (`benches/probes/paths_ab.rs` sets them side by side): the assembly loop of the tabulated
+/// solve (else the Rust AVX2 loop) and the rails' AVX2 form (else the scalar rails). Both on by
+/// default; the results agree to rounding either way (`tests/kernels.rs`).
 #[doc(hidden)]
-pub fn set_assembly_kernel(on: bool) {
+pub fn set_fast_paths(assembly: bool, rails_avx2: bool) {
     #[cfg(target_arch = "x86_64")]
-    lane_avx2::ASM_KERNEL.store(on, std::sync::atomic::Ordering::Relaxed);
-    let _ = on;
+    lane_avx2::ASM_KERNEL.store(assembly, std::sync::atomic::Ordering::Relaxed);
+    nonlinear::RAILS_AVX2.store(rails_avx2, std::sync::atomic::Ordering::Relaxed);
+    let _ = assembly;
 }

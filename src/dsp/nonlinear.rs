@@ -189,7 +189,7 @@ impl KneeTable {
     ) {
         let s = RailScale::new(v_peak, inv_v_peak);
         #[cfg(target_arch = "x86_64")]
-        if F::HW {
+        if F::HW && RAILS_AVX2.load(std::sync::atomic::Ordering::Relaxed) {
             // SAFETY: `F::HW` holds only in code compiled for, and run on, AVX2 and FMA.
             unsafe { super::rails_avx2::clip_block(self, buf, &s) };
             return;
@@ -208,7 +208,7 @@ impl KneeTable {
         let s = RailScale::new(v_peak, inv_v_peak);
         let dst = &mut dst[..src.len()];
         #[cfg(target_arch = "x86_64")]
-        if F::HW {
+        if F::HW && RAILS_AVX2.load(std::sync::atomic::Ordering::Relaxed) {
             // SAFETY: `F::HW` holds only in code compiled for, and run on, AVX2 and FMA.
             unsafe { super::rails_avx2::clip_widen(self, src, dst, &s) };
             return;
@@ -218,6 +218,9 @@ impl KneeTable {
         }
     }
 }
+
+/// Whether the rails run their AVX2 form (measurement switch, see `dsp::set_fast_paths`).
+pub(crate) static RAILS_AVX2: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Samples per run of [`KneeTable::clip_block`]'s test for the series range: short enough that
 /// the runs around a loud signal's peaks, not whole blocks, take the slower path (32 samples is
