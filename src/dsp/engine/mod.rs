@@ -28,6 +28,7 @@
 //! `swap_load` and `process*` never allocate, lock or do I/O.
 
 mod contract;
+mod edges;
 mod smoothing;
 pub use contract::Kernel;
 
@@ -420,108 +421,6 @@ impl Engine {
         (a.back(la), b.back(lb))
     }
 
-    /// Per-sample bookkeeping before the circuit: smoothing, table building, input sanitising,
-    /// level and noise. Returns the amplifier's open-circuit voltage, volts.
-    #[inline(always)]
-    fn front(&mut self, x: f64) -> f64 {
-        if self.smoothing {
-            let moving = self.sm.tick();
-            self.apply_smoothed();
-            self.smoothing = moving;
-            if !moving {
-                self.request_table();
-            }
-        }
-        if self.table.building() {
-            self.table.build_step();
-        }
-        let mut e = open_circuit_v(x, self.level_v);
-        if self.noise_sigma_v > 0.0 {
-            e += self.noise_sigma_v * self.noise.gaussian();
-        }
-        e
-    }
-
-    /// Per-sample bookkeeping after the circuit: normalisation and the output guards.
-    #[inline(always)]
-    fn back(&mut self, v_load: f64) -> f64 {
-        // Level delay line: the output is normalised by the level its input was scaled with
-        // (written here rather than in `front`, so a block of fronts then a block of backs keeps
-        // the same write-then-read order per sample; the level cannot change inside a block).
-        let n = self.level_line.len();
-        let g = self.inv_level;
-        self.level_line[self.level_pos] = g;
-        self.level_pos = if self.level_pos + 1 == n { 0 } else { self.level_pos + 1 };
-        if g == self.level_last {
-            self.level_run = self.level_run.saturating_add(1);
-        } else {
-            (self.level_last, self.level_run) = (g, 1);
-        }
-        let y = v_load * self.level_line[self.level_pos];
-        if !y.is_finite() {
-            // Unreachable with in-range parameters; recover rather than emit garbage.
-            self.recover();
-            return 0.0;
-        }
-        if y.abs() < 1.0e-30 {
-            0.0
-        } else {
-            y
-        }
-    }
-
-    /// Clears the circuit's states after a non-finite output.
-    #[cold]
-    fn recover(&mut self) {
-        self.os.reset();
-        self.load.modal.reset();
-        self.src.reset();
-        self.w_prev = 0.0;
-        self.w_prev2 = 0.0;
-    }
-
-    /// [`Self::front`] for a chunk with steady parameters (no smoothing, no table building):
-    /// `x` in, open-circuit voltages out. The same arithmetic, in a loop the compiler vectorises.
-    #[inline(always)]
-    fn front_block(&mut self, x: &[f64], e: &mut [f64]) {
-        let level = self.level_v;
-        for (e, &x) in e.iter_mut().zip(x) {
-            *e = open_circuit_v(x, level);
-        }
-        if self.noise_sigma_v > 0.0 {
-            self.noise.add_block(e, self.noise_sigma_v);
-        }
-    }
-
-    /// [`Self::back`] for a chunk with steady parameters: load voltages in, output samples out.
-    /// When the level line holds one value throughout, as it does once the level has been steady
-    /// for the latency, the line is skipped and the loop vectorises; otherwise per sample.
-    #[inline(always)]
-    fn back_block(&mut self, v: &[f64], y: &mut [f64]) {
-        let n = self.level_line.len();
-        if !(self.level_run >= n && self.level_last == self.inv_level) {
-            for (y, &v) in y.iter_mut().zip(v) {
-                *y = self.back(v);
-            }
-            return;
-        }
-        self.level_pos = (self.level_pos + v.len()) % n;
-        self.level_run = self.level_run.saturating_add(v.len());
-        let g = self.inv_level;
-        let mut bad = false;
-        for (y, &v) in y.iter_mut().zip(v) {
-            let o = v * g;
-            let a = o.abs();
-            // Non-finite (NaN fails the comparison) or below 1e-30: 0, as in `back`.
-            let finite = a <= f64::MAX;
-            bad |= !finite;
-            *y = if finite && a >= 1.0e-30 { o } else { 0.0 };
-        }
-        if bad {
-            self.recover();
-        }
-    }
-
     /// Upsamples a chunk of open-circuit voltages (`lo`, volts) into `hi` and applies the rails:
     /// the same bits as `up_block` then [`Self::rails_block`]. With AVX2 and rails, the
     /// oversampler hands over `f32` (its own precision), which the rails read eight to a register
@@ -862,15 +761,6 @@ impl Engine {
     pub fn output_element(&self) -> OutputElement {
         self.element
     }
-}
-
-/// The amplifier's ideal open-circuit voltage for an input sample `x` (digital full scale) at
-/// `level_v` (volts RMS at 0 dBFS): `x·√2·level`, with NaN and Inf taken as silence and absurd
-/// values bounded.
-#[inline(always)]
-fn open_circuit_v(x: f64, level_v: f64) -> f64 {
-    let x = if x.is_finite() { x.clamp(-1.0e6, 1.0e6) } else { 0.0 };
-    x * SQRT_2 * level_v
 }
 
 fn build_load_at(net: &Network, fs_internal_hz: f64) -> Result<PreparedLoad, NetworkError> {
