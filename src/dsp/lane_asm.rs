@@ -446,53 +446,58 @@ pub(crate) unsafe fn run<const Y: bool>(
     ca: *const f64,
     cb: *const f64,
 ) -> Stop {
-    let fr: *mut Frame = fr;
-    let mut kk = *k;
-    let (mut pa, mut pb) = (*ra, *rb);
-    let resume = resume as usize;
-    let stop: usize;
-    if Y {
-        kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
-            // v = zd·(i − h); w = v (xmm11).
-            v: "vsubpd xmm11, xmm13, xmm6", "vmulpd xmm11, xmm11, [{fr} + {o_zd}]",
-            ring: "vmovapd [{fr} + {s} + {o_ring}], xmm11", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm11",
-            // base = zd·e + (w·wv + (i·n_wi + (−zd·g_zd·pre + (ve2 − src0)))): the latest
-            // operands (e, through the modes, and w) enter last.
-            base: "vsubpd xmm15, xmm15, xmm9",
-                  "vmovapd xmm14, xmm7",
-                  "vfmadd132pd xmm14, xmm15, [{fr} + {o_nzg}]",
-                  "vfmadd231pd xmm14, xmm13, [{fr} + {o_nwi}]",
-                  "vfmadd231pd xmm14, xmm11, [{fr} + {o_wv}]",
-                  "vfmadd231pd xmm14, xmm8, [{fr} + {o_zd}]",
-                  "/* */", "/* */",
-            w: "vfmadd231pd xmm6, xmm11, [{fr} + {o_g}]",
-               "vfmadd231pd xmm7, xmm11, [{fr} + {o_kappa}]",
-               "vfmadd231pd xmm8, xmm11, [{fr} + {o_k2f1}]",
-               "vbroadcastsd ymm13, xmm11",
-               "vpermpd ymm14, ymm11, 0x55");
-    } else {
-        kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
-            // v = zd·i + h (xmm11); w = i.
-            v: "vmovapd xmm11, xmm6", "vfmadd231pd xmm11, xmm13, [{fr} + {o_zd}]",
-            ring: "vmovapd [{fr} + {s} + {o_ring}], xmm13", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm13",
-            // base = i·n_wi + (ve2 − (src0 + e)).
-            // base = (i·n_wi + (ve2 − src0)) − e: e (through the modes) last.
-            base: "vsubpd xmm14, xmm15, xmm9",
-                  "vfmadd231pd xmm14, xmm13, [{fr} + {o_nwi}]",
-                  "vsubpd xmm14, xmm14, xmm8",
-                  "/* unused here: {o_wv} {o_nzg} */", "/* */", "/* */", "/* */", "/* */",
-            w: "vfmadd231pd xmm6, xmm13, [{fr} + {o_g}]",
-               "vfmadd231pd xmm7, xmm13, [{fr} + {o_kappa}]",
-               "vfmadd231pd xmm8, xmm13, [{fr} + {o_k2f1}]",
-               "vpermpd ymm14, ymm13, 0x55",
-               "vbroadcastsd ymm13, xmm13");
-    }
-    *k = kk;
-    (*ra, *rb) = (pa, pb);
-    if stop == 0 {
-        Stop::Done
-    } else {
-        Stop::Miss
+    // SAFETY: this function runs only on a CPU with AVX2 and FMA (its contract); the assembly reads
+    // and writes the frame and the buffers within the bounds its caller gives (`n1` is the last
+    // index of both outputs, the rows lie in the tables `ca` and `cb`).
+    unsafe {
+        let fr: *mut Frame = fr;
+        let mut kk = *k;
+        let (mut pa, mut pb) = (*ra, *rb);
+        let resume = resume as usize;
+        let stop: usize;
+        if Y {
+            kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
+                // v = zd·(i − h); w = v (xmm11).
+                v: "vsubpd xmm11, xmm13, xmm6", "vmulpd xmm11, xmm11, [{fr} + {o_zd}]",
+                ring: "vmovapd [{fr} + {s} + {o_ring}], xmm11", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm11",
+                // base = zd·e + (w·wv + (i·n_wi + (−zd·g_zd·pre + (ve2 − src0)))): the latest
+                // operands (e, through the modes, and w) enter last.
+                base: "vsubpd xmm15, xmm15, xmm9",
+                      "vmovapd xmm14, xmm7",
+                      "vfmadd132pd xmm14, xmm15, [{fr} + {o_nzg}]",
+                      "vfmadd231pd xmm14, xmm13, [{fr} + {o_nwi}]",
+                      "vfmadd231pd xmm14, xmm11, [{fr} + {o_wv}]",
+                      "vfmadd231pd xmm14, xmm8, [{fr} + {o_zd}]",
+                      "/* */", "/* */",
+                w: "vfmadd231pd xmm6, xmm11, [{fr} + {o_g}]",
+                   "vfmadd231pd xmm7, xmm11, [{fr} + {o_kappa}]",
+                   "vfmadd231pd xmm8, xmm11, [{fr} + {o_k2f1}]",
+                   "vbroadcastsd ymm13, xmm11",
+                   "vpermpd ymm14, ymm11, 0x55");
+        } else {
+            kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
+                // v = zd·i + h (xmm11); w = i.
+                v: "vmovapd xmm11, xmm6", "vfmadd231pd xmm11, xmm13, [{fr} + {o_zd}]",
+                ring: "vmovapd [{fr} + {s} + {o_ring}], xmm13", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm13",
+                // base = i·n_wi + (ve2 − (src0 + e)).
+                // base = (i·n_wi + (ve2 − src0)) − e: e (through the modes) last.
+                base: "vsubpd xmm14, xmm15, xmm9",
+                      "vfmadd231pd xmm14, xmm13, [{fr} + {o_nwi}]",
+                      "vsubpd xmm14, xmm14, xmm8",
+                      "/* unused here: {o_wv} {o_nzg} */", "/* */", "/* */", "/* */", "/* */",
+                w: "vfmadd231pd xmm6, xmm13, [{fr} + {o_g}]",
+                   "vfmadd231pd xmm7, xmm13, [{fr} + {o_kappa}]",
+                   "vfmadd231pd xmm8, xmm13, [{fr} + {o_k2f1}]",
+                   "vpermpd ymm14, ymm13, 0x55",
+                   "vbroadcastsd ymm13, xmm13");
+        }
+        *k = kk;
+        (*ra, *rb) = (pa, pb);
+        if stop == 0 {
+            Stop::Done
+        } else {
+            Stop::Miss
+        }
     }
 }
 

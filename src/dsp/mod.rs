@@ -1,6 +1,8 @@
 //! The DSP core: plain Rust, no plugin-framework imports. Everything here is tested offline
 //! against analytic answers and ngspice (see `tests/`).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod circuit;
 pub mod engine;
 mod lane;

@@ -292,24 +292,29 @@ pub(super) mod avx {
     impl super::Lanes for Avx {
         #[inline(always)]
         fn zero() -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             Avx(unsafe { _mm256_setzero_ps() })
         }
         #[inline(always)]
         unsafe fn load(p: *const f32) -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             Avx(unsafe { _mm256_loadu_ps(p) })
         }
         #[inline(always)]
         unsafe fn store(self, p: *mut f32) {
             // Volatile: one 32-byte store, never split (a later 32-byte load of the same place is
             // forwarded only from a single store that covers it).
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe { std::ptr::write_volatile(p.cast::<__m256>(), self.0) }
         }
         #[inline(always)]
         unsafe fn storeu(self, p: *mut f32) {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe { _mm256_storeu_ps(p, self.0) }
         }
         #[inline(always)]
         unsafe fn load_f64(p: *const f64) -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe {
                 let lo = _mm256_cvtpd_ps(_mm256_loadu_pd(p));
                 let hi = _mm256_cvtpd_ps(_mm256_loadu_pd(p.add(4)));
@@ -318,6 +323,7 @@ pub(super) mod avx {
         }
         #[inline(always)]
         unsafe fn store_f64(self, p: *mut f64) {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe {
                 _mm256_storeu_pd(p, _mm256_cvtps_pd(_mm256_castps256_ps128(self.0)));
                 _mm256_storeu_pd(p.add(4), _mm256_cvtps_pd(_mm256_extractf128_ps::<1>(self.0)));
@@ -325,18 +331,22 @@ pub(super) mod avx {
         }
         #[inline(always)]
         fn splat(x: f32) -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             Avx(unsafe { _mm256_set1_ps(x) })
         }
         #[inline(always)]
         fn mul(a: Self, b: Self) -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             Avx(unsafe { _mm256_mul_ps(a.0, b.0) })
         }
         #[inline(always)]
         fn add(self, b: Self) -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             Avx(unsafe { _mm256_add_ps(self.0, b.0) })
         }
         #[inline(always)]
         fn madd(self, a: Self, b: Self) -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             Avx(unsafe { _mm256_fmadd_ps(a.0, b.0, self.0) })
         }
         #[inline(always)]
@@ -345,6 +355,7 @@ pub(super) mod avx {
         }
         #[inline(always)]
         fn hsum(self) -> f32 {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe {
                 // [v0+v1, v2+v3, v4+v5, v6+v7], then [(v0+v1)+(v2+v3), (v4+v5)+(v6+v7), …].
                 let h = _mm_hadd_ps(_mm256_castps256_ps128(self.0), _mm256_extractf128_ps::<1>(self.0));
@@ -354,6 +365,7 @@ pub(super) mod avx {
         }
         #[inline(always)]
         fn hsum8(a: &[Self; 8]) -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe {
                 // t01 = [a0(01), a0(23), a1(01), a1(23) | a0(45), a0(67), a1(45), a1(67)], …;
                 // u0 = [a0(0123), a1(0123), a2(0123), a3(0123) | a0(4567), …, a3(4567)].
@@ -372,10 +384,12 @@ pub(super) mod avx {
         }
         #[inline(always)]
         fn shift1(v: Self, x: f32) -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe { Avx(_mm256_blend_ps::<0b0000_0001>(perm(v.0, [0, 0, 1, 2, 3, 4, 5, 6]), _mm256_castps128_ps256(opaque(x)))) }
         }
         #[inline(always)]
         fn shift2(v: Self, x1: f32, x0: f32) -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe {
                 let x = _mm_unpacklo_ps(opaque(x1), opaque(x0));
                 Avx(_mm256_blend_ps::<0b0000_0011>(perm(v.0, [0, 0, 0, 1, 2, 3, 4, 5]), _mm256_castps128_ps256(x)))
@@ -383,10 +397,12 @@ pub(super) mod avx {
         }
         #[inline(always)]
         fn shift4(v: Self, x: [f32; 4]) -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe { Avx(_mm256_insertf128_ps::<1>(_mm256_castps128_ps256(from4(x)), _mm256_castps256_ps128(v.0))) }
         }
         #[inline(always)]
         fn from8(x: [f32; 8]) -> Self {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe {
                 let lo = from4([x[0], x[1], x[2], x[3]]);
                 let hi = from4([x[4], x[5], x[6], x[7]]);
@@ -395,6 +411,7 @@ pub(super) mod avx {
         }
         #[inline(always)]
         fn split_rev(a: Self, b: Self) -> (Self, Self) {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe {
                 // [x0, x2, x8, x10 | x4, x6, x12, x14] and [x1, x3, x9, x11 | x5, x7, x13, x15].
                 let e = _mm256_shuffle_ps::<0b10_00_10_00>(a.0, b.0);
@@ -405,6 +422,7 @@ pub(super) mod avx {
         }
         #[inline(always)]
         fn zip_rev(y: Self, d: Self) -> (Self, Self) {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe {
                 let (y, d) = (y.reverse().0, d.reverse().0);
                 // [y0, d0, y1, d1 | y4, d4, y5, d5] and [y2, d2, y3, d3 | y6, d6, y7, d7].
@@ -414,6 +432,7 @@ pub(super) mod avx {
         }
         #[inline(always)]
         unsafe fn store_zip_f64(y: Self, d: Self, p: *mut f64) {
+            // SAFETY: an `Avx` exists only with AVX2 and FMA (see above); pointers are the caller's.
             unsafe {
                 let (y, d) = (y.reverse().0, d.reverse().0);
                 // [y0, d0, y1, d1 | y4, d4, y5, d5] and [y2, d2, y3, d3 | y6, d6, y7, d7], each
