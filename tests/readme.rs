@@ -71,5 +71,11 @@ fn settings_file_example_parses_and_renders() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(err.contains("zout 120 Ω (settings file s.toml)"), "{err}");
+    // A settings file's name is reported as it is, whatever it contains.
+    std::fs::copy(d.join("s.toml"), d.join("default.toml")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_loadline")).args(["render", "in.wav", "-o", "out2.wav", "--config", "default.toml"]).current_dir(&d).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("headphone multi-ba-dip5 (settings file default.toml)"), "{err}");
     let _ = std::fs::remove_dir_all(&d);
 }

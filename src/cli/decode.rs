@@ -154,6 +154,11 @@ impl AudioReader {
         })
     }
 
+    /// A read error, naming the file and where in it.
+    fn damaged(&self, e: SymError) -> anyhow::Error {
+        anyhow!("{}: damaged audio data after {:.3} s ({e})", self.path.display(), self.frames_read as f64 / self.rate as f64)
+    }
+
     /// Decodes the next packet into `pending`; false at the end of the stream.
     fn next_packet(&mut self) -> Result<bool> {
         let shown = self.path.display();
@@ -162,7 +167,7 @@ impl AudioReader {
                 Ok(p) => p,
                 Err(SymError::IoError(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(false),
                 Err(SymError::ResetRequired) => return Ok(false),
-                Err(e) => bail!("{shown}: damaged audio data after {:.3} s ({e})", self.frames_read as f64 / self.rate as f64),
+                Err(e) => return Err(self.damaged(e)),
             };
             if packet.track_id() != self.track_id {
                 continue;
@@ -173,7 +178,7 @@ impl AudioReader {
                     self.packets_skipped += 1;
                     continue;
                 }
-                Err(e) => bail!("{shown}: damaged audio data after {:.3} s ({e})", self.frames_read as f64 / self.rate as f64),
+                Err(e) => return Err(self.damaged(e)),
             };
             if decoded.frames() == 0 {
                 continue;

@@ -182,7 +182,7 @@ pub fn run(a: PlotArgs) -> Result<()> {
     let cfg = a.stage.session()?;
     // Configurations: both slots of a settings file (A against B), or the one the flags describe;
     // then the presets to compare on the active slot's load.
-    let active = if cfg.active_slot.index() == 0 { &cfg.a } else { &cfg.b };
+    let active = cfg.active();
     let mut configs: Vec<(String, Network, StageParams)> = Vec::new();
     if a.stage.config.is_some() {
         for (label, s) in [("A", &cfg.a), ("B", &cfg.b)] {

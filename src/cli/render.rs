@@ -170,7 +170,7 @@ fn render_file(setup: &Setup, job: &Job, out: Output, bar: &ProgressBar) -> Resu
     // load current; they do not change the output.
     let (mut meter, mut meter_reader) = meters();
     let slot = cfg.active_slot.index();
-    let active = if slot == 0 { &cfg.a } else { &cfg.b };
+    let active = cfg.active();
     let load = load_index(&active.headphone).unwrap_or(0);
     let generation = u64::from(active.headphone == IMPORTED_LOAD_ID);
     let target = MeterTarget { slot, load, generation, stage: active.stage };
@@ -268,8 +268,7 @@ pub fn run(args: RenderArgs) -> Result<()> {
     }
     let level_match = cfg.level_match.then(|| -> Result<(f64, bool)> {
         let (_, net) = active_load(&cfg)?;
-        let stage = if cfg.active_slot.index() == 0 { &cfg.a.stage } else { &cfg.b.stage };
-        let (g, capped) = level_match_gain(stage, net.impedance(LEVEL_MATCH_HZ));
+        let (g, capped) = level_match_gain(&cfg.active().stage, net.impedance(LEVEL_MATCH_HZ));
         Ok((20.0 * g.log10(), capped))
     });
     let setup = Setup {

@@ -54,13 +54,9 @@ pub struct Report {
     pub speed_x_real_time: f64,
 }
 
-fn db(x: f64) -> f64 {
-    if x > 0.0 { 20.0 * x.log10() } else { f64::NEG_INFINITY }
-}
-
-/// `x` as dBFS for the report.
+/// A peak (full scale 1) in dBFS; −∞ for silence.
 pub fn dbfs(peak: f64) -> f64 {
-    db(peak)
+    if peak > 0.0 { 20.0 * peak.log10() } else { f64::NEG_INFINITY }
 }
 
 impl Report {

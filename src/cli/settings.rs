@@ -85,32 +85,32 @@ impl StageArgs {
     /// Where a stage value came from: its flag, else the preset, else the settings file, else the
     /// default stage.
     fn source(&self, flag_given: bool) -> String {
-        if flag_given {
-            "flag".to_string()
-        } else if let Some(p) = &self.stage {
-            format!("preset {}", library::find_stage(p).map_or(p.as_str(), |s| s.id.as_str()))
-        } else if let Some(c) = &self.config {
-            format!("settings file {}", c.display())
-        } else {
-            format!("default: preset {DEFAULT_STAGE_A}")
+        match &self.stage {
+            Some(p) if !flag_given => format!("preset {}", library::find_stage(p).map_or(p.as_str(), |s| s.id.as_str())),
+            _ => self.session_source(flag_given, &format!("default: preset {DEFAULT_STAGE_A}")),
+        }
+    }
+
+    /// Where a value came from when no preset sets it: its flag, else the settings file, else
+    /// `default`.
+    fn session_source(&self, flag_given: bool, default: &str) -> String {
+        match &self.config {
+            _ if flag_given => "flag".to_string(),
+            Some(c) => format!("settings file {}", c.display()),
+            None => default.to_string(),
         }
     }
 
     /// Every setting of the rendered slot with its value and source, for the report.
     pub fn provenance(&self, cfg: &SessionConfig) -> Vec<Setting> {
-        let slot = if cfg.active_slot.index() == 0 { &cfg.a } else { &cfg.b };
+        let slot = cfg.active();
         let p = &slot.stage;
         let off = |v: Option<String>| v.unwrap_or_else(|| "off".to_string());
-        let from_file = |given: bool| if given { "flag".to_string() } else if let Some(c) = &self.config { format!("settings file {}", c.display()) } else { "default".to_string() };
         let load_name = match &slot.imported {
             Some(c) if slot.headphone == IMPORTED_LOAD_ID => format!("imported curve {}", c.name),
             _ => slot.headphone.clone(),
         };
-        let load_source = if self.impedance.is_some() || self.headphone.is_some() {
-            "flag".to_string()
-        } else {
-            from_file(false).replace("default", "default: the first library load")
-        };
+        let load_source = self.session_source(self.impedance.is_some() || self.headphone.is_some(), "default: the first library load");
         vec![
             Setting { name: "headphone", value: load_name, source: load_source },
             Setting { name: "level", value: format!("{:+.1} dBu", v_to_dbu(p.level_v)), source: self.source(self.level.is_some()) },
@@ -121,11 +121,11 @@ impl StageArgs {
             Setting { name: "bias", value: format!("{} %", p.bias * 100.0), source: self.source(self.bias.is_some()) },
             Setting { name: "noise", value: off(p.noise_dbv.map(|n| format!("{n} dBV"))), source: self.source(self.noise.is_some()) },
             Setting { name: "output inductance", value: format!("{} µH", p.l_out_h * 1e6), source: self.source(false) },
-            Setting { name: "level match", value: if cfg.level_match { "on" } else { "off" }.to_string(), source: from_file(self.level_match) },
+            Setting { name: "level match", value: if cfg.level_match { "on" } else { "off" }.to_string(), source: self.session_source(self.level_match, "default") },
             Setting {
                 name: "listen",
                 value: format!("{:?}", cfg.listen).to_lowercase(),
-                source: if self.listen != ListenArg::Emulation { "flag".to_string() } else { from_file(false) },
+                source: self.session_source(self.listen != ListenArg::Emulation, "default"),
             },
         ]
     }
@@ -225,5 +225,5 @@ pub fn slot_load(s: &SlotConfig) -> Result<(String, Network)> {
 
 /// The load of the session's active slot (the one a render plays).
 pub fn active_load(cfg: &SessionConfig) -> Result<(String, Network)> {
-    slot_load(if cfg.active_slot.index() == 0 { &cfg.a } else { &cfg.b })
+    slot_load(cfg.active())
 }

@@ -152,6 +152,14 @@ impl SessionConfig {
         }
     }
 
+    /// The active slot's config (the one a render plays).
+    pub fn active(&self) -> &SlotConfig {
+        match self.active_slot {
+            SlotId::A => &self.a,
+            SlotId::B => &self.b,
+        }
+    }
+
     /// The slot config for `id`.
     pub fn slot_mut(&mut self, id: SlotId) -> &mut SlotConfig {
         match id {
