@@ -1,9 +1,12 @@
 //! The editor's meters: computed on the audio thread inside the processor, handed to the GUI one
-//! way through atomics, never allocating, freeing or waiting on the audio side, and right.
+//! way through atomics, never allocating, freeing or waiting on the audio side, and right. The load
+//! current and power are the ones the engine's kernels computed (the meters have no load model),
+//! so they are checked against the analytic current into a reactive load.
 
 use loadline::dsp::{Network, Quality, StageParams};
-use loadline::processor::meters::{meters, MeterTarget, Probe};
-use loadline::processor::{Processor, Settings, SlotSettings};
+use loadline::library;
+use loadline::processor::meters::{meters, MeterTarget};
+use loadline::processor::{Processor, Settings, SlotId, SlotSettings};
 use nice_assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
 use std::f64::consts::{PI, SQRT_2};
 use std::sync::{Arc, Mutex};
@@ -16,9 +19,13 @@ const FS: f64 = 48_000.0;
 const R_LOAD: f64 = 32.0;
 
 fn processor(stage: StageParams) -> (Processor, Settings) {
+    processor_with(stage, &[Network::R(R_LOAD)])
+}
+
+fn processor_with(stage: StageParams, loads: &[Network]) -> (Processor, Settings) {
     let s = SlotSettings { load: 0, stage };
     let settings = Settings { slots: [s, s], ..Settings::default() };
-    let p = Processor::new(FS, Quality::Default, 2, &[Network::R(R_LOAD)], [None, None], &settings, 1).unwrap();
+    let p = Processor::new(FS, Quality::Default, 2, loads, [None, None], &settings, 1).unwrap();
     (p, settings)
 }
 
@@ -55,16 +62,13 @@ fn run(
 fn meters_read_the_headphone_voltage_current_and_power() {
     // Ideal stage, 1 V RMS at 0 dBFS, into 32 Ω: a full-scale sine is 1 V RMS, √2/32 A peak.
     let (mut p, settings) = processor(StageParams::IDEAL);
-    let (mut w, mut r) = meters();
-    let target = MeterTarget { slot: 0, load: 0, generation: 0, stage: settings.slots[0].stage };
-    // No probe yet: voltage only.
-    assert_eq!(run(&mut p, &mut w, target, 1.0, 20), 0);
+    let (mut w, r) = meters();
+    let target = MeterTarget { slot: 0, load: 0, stage: settings.slots[0].stage };
+    // Nothing metered yet.
     let s = r.read();
-    assert!(s.blocks == 20 && s.i_peak.is_none() && s.power_w.is_none(), "{s:?}");
-    // The GUI sends a probe for load 0 (it knows the sample rate from the writer).
-    assert_eq!(r.sample_rate(), FS);
-    r.offer_probe(0, 0, 0, &Network::R(R_LOAD));
+    assert!(s.blocks == 0 && s.i_peak.is_none() && s.power_w.is_none(), "{s:?}");
     assert_eq!(run(&mut p, &mut w, target, 1.0, 200), 0, "the audio side allocated");
+    assert_eq!(r.sample_rate(), FS);
     let s = r.read();
     assert!((s.v_rms - 1.0).abs() < 0.02, "v_rms {}", s.v_rms);
     assert!((s.v_peak - SQRT_2).abs() < 0.02, "v_peak {}", s.v_peak);
@@ -87,10 +91,8 @@ fn clip_and_current_limit_lights() {
     // 0.5 V rails and 10 mA limit, driven with 1 V RMS into 32 Ω: both lights.
     let stage = StageParams { v_max_v: Some(0.5), i_max_a: Some(0.010), ..StageParams::IDEAL };
     let (mut p, _) = processor(stage);
-    let (mut w, mut r) = meters();
-    let target = MeterTarget { slot: 0, load: 0, generation: 0, stage };
-    assert_eq!(run(&mut p, &mut w, target, 1.0, 2), 0);
-    r.offer_probe(0, 0, 0, &Network::R(R_LOAD));
+    let (mut w, r) = meters();
+    let target = MeterTarget { slot: 0, load: 0, stage };
     assert_eq!(run(&mut p, &mut w, target, 1.0, 50), 0);
     let s = r.read();
     assert!(s.clipped, "{s:?}");
@@ -105,26 +107,82 @@ fn clip_and_current_limit_lights() {
     assert!(!s.clipped && !s.limited, "{s:?}");
 }
 
+/// The current is the engine's: an ideal stage into a reactive headphone at 1 kHz puts exactly
+/// `V/Z` through it, and power `V²·Re Z/|Z|²` into it (a resistive model of the load would be off
+/// by the phase), for every library load.
 #[test]
-fn probe_swaps_do_not_allocate_or_free_on_the_audio_side() {
-    let (mut p, settings) = processor(StageParams::IDEAL);
-    let (mut w, mut r) = meters();
-    let target = MeterTarget { slot: 0, load: 0, generation: 0, stage: settings.slots[0].stage };
-    assert_eq!(run(&mut p, &mut w, target, 0.5, 1), 0);
-    // Many probe changes between blocks: each replaced probe goes back to the GUI to be dropped.
-    for k in 0..40 {
-        r.invalidate();
-        r.offer_probe(0, 0, 0, &Network::R(R_LOAD + k as f64 * 0.0));
-        r.offer_probe(1, 7, 0, &Network::R(100.0));
-        assert_eq!(run(&mut p, &mut w, target, 0.5, 2), 0, "round {k}");
+fn meters_read_the_current_the_engine_computed_into_a_reactive_load() {
+    let loads: Vec<Network> = library::loads().iter().map(|l| l.network.clone()).collect();
+    let (mut p, mut settings) = processor_with(StageParams::IDEAL, &loads);
+    let (mut w, r) = meters();
+    for (k, l) in library::loads().iter().enumerate() {
+        settings.slots[0].load = k;
+        p.set_settings(&settings);
+        p.reset();
+        let target = MeterTarget { slot: 0, load: k, stage: settings.slots[0].stage };
+        // 3 s: the power average settles to 1e-4 (its time constant is 0.3 s); the peaks of the
+        // switch-on transient are read and dropped first.
+        assert_eq!(run(&mut p, &mut w, target, 1.0, 200), 0);
+        let _ = r.read();
+        assert_eq!(run(&mut p, &mut w, target, 1.0, 100), 0);
+        let s = r.read();
+        let z = l.network.impedance(1000.0);
+        let (i_want, p_want) = (SQRT_2 / z.norm(), z.re / z.norm_sqr());
+        let (i, pw) = (s.i_peak.expect("current known"), s.power_w.expect("power known"));
+        assert!((i / i_want - 1.0).abs() < 0.002, "{}: i_peak {i} A, want {i_want}", l.id);
+        assert!((pw / p_want - 1.0).abs() < 0.002, "{}: power {pw} W, want {p_want}", l.id);
     }
-    // A probe for another load is ignored (current unknown), never misapplied.
-    let (mut w2, mut r2) = meters();
-    assert_eq!(run(&mut p, &mut w2, target, 0.5, 1), 0);
-    r2.offer_probe(0, 5, 0, &Network::R(1.0));
-    assert_eq!(run(&mut p, &mut w2, target, 0.5, 5), 0);
-    assert!(r2.read().i_peak.is_none());
-    let _ = Probe::build(&Network::R(1.0), FS, 0, 0, 0).unwrap();
+}
+
+/// Metering changes nothing in the output (the kernels hand out the current they compute anyway),
+/// whether the current limit and rails are engaged or not, and follows the slot heard: slot B's
+/// load is 96 Ω, so with the limits not engaged its current is a third of slot A's.
+#[test]
+fn metering_leaves_the_output_alone_and_follows_the_heard_slot() {
+    let quiet = StageParams { v_max_v: Some(2.0), i_max_a: Some(0.1), ..StageParams::IDEAL };
+    let loud = StageParams { v_max_v: Some(0.8), i_max_a: Some(0.02), ..StageParams::IDEAL };
+    for stage in [quiet, loud] {
+        let loads = [Network::R(R_LOAD), Network::R(3.0 * R_LOAD)];
+        let (mut plain, mut settings) = processor_with(stage, &loads);
+        let (mut metered, _) = processor_with(stage, &loads);
+        settings.slots[1].load = 1;
+        let (mut w, r) = meters();
+        let mut peaks = [0.0; 2];
+        reset_violation_count();
+        for b in 0..120 {
+            // Switch slots every 20 blocks, and leave some blocks unmetered.
+            let slot = (b / 20) % 2;
+            settings.active = if slot == 0 { SlotId::A } else { SlotId::B };
+            plain.set_settings(&settings);
+            metered.set_settings(&settings);
+            let x = sine(0.9, 480, b * 480);
+            let (mut l0, mut r0) = (x.clone(), x.clone());
+            let (mut l1, mut r1) = (x.clone(), x);
+            let target = MeterTarget { slot, load: slot, stage };
+            let unmetered = b % 7 == 3;
+            assert_no_alloc(|| {
+                plain.process(&mut [&mut l0[..], &mut r0[..]]);
+                if unmetered {
+                    metered.process(&mut [&mut l1[..], &mut r1[..]]);
+                } else {
+                    w.begin_block(FS, target);
+                    metered.process_metered(&mut [&mut l1[..], &mut r1[..]], Some(&mut w));
+                    w.end_block();
+                }
+            });
+            assert!(l0 == l1 && r0 == r1, "block {b}: metering changed the output ({stage:?})");
+            let s = r.read();
+            // Once the A/B crossfade is over, the peak current is the heard slot's.
+            if b % 20 >= 2 && !unmetered {
+                peaks[slot] = f64::max(peaks[slot], s.i_peak.expect("current known"));
+            }
+        }
+        assert_eq!(violation_count(), 0);
+        if stage == quiet {
+            let ratio = peaks[0] / peaks[1];
+            assert!((ratio - 3.0).abs() < 0.03, "slot A/B peak current ratio {ratio} ({peaks:?})");
+        }
+    }
 }
 
 #[test]
@@ -135,7 +193,7 @@ fn the_audio_side_never_waits_for_the_gui() {
     let (mut w, r) = meters();
     let reader = Arc::new(Mutex::new(r));
     let guard = reader.lock().unwrap();
-    let target = MeterTarget { slot: 0, load: 0, generation: 0, stage: settings.slots[0].stage };
+    let target = MeterTarget { slot: 0, load: 0, stage: settings.slots[0].stage };
     let (tx, rx) = std::sync::mpsc::channel();
     let audio = std::thread::spawn(move || {
         let n = run(&mut p, &mut w, target, 1.0, 100);

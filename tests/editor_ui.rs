@@ -8,6 +8,7 @@ use egui_kittest::Harness;
 use loadline::editor::{self, ImportStatus, LoadlineEditor};
 use loadline::library;
 use loadline::plugin::params::{LoadlineParams, SlotChoice};
+use loadline::dsp::engine::LoadReading;
 use loadline::processor::meters::{meters, MeterReader, MeterTarget, MeterWriter};
 use loadline::processor::config::ImportedCurve;
 use nice_plug::context::gui::{GuiContext, GuiContextInner};
@@ -58,19 +59,23 @@ fn harness() -> (Harness<'static, (LoadlineEditor, GuiContext)>, Fixture) {
 }
 
 /// Feeds `blocks` blocks of a full-scale 1 kHz sine through the meter writer as if the active
-/// slot's engine output it unchanged.
+/// slot's engine output it unchanged into 32 Ω.
 fn feed_meters(w: &mut MeterWriter, params: &LoadlineParams, blocks: usize) {
     let stage = params.slot(0).stage(params.shared.extras(0));
     let fs = 48_000.0;
     let mut n = 0u64;
     for _ in 0..blocks {
-        w.begin_block(fs, MeterTarget { slot: 0, load: 0, generation: 0, stage });
+        w.begin_block(fs, MeterTarget { slot: 0, load: 0, stage });
         for _ in 0..256 {
             let x = (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / fs).sin();
             w.sample(0, x, x);
             w.sample(1, x, x);
             n += 1;
         }
+        let i_peak_a = std::f64::consts::SQRT_2 / 32.0;
+        let r = LoadReading { steps: 1024, i_peak_a, vi_sum_w: 1024.0 / 32.0, limit_steps: 0 };
+        w.load(0, &r, 256);
+        w.load(1, &r, 256);
         w.end_block();
     }
 }
@@ -84,9 +89,6 @@ fn step_for(h: &mut Harness<'static, (LoadlineEditor, GuiContext)>, frames: usiz
 #[test]
 fn controls_plots_and_meters_are_present() {
     let (mut h, mut fx) = harness();
-    feed_meters(&mut fx.writer, &fx.params, 4);
-    step_for(&mut h, 3);
-    // Probes were offered for both slots; feed again so the current meter has one.
     feed_meters(&mut fx.writer, &fx.params, 40);
     step_for(&mut h, 3);
 

@@ -5,8 +5,11 @@
 //! forms), every solve kind (linear, tabulated, exact), internal rates 1× to 8× from 44.1 to
 //! 192 kHz, with a parameter change every block and bursts 20 dB past onset.
 //!
-//! Tolerance: the largest error of any sample, relative to the block's peak load voltage,
-//! [`TOL_DB`] (the element table is accurate to −120 dB, the rails' `f32` series to −155 dB, the
+//! Both what the kernels hand out are checked: the load voltage (the sound) and the loop current
+//! (what the meters read).
+//!
+//! Tolerance: the largest error of any sample, relative to the block's peak load voltage (and
+//! the current's to its peak current), [`TOL_DB`] (the element table is accurate to −120 dB, the rails' `f32` series to −155 dB, the
 //! rest is rounding). A one-coefficient mistake — the reference's output resistance 0.1 % off —
 //! is shown to break it (`a_one_coefficient_mistake_fails`).
 
@@ -52,10 +55,15 @@ fn variants(p: &StageParams) -> Vec<StageParams> {
     ]
 }
 
-/// Worst error of `got` against `want`, dB re the peak of `want`.
+/// Worst error of `got` against `want`, dB re the peak of `want` (+∞ for a value not written:
+/// the outputs start as NaN).
 fn error_db(got: &[f64], want: &[f64]) -> f64 {
+    assert_eq!(got.len(), want.len());
     let peak = want.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1e-12);
-    let err = got.iter().zip(want).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    let err = got.iter().zip(want).fold(0.0f64, |m, (a, b)| {
+        let d = (a - b).abs();
+        if d.is_nan() { f64::INFINITY } else { m.max(d) }
+    });
     20.0 * (err / peak).max(1e-30).log10()
 }
 
@@ -90,8 +98,15 @@ impl Case {
         drive(BLOCK, self.engine.internal_rate_hz(), self.onset_v, b * BLOCK)
     }
 
-    fn reference_block(&mut self, x: &[f64]) -> Vec<f64> {
-        x.iter().map(|&e| self.reference.step(e)).collect()
+    /// The reference's load voltages and loop currents for the drive `x`.
+    fn reference_block(&mut self, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        x.iter().map(|&e| (self.reference.step(e), self.reference.current_a())).unzip()
+    }
+
+    /// The worst of the voltage's and the current's errors against the reference for the drive `x`.
+    fn error_db(&mut self, x: &[f64], v: &[f64], i: &[f64]) -> f64 {
+        let (want_v, want_i) = self.reference_block(x);
+        error_db(v, &want_v).max(error_db(i, &want_i))
     }
 }
 
@@ -109,10 +124,10 @@ fn check(cases: &mut [Case], kernel: Kernel) -> (f64, String) {
                 let (a, c) = (&mut l[i], &mut r[0]);
                 let (xa, xc) = (a.block(b), c.block(b));
                 let (mut ya, mut yc) = (xa.clone(), xc.clone());
-                Engine::run_steps_pair(&mut a.engine, &mut c.engine, kernel, &mut ya, &mut yc);
-                for (case, x, y) in [(a, xa, ya), (c, xc, yc)] {
-                    let want = case.reference_block(&x);
-                    let e = error_db(&y, &want);
+                let (mut ia, mut ic) = (vec![f64::NAN; xa.len()], vec![f64::NAN; xc.len()]);
+                Engine::run_steps_pair(&mut a.engine, &mut c.engine, kernel, &mut ya, &mut yc, Some((&mut ia, &mut ic)));
+                for (case, x, y, i) in [(a, xa, ya, ia), (c, xc, yc, ic)] {
+                    let e = case.error_db(&x, &y, &i);
                     if e > worst.0 {
                         worst = (e, format!("{} block {b} (pair)", case.name));
                     }
@@ -122,9 +137,9 @@ fn check(cases: &mut [Case], kernel: Kernel) -> (f64, String) {
                 let case = &mut cases[i];
                 let x = case.block(b);
                 let mut y = x.clone();
-                case.engine.run_steps(kernel, &mut y);
-                let want = case.reference_block(&x);
-                let e = error_db(&y, &want);
+                let mut cur = vec![f64::NAN; x.len()];
+                case.engine.run_steps(kernel, &mut y, Some(&mut cur));
+                let e = case.error_db(&x, &y, &cur);
                 if e > worst.0 {
                     worst = (e, format!("{} block {b}", case.name));
                 }
@@ -182,8 +197,8 @@ fn a_one_coefficient_mistake_fails() {
     case.reference.retune(&wrong, fs);
     let x = drive(BLOCK, fs, case.onset_v, 0);
     let mut y = x.clone();
-    case.engine.run_steps(Kernel::Native, &mut y);
-    let e = error_db(&y, &case.reference_block(&x));
+    case.engine.run_steps(Kernel::Native, &mut y, None);
+    let e = error_db(&y, &case.reference_block(&x).0);
     println!("R_out 0.1 % off: {e:.1} dB");
     assert!(e > TOL_DB + 20.0, "a 0.1 % error in R_out gives only {e:.1} dB");
 }

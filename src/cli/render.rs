@@ -12,7 +12,7 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use loadline::dsp::Quality;
 use loadline::plugin::NOISE_SEED;
-use loadline::processor::config::{load_index, SessionConfig, IMPORTED_LOAD_ID};
+use loadline::processor::config::{load_index, SessionConfig};
 use loadline::processor::meters::{meters, MeterTarget};
 use loadline::processor::{level_match_gain, Processor, LEVEL_MATCH_HZ};
 use std::fs::File;
@@ -168,14 +168,10 @@ fn render_file(setup: &Setup, job: &Job, out: Output, bar: &ProgressBar) -> Resu
     p.set_skip_silent_slot(true);
     // The meters (the same ones the editor shows) count clipping and limiting and measure the
     // load current; they do not change the output.
-    let (mut meter, mut meter_reader) = meters();
-    let slot = cfg.active_slot.index();
+    let (mut meter, _) = meters();
     let active = cfg.active();
     let load = load_index(&active.headphone).unwrap_or(0);
-    let generation = u64::from(active.headphone == IMPORTED_LOAD_ID);
-    let target = MeterTarget { slot, load, generation, stage: active.stage };
-    meter.begin_block(rate as f64, target);
-    meter_reader.offer_probe(slot, load, generation, &active_load(cfg)?.1);
+    let target = MeterTarget { slot: cfg.active_slot.index(), load, stage: active.stage };
 
     let mut writer = AudioWriter::new(file, path, job.container, args.bits, args.dither, rate, nch)?;
     let block = args.block;
@@ -242,8 +238,8 @@ fn render_file(setup: &Setup, job: &Job, out: Output, bar: &ProgressBar) -> Resu
         peak_out_dbfs: dbfs(peak_out as f64),
         samples_clipped_by_format: clipped,
         rail_clipping_percent: stage.v_max_v.and_then(|_| share(t.clipping, t.samples)),
-        current_limiting_percent: stage.i_max_a.and_then(|_| share(t.limiting, t.current_known)),
-        peak_current_a: (t.current_known > 0).then_some(t.i_peak_a),
+        current_limiting_percent: stage.i_max_a.and_then(|_| share(t.limiting_steps, t.current_steps)),
+        peak_current_a: (t.current_steps > 0).then_some(t.i_peak_a),
         max_current_a: stage.i_max_a,
         level_match_gain_db: setup.level_match.map(|(g, _)| g),
         level_match_capped: setup.level_match.is_some_and(|(_, c)| c),

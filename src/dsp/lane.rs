@@ -117,19 +117,23 @@ impl<M: ModalOps, const Y: bool> Lane<M, Y> {
     }
 
     /// Runs the steps over an oversampled buffer of rail-clipped voltages in place (load voltages
-    /// out).
+    /// out), and with `cur` (as long as `buf`) writes each step's loop current there, amperes.
     #[inline(always)]
-    pub(crate) fn run<F: Fma>(&mut self, solver: &mut Solver, buf: &mut [f64]) {
+    pub(crate) fn run<F: Fma>(&mut self, solver: &mut Solver, buf: &mut [f64], cur: Option<&mut [f64]>) {
         let n = buf.len();
         if n == 0 {
             return;
         }
+        let mut cur = cur.map(|c| &mut c[..n]);
         let mut u = self.drive::<F>(buf[0]);
         for k in 0..n {
             let ve_next = if k + 1 < n { buf[k + 1] } else { 0.0 };
             let i = solver.solve::<F>(u);
             let (v, un) = self.step::<F>(i, ve_next);
             buf[k] = v;
+            if let Some(c) = cur.as_deref_mut() {
+                c[k] = i;
+            }
             u = un;
         }
     }

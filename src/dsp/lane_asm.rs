@@ -79,6 +79,9 @@ pub(crate) struct Frame {
     pub(crate) src0: [f64; 2],
     pub(crate) ip: [f64; 2],
     pub(crate) i_in: [f64; 2],
+    /// Where each lane's loop currents go (amperes, indexed like the outputs), or null: not
+    /// wanted. Both null or both set; equal for a shadow lane.
+    pub(crate) cur: [*mut f64; 2],
     /// The predicted row's index, as a float.
     pub(crate) kf: [f64; 2],
     /// The load's inputs `w[k]` at `ring[k & 3]` and again at `ring[(k & 3) + 4]`, so that
@@ -300,6 +303,14 @@ macro_rules! kernel {
             "vmovapd xmm5, [{fr} + {o_p0}]",
             "vfmadd231pd xmm5, xmm14, [{fr} + {o_invh}]",
             "vmovapd [{fr} + {o_ip}], xmm13",
+            // The loop currents out, when wanted (lane b first, as for the outputs).
+            "mov {j}, [{fr} + {o_cur} + 8]",
+            "test {j}, {j}",
+            "jz 5f",
+            "vmovhpd [{j} + {k} * 8], xmm13",
+            "mov {j}, [{fr} + {o_cur}]",
+            "vmovlpd [{j} + {k} * 8], xmm13",
+            "5:",
             // The load's histories: h = g·w + pre, pre = κ·w + e, e = k2f1·w + (q + d₄·w[k−1]).
             "vmovapd xmm6, xmm7",
             $h1,
@@ -411,6 +422,7 @@ macro_rules! kernel {
             o_src0 = const offset_of!(Frame, src0),
             o_ip = const offset_of!(Frame, ip),
             o_iin = const offset_of!(Frame, i_in),
+            o_cur = const offset_of!(Frame, cur),
             o_kf = const offset_of!(Frame, kf),
             o_ring = const offset_of!(Frame, ring),
             o_pring = const offset_of!(Frame, p_ring),
@@ -426,12 +438,14 @@ macro_rules! kernel {
 /// Runs steps `k..=n1` of the two lanes held in `fr`, reading the rail-clipped voltages of
 /// lane a at `oa` and lane b at `ob` two steps ahead and writing the load voltages in place;
 /// `ra`/`rb` are the predicted rows of step `k` in the tables at `ca`/`cb`. With `resume`,
-/// step `k`'s current is `fr.i_in` (found after a [`Stop::Miss`]). `Y`: admittance form.
+/// step `k`'s current is `fr.i_in` (found after a [`Stop::Miss`]). Each step's loop current goes
+/// to `fr.cur` when set. `Y`: admittance form.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA; `oa` and `ob` valid for `n1 + 1` values (they may be equal:
 /// lane b is then a shadow and lane a's outputs are the ones kept); `ra`, `rb` rows of their
-/// tables and the tables `ca`, `cb` at least as long as `fr.top_m1 + 1` rows.
+/// tables and the tables `ca`, `cb` at least as long as `fr.top_m1 + 1` rows; `fr.cur` both null
+/// or both valid for `n1 + 1` values.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn run<const Y: bool>(

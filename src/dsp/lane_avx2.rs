@@ -52,10 +52,12 @@ unsafe fn lanes(v: __m128d) -> (f64, f64) {
 }
 
 /// Runs the steps of a stereo pair's lanes `a` and `b` over `buf_a` and `buf_b` (equally long),
-/// rail-clipped voltages in, load voltages out, in place. `Y`: admittance form.
+/// rail-clipped voltages in, load voltages out, in place; each step's loop current goes to
+/// `cur_a` and `cur_b` (amperes) unless they are null. `Y`: admittance form.
 ///
 /// # Safety
-/// The CPU must have AVX2 and FMA.
+/// The CPU must have AVX2 and FMA; `cur_a` and `cur_b` are both null or both valid for writes of
+/// `buf_a.len()` values.
 #[target_feature(enable = "avx2,fma")]
 pub(crate) unsafe fn stereo<const Y: bool>(
     a: &mut Lane<&mut Regs, Y>,
@@ -64,9 +66,10 @@ pub(crate) unsafe fn stereo<const Y: bool>(
     sb: &mut Solver,
     buf_a: &mut [f64],
     buf_b: &mut [f64],
+    [cur_a, cur_b]: [*mut f64; 2],
 ) {
     // SAFETY: this function runs only on a CPU with AVX2 and FMA (its contract), which is all
-    // `solo` and `by_kind` need.
+    // `solo` and `by_kind` need; the current outputs are as `solo` and `by_kind` require.
     unsafe {
         if buf_a.is_empty() || buf_b.len() != buf_a.len() {
             return;
@@ -75,11 +78,11 @@ pub(crate) unsafe fn stereo<const Y: bool>(
         if k != kind(sb) {
             // A lane's arithmetic depends on its kind, so channels of different kinds run one at a
             // time (each with its shadow), exactly as they would alone.
-            solo::<Y>(a, sa, buf_a);
-            solo::<Y>(b, sb, buf_b);
+            solo::<Y>(a, sa, buf_a, cur_a);
+            solo::<Y>(b, sb, buf_b, cur_b);
             return;
         }
-        by_kind::<Y, true>(k, a, b, sa, sb, buf_a, buf_b)
+        by_kind::<Y, true>(k, a, b, sa, sb, buf_a, buf_b, [cur_a, cur_b])
     }
 }
 
@@ -87,11 +90,11 @@ pub(crate) unsafe fn stereo<const Y: bool>(
 /// lane (whose results are dropped), so its output is what it would be beside another channel.
 ///
 /// # Safety
-/// The CPU must have AVX2 and FMA.
+/// The CPU must have AVX2 and FMA; `cur` is null or valid for writes of `buf.len()` values.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64]) {
+pub(crate) unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64], cur: *mut f64) {
     // SAFETY: this function runs only on a CPU with AVX2 and FMA (its contract), which is all
-    // `solo` and `by_kind` need.
+    // `by_kind` needs; `cur` is as `by_kind` requires (the shadow writes the same entries first).
     unsafe {
         if buf.is_empty() {
             return;
@@ -99,7 +102,7 @@ pub(crate) unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut So
         let mut regs = *a.m;
         let mut shadow = Lane { m: &mut regs, src: a.src, zd: a.zd, gamma: a.gamma };
         let mut ss = *sa;
-        by_kind::<Y, false>(kind(sa), a, &mut shadow, sa, &mut ss, buf, &mut [])
+        by_kind::<Y, false>(kind(sa), a, &mut shadow, sa, &mut ss, buf, &mut [], [cur, cur])
     }
 }
 
@@ -116,8 +119,10 @@ fn kind(s: &Solver) -> u8 {
 }
 
 /// [`steps`] for a run-time `kind`, with the series inductor's companion left out when neither
-/// lane has one (its voltage is then held at zero by the engine).
+/// lane has one (its voltage is then held at zero by the engine). `cur`: each lane's current
+/// output, both null or both valid for `buf_a.len()` values (with a shadow lane, the same).
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 unsafe fn by_kind<const Y: bool, const PAIR: bool>(
     kind: u8,
     a: &mut Lane<&mut Regs, Y>,
@@ -126,18 +131,19 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
     sb: &mut Solver,
     buf_a: &mut [f64],
     buf_b: &mut [f64],
+    cur: [*mut f64; 2],
 ) {
     // SAFETY: this function runs only on a CPU with AVX2 and FMA (its contract); the pointers it
     // reads and writes are derived from the slices it is given, within their lengths.
     unsafe {
         let ind = a.src.r_l_ohm != 0.0 || b.src.r_l_ohm != 0.0 || a.src.v_l_v != 0.0 || b.src.v_l_v != 0.0;
         match (kind, ind) {
-            (LINEAR, false) => steps::<Y, PAIR, LINEAR, false>(a, b, sa, sb, buf_a, buf_b),
-            (LINEAR, true) => steps::<Y, PAIR, LINEAR, true>(a, b, sa, sb, buf_a, buf_b),
-            (TABLE, false) => steps::<Y, PAIR, TABLE, false>(a, b, sa, sb, buf_a, buf_b),
-            (TABLE, true) => steps::<Y, PAIR, TABLE, true>(a, b, sa, sb, buf_a, buf_b),
-            (_, false) => steps::<Y, PAIR, OTHER, false>(a, b, sa, sb, buf_a, buf_b),
-            (_, true) => steps::<Y, PAIR, OTHER, true>(a, b, sa, sb, buf_a, buf_b),
+            (LINEAR, false) => steps::<Y, PAIR, LINEAR, false>(a, b, sa, sb, buf_a, buf_b, cur),
+            (LINEAR, true) => steps::<Y, PAIR, LINEAR, true>(a, b, sa, sb, buf_a, buf_b, cur),
+            (TABLE, false) => steps::<Y, PAIR, TABLE, false>(a, b, sa, sb, buf_a, buf_b, cur),
+            (TABLE, true) => steps::<Y, PAIR, TABLE, true>(a, b, sa, sb, buf_a, buf_b, cur),
+            (_, false) => steps::<Y, PAIR, OTHER, false>(a, b, sa, sb, buf_a, buf_b, cur),
+            (_, true) => steps::<Y, PAIR, OTHER, true>(a, b, sa, sb, buf_a, buf_b, cur),
         }
     }
 }
@@ -156,6 +162,7 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
 /// and `c·z³`), and for the table kind the row lookup (predicted a step ahead; a missed
 /// prediction takes the lookup from the position, so results do not depend on it).
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool>(
     a: &mut Lane<&mut Regs, Y>,
     b: &mut Lane<&mut Regs, Y>,
@@ -163,9 +170,11 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     sb: &mut Solver,
     buf_a: &mut [f64],
     buf_b: &mut [f64],
+    [cur_a, cur_b]: [*mut f64; 2],
 ) {
     // SAFETY: this function runs only on a CPU with AVX2 and FMA (its contract); the pointers it
-    // reads and writes are derived from the slices it is given, within their lengths.
+    // reads and writes are derived from the slices it is given, within their lengths, and the
+    // current outputs are null or valid for `n` values (`by_kind`'s contract).
     unsafe {
         let n = buf_a.len();
         // Coefficients.
@@ -373,6 +382,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                 src0: st2(_mm_fmadd_pd(rc, ip, vc)),
                 ip: st2(ip),
                 i_in: [0.0; 2],
+                cur: [cur_a, if PAIR { cur_b } else { cur_a }],
                 kf: st2(kf),
                 ring: [r[0], r[1], r[2], r[3], r[0], r[1], r[2], r[3]],
                 p_ring: [st2(p); 8],
@@ -488,6 +498,12 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             _mm_storel_pd(out_a.add(k), v);
             if PAIR {
                 _mm_storeh_pd(out_b.add(k), v);
+            }
+            if !cur_a.is_null() {
+                _mm_storel_pd(cur_a.add(k), i);
+                if PAIR {
+                    _mm_storeh_pd(cur_b.add(k), i);
+                }
             }
         }
 

@@ -543,7 +543,7 @@ fn port_form(net: &Network) -> PortForm {
 /// `λ` map back exactly through `s = 2·fs·(λ − 1)/(λ + 1)`.
 pub fn analog_poles(net: &Network, form: PortForm, fs_hz: f64) -> Result<Vec<Complex64>, NetworkError> {
     let root = Network::Series(vec![net.clone()]);
-    let (mut wdf, _) = Wdf::build_exact_bilinear(&root, fs_hz)?;
+    let (mut wdf, _) = Wdf::build(&root, fs_hz)?;
     let n = wdf.reactive_count();
     if n == 0 {
         return Ok(Vec::new());

@@ -5,7 +5,7 @@
 //! source `I = I_max·S(w)` whose state variable `w = S⁻¹(i/I_max)` lives on an auxiliary node that
 //! another B source holds at the root of `v_e − v_out = Δv(w)` (KCL at that node). ngspice then solves
 //! the continuous-time circuit with its own integrator and Newton iteration, independently of the
-//! engine's wave digital filter, oversampling and solver.
+//! engine's discretisation (companions, the fitted modal load), oversampling and solver.
 
 use super::network::Network;
 use super::nonlinear::{OutputElement, KNEE_CEILING};

@@ -57,50 +57,17 @@ pub struct Wdf {
     /// Down-pass program: (node, parent) for every non-root adaptor, reactive leaf and probe, in
     /// pre-order so a parent's incident wave is ready before its children need it.
     down_ops: Vec<(u32, u32)>,
-    /// Bilinear constant `K` in `s = K·(1 − z⁻¹)/(1 + z⁻¹)`, 1/s. `2/T` without pre-warping;
-    /// `ω_p/tan(ω_p·T/2)` when pre-warped to `ω_p`, which makes the discrete response exact at
-    /// `ω_p` and halves the worst frequency-warping error across the audio band.
+    /// Bilinear constant `K = 2·fs` in `s = K·(1 − z⁻¹)/(1 + z⁻¹)`, 1/s: the plain transform,
+    /// so that analog quantities (poles) can be recovered exactly from the filter.
     k_bilinear: f64,
-    /// Per-leaf bilinear constant. An L and a C that resonate together in one group are both
-    /// pre-warped to their own resonance `1/(2π√(LC))`, so a sharp high-frequency resonance (a
-    /// balanced armature's, an IEM crossover's) lands exactly where the analog circuit has it;
-    /// every other reactive element uses `k_bilinear`. Each element stays lossless, so the filter
-    /// stays passive.
-    k_leaf: Vec<f64>,
-    /// Sample rate, hertz.
-    fs_hz: f64,
-    /// Whether resonant L–C pairs get their own pre-warp (off for an exact bilinear transform).
-    pair_prewarp: bool,
 }
 
 impl Wdf {
-    /// Compiles `net` at sample rate `fs_hz`. Returns the tree and, for each top-level child of
-    /// `net` (when it is a `Series`), the node index of that child, so callers can probe voltages
-    /// and change source-element values.
+    /// Compiles `net` at sample rate `fs_hz` with the plain bilinear transform
+    /// `s = 2·fs·(z − 1)/(z + 1)`. Returns the tree and, for each top-level child of `net` (when it
+    /// is a `Series`), the node index of that child, so callers can probe voltages.
     pub fn build(net: &Network, fs_hz: f64) -> Result<(Self, Vec<usize>), NetworkError> {
-        Self::build_prewarped(net, fs_hz, None)
-    }
-
-    /// As [`Wdf::build`], with the bilinear transform pre-warped to `prewarp_hz` (Oppenheim &
-    /// Schafer, *Discrete-Time Signal Processing*, 3rd ed., §7.2.2).
-    pub fn build_prewarped(net: &Network, fs_hz: f64, prewarp_hz: Option<f64>) -> Result<(Self, Vec<usize>), NetworkError> {
-        Self::build_inner(net, fs_hz, prewarp_hz, true)
-    }
-
-    /// The plain bilinear transform `s = 2·fs·(z − 1)/(z + 1)` of `net`, with no pre-warping at
-    /// all, so that analog quantities (poles) can be recovered exactly from the filter.
-    pub fn build_exact_bilinear(net: &Network, fs_hz: f64) -> Result<(Self, Vec<usize>), NetworkError> {
-        Self::build_inner(net, fs_hz, None, false)
-    }
-
-    fn build_inner(net: &Network, fs_hz: f64, prewarp_hz: Option<f64>, pair_prewarp: bool) -> Result<(Self, Vec<usize>), NetworkError> {
-        let k_bilinear = match prewarp_hz {
-            Some(fp) if fp > 0.0 && fp < 0.45 * fs_hz => {
-                let wp = 2.0 * std::f64::consts::PI * fp;
-                wp / (wp / (2.0 * fs_hz)).tan()
-            }
-            _ => 2.0 * fs_hz,
-        };
+        let k_bilinear = 2.0 * fs_hz;
         net.validate()?;
         let mut w = Wdf {
             r: vec![],
@@ -121,9 +88,6 @@ impl Wdf {
             reactive: vec![],
             down_ops: vec![],
             k_bilinear,
-            k_leaf: vec![],
-            fs_hz,
-            pair_prewarp,
         };
         let mut top = vec![];
         // Wrap so the root is always an adaptor (a lone element becomes a one-child series).
@@ -183,21 +147,6 @@ impl Wdf {
             }
             _ => vec![],
         };
-        // Resonant pair pre-warping (see `k_leaf`).
-        if let (true, Network::Series(v) | Network::Parallel(v)) = (self.pair_prewarp, net) {
-            let ls: Vec<usize> = kids.iter().copied().filter(|&k| matches!(self.leaf[k], Some((Leaf::L, _)))).collect();
-            let cs: Vec<usize> = kids.iter().copied().filter(|&k| matches!(self.leaf[k], Some((Leaf::C, _)))).collect();
-            let _ = v;
-            if ls.len() == 1 && cs.len() == 1 {
-                let (lv, cv) = (self.leaf[ls[0]].unwrap().1, self.leaf[cs[0]].unwrap().1);
-                let w0 = 1.0 / (lv * cv).sqrt();
-                if w0 < 2.0 * std::f64::consts::PI * 0.4 * self.fs_hz {
-                    let k = w0 / (w0 / (2.0 * self.fs_hz)).tan();
-                    self.k_leaf[ls[0]] = k;
-                    self.k_leaf[cs[0]] = k;
-                }
-            }
-        }
         let id = self.r.len();
         let leaf = match net {
             Network::R(v) => Some((Leaf::R, *v)),
@@ -206,7 +155,6 @@ impl Wdf {
             _ => None,
         };
         self.r.push(0.0);
-        self.k_leaf.push(self.k_bilinear);
         self.parent.push(usize::MAX);
         self.up_w.push(0.0);
         self.alpha.push(0.0);
@@ -229,8 +177,8 @@ impl Wdf {
         id
     }
 
-    fn leaf_resistance(&self, k: usize, kind: Leaf, v: f64) -> f64 {
-        let kb = self.k_leaf[k];
+    fn leaf_resistance(&self, kind: Leaf, v: f64) -> f64 {
+        let kb = self.k_bilinear;
         match kind {
             Leaf::R => v,
             Leaf::L => kb * v,
@@ -248,7 +196,7 @@ impl Wdf {
     /// Recomputes node `k`'s port resistance and its children's coefficients.
     fn recompute_node(&mut self, k: usize) {
         if let Some((kind, v)) = self.leaf[k] {
-            self.r[k] = self.leaf_resistance(k, kind, v);
+            self.r[k] = self.leaf_resistance(kind, v);
             return;
         }
         let series = self.is_series[k];

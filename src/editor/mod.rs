@@ -503,13 +503,9 @@ impl LoadlineEditor {
         let active = if self.params.active_slot.value() == SlotChoice::A { 0 } else { 1 };
         let loads = [self.slot_load(0), self.slot_load(1)];
         let now = ui.input(|i| i.time);
-        // Read the audio thread's atomics and send the current probes (cheap; the lock is ours).
+        // Read the audio thread's atomics (cheap; the lock is ours).
         if now - self.meter.last_read_s >= METER_REFRESH_S * 0.9 || self.meter.last_read_s == 0.0 {
-            if let Ok(mut m) = self.meters.lock() {
-                for (k, (idx, _, net, _)) in loads.iter().enumerate() {
-                    let g = if *idx >= library::loads().len() { self.params.shared.generation(k) } else { 0 };
-                    m.offer_probe(k, *idx, g, net);
-                }
+            if let Ok(m) = self.meters.lock() {
                 let s = m.read();
                 self.meter.last = s;
                 self.meter.last_read_s = now;
@@ -728,10 +724,6 @@ impl NiceEguiApp for LoadlineEditor {
     ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
         setup_style(&egui_ctx);
         self.gui = Some(gui);
-        // The audio side may have been rebuilt since the last time: send probes again.
-        if let Ok(mut m) = self.meters.lock() {
-            m.invalidate();
-        }
         Ok(())
     }
 

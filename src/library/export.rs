@@ -14,7 +14,7 @@ pub fn default_freqs() -> Vec<f64> {
     log_grid(10.0, 40_000.0, n).collect()
 }
 
-/// The network's impedance at each frequency (analytic, as the engine's WDF approximates it).
+/// The network's impedance at each frequency (analytic; the engine's modal filter is fitted to it).
 pub fn sample(net: &Network, freqs: &[f64]) -> Vec<(f64, Complex64)> {
     freqs.iter().map(|&f| (f, net.impedance(f))).collect()
 }

@@ -269,10 +269,7 @@ impl Plugin for Loadline {
             if self.editor_state.is_open() {
                 // Meter the slot being heard (atomics only; see `processor::meters`).
                 let k = settings.active.index();
-                let load = p.current_load(k);
-                let imported = load >= library::loads().len();
-                let generation = if imported { self.params.shared.generation(k) } else { 0 };
-                let target = MeterTarget { slot: k, load, generation, stage: settings.slots[k].stage };
+                let target = MeterTarget { slot: k, load: p.current_load(k), stage: settings.slots[k].stage };
                 self.meter.begin_block(p.sample_rate(), target);
                 p.process_metered(buffer.as_slice(), Some(&mut self.meter));
                 self.meter.end_block();

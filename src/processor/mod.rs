@@ -294,10 +294,15 @@ impl Processor {
         self.process_metered(io, None);
     }
 
-    /// As [`Processor::process`], also feeding the active slot's headphone signal to `meter`
-    /// (the plugin passes one only while the editor is open; see [`meters`]).
+    /// As [`Processor::process`], also feeding the active slot's headphone voltage and its
+    /// engines' load readings to `meter` (the plugin passes one only while the editor is open; see
+    /// [`meters`]). The output is the same either way.
     pub fn process_metered(&mut self, io: &mut [&mut [f32]], mut meter: Option<&mut meters::MeterWriter>) {
-        let metered_b = self.settings.active == SlotId::B;
+        let metered = self.settings.active.index();
+        let metered_b = metered == 1;
+        for (k, slot) in self.slots.iter_mut().enumerate() {
+            slot.set_metering(meter.is_some() && k == metered);
+        }
         let nch = io.len().min(self.channels);
         let n = io.iter().take(nch).map(|c| c.len()).min().unwrap_or(0);
         let mut start = 0;
@@ -347,6 +352,11 @@ impl Processor {
                     for ch in 0..nch {
                         slot.process_block(ch, &mut sc.y[s][ch][..len]);
                     }
+                }
+            }
+            if let Some(m) = meter.as_deref_mut() {
+                for ch in 0..nch {
+                    m.load(ch, &self.slots[metered].take_reading(ch), len);
                 }
             }
             // The ideal path: the same up/down-sampling as the engine with a wire between.

@@ -5,6 +5,7 @@ use super::handover::{ImportedLoad, LEVEL_MATCH_HZ};
 use super::ramp::Ramp;
 use crate::dsp::network::NetworkError;
 use crate::dsp::smoother::Smoother;
+use crate::dsp::engine::LoadReading;
 use crate::dsp::{Engine, Network, PreparedLoad, Quality, StageParams};
 use num_complex::Complex64;
 
@@ -241,6 +242,16 @@ impl SlotChain {
             [a] => a.process_block_f64(l),
             [] => {}
         }
+    }
+
+    /// Turns the engines' load readings on or off (see `Engine::set_metering`).
+    pub fn set_metering(&mut self, on: bool) {
+        self.engines.iter_mut().for_each(|e| e.set_metering(on));
+    }
+
+    /// Channel `ch`'s load reading since the last call (empty for a missing channel).
+    pub fn take_reading(&mut self, ch: usize) -> LoadReading {
+        self.engines.get_mut(ch).map(|e| e.take_reading()).unwrap_or_default()
     }
 
     /// Latency of the engines, base-rate samples.

@@ -44,41 +44,43 @@ impl Engine {
 
     /// Runs the rails and the circuit over `buf` at the internal rate with `kernel`: the
     /// amplifier's open-circuit voltages in, load voltages out, parameters fixed (call
-    /// [`Engine::snap_params`] after a change).
-    pub fn run_steps(&mut self, kernel: Kernel, buf: &mut [f64]) {
+    /// [`Engine::snap_params`] after a change). With `cur` (as long as `buf`), each step's loop
+    /// current goes there, amperes: what the meters read.
+    pub fn run_steps(&mut self, kernel: Kernel, buf: &mut [f64], cur: Option<&mut [f64]>) {
         #[cfg(target_arch = "x86_64")]
         if kernel == Kernel::Native && self.hw_fma {
             // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
-            unsafe { self.steps_hw(buf) };
+            unsafe { self.steps_hw(buf, cur) };
             return;
         }
-        self.steps::<SoftFma>(buf);
+        self.steps::<SoftFma>(buf, cur);
     }
 
     /// [`Engine::run_steps`] for a stereo pair: with [`Kernel::Native`] on AVX2 the two channels
     /// run side by side in the two-lane kernel.
-    pub fn run_steps_pair(a: &mut Engine, b: &mut Engine, kernel: Kernel, ba: &mut [f64], bb: &mut [f64]) {
+    pub fn run_steps_pair(a: &mut Engine, b: &mut Engine, kernel: Kernel, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
         #[cfg(target_arch = "x86_64")]
         if kernel == Kernel::Native && a.hw_fma && b.hw_fma {
             // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
-            unsafe { Self::steps_pair_hw(a, b, ba, bb) };
+            unsafe { Self::steps_pair_hw(a, b, ba, bb, cur) };
             return;
         }
-        a.steps::<SoftFma>(ba);
-        b.steps::<SoftFma>(bb);
+        let (ca, cb) = cur.map_or((None, None), |(ca, cb)| (Some(ca), Some(cb)));
+        a.steps::<SoftFma>(ba, ca);
+        b.steps::<SoftFma>(bb, cb);
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn steps_hw(&mut self, buf: &mut [f64]) {
-        self.steps::<HwFma>(buf)
+    unsafe fn steps_hw(&mut self, buf: &mut [f64], cur: Option<&mut [f64]>) {
+        self.steps::<HwFma>(buf, cur)
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn steps_pair_hw(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64]) {
+    unsafe fn steps_pair_hw(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
         a.rails_block::<HwFma>(ba);
         b.rails_block::<HwFma>(bb);
-        Self::steps_pair::<HwFma>(a, b, ba, bb)
+        Self::steps_pair::<HwFma>(a, b, ba, bb, cur)
     }
 }

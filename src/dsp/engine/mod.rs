@@ -29,8 +29,12 @@
 
 mod contract;
 mod edges;
+mod reading;
 mod smoothing;
 pub use contract::Kernel;
+pub use reading::{LoadReading, LIMIT_INDICATION};
+
+use reading::Metering;
 
 use smoothing::{Smoothed, R_LOG_OFFSET_OHM};
 
@@ -139,6 +143,8 @@ pub struct Engine {
     hw_fma: bool,
     /// Newton/bisection iterations since creation (diagnostics for the benchmark).
     iterations: u64,
+    /// The load's current and power as the kernels computed them (`reading.rs`).
+    meter: Metering,
 }
 
 impl Engine {
@@ -182,6 +188,7 @@ impl Engine {
             hi32: vec![0.0; CHUNK * factor],
             hw_fma: cfg!(target_arch = "x86_64") && has_avx2_fma(),
             iterations: 0,
+            meter: Metering::new(CHUNK * factor),
         };
         e.os.set_avx2(e.hw_fma);
         e.apply_smoothed();
@@ -401,7 +408,8 @@ impl Engine {
         let mut buf = [0.0; MAX_FACTOR];
         self.os.up(e, &mut buf);
         let f = self.os.factor();
-        self.steps::<F>(&mut buf[..f]);
+        self.rails_block::<F>(&mut buf[..f]);
+        self.circuit_metered::<F>(&mut buf[..f], &mut [0.0; MAX_FACTOR][..f]);
         let v_load = self.os.down(&mut buf);
         self.back(v_load)
     }
@@ -416,7 +424,8 @@ impl Engine {
         let n = a.os.factor();
         a.rails_block::<F>(&mut ba[..n]);
         b.rails_block::<F>(&mut bb[..n]);
-        Self::steps_pair::<F>(a, b, &mut ba[..n], &mut bb[..n]);
+        let (mut ca, mut cb) = ([0.0; MAX_FACTOR], [0.0; MAX_FACTOR]);
+        Self::pair_metered::<F>(a, b, &mut ba[..n], &mut bb[..n], &mut ca[..n], &mut cb[..n]);
         let (la, lb) = (a.os.down(&mut ba), b.os.down(&mut bb));
         (a.back(la), b.back(lb))
     }
@@ -481,22 +490,34 @@ impl Engine {
     }
 
     /// Runs the circuit over an oversampled buffer in place (open-circuit voltages in, load
-    /// voltages out). Parameters are fixed for the call.
+    /// voltages out; with `cur`, the loop currents there). Parameters are fixed for the call.
     #[inline(always)]
-    fn steps<F: Fma>(&mut self, buf: &mut [f64]) {
+    fn steps<F: Fma>(&mut self, buf: &mut [f64], cur: Option<&mut [f64]>) {
         self.rails_block::<F>(buf);
-        self.circuit::<F>(buf);
+        self.circuit::<F>(buf, cur);
     }
 
     /// [`Self::steps`] after the rails: amplifier voltages in, load voltages out.
     #[inline(always)]
-    fn circuit<F: Fma>(&mut self, buf: &mut [f64]) {
+    fn circuit<F: Fma>(&mut self, buf: &mut [f64], cur: Option<&mut [f64]>) {
         if buf.is_empty() {
             return;
         }
         match self.load.modal.form() {
-            PortForm::Impedance => self.steps_form::<F, false>(buf),
-            PortForm::Admittance => self.steps_form::<F, true>(buf),
+            PortForm::Impedance => self.steps_form::<F, false>(buf, cur),
+            PortForm::Admittance => self.steps_form::<F, true>(buf, cur),
+        }
+    }
+
+    /// [`Self::circuit`], read into the metering when it is on (`cur`: room for the currents).
+    #[inline(always)]
+    fn circuit_metered<F: Fma>(&mut self, buf: &mut [f64], cur: &mut [f64]) {
+        if self.meter.on {
+            let cur = &mut cur[..buf.len()];
+            self.circuit::<F>(buf, Some(&mut *cur));
+            self.observe(buf, cur);
+        } else {
+            self.circuit::<F>(buf, None);
         }
     }
 
@@ -505,38 +526,40 @@ impl Engine {
     /// two-lane kernel runs it with a shadow copy in its second lane, so a channel's output is the
     /// same bits alone as beside another in [`Self::steps_pair`].
     #[inline(always)]
-    fn steps_form<F: Fma, const Y: bool>(&mut self, buf: &mut [f64]) {
+    fn steps_form<F: Fma, const Y: bool>(&mut self, buf: &mut [f64], cur: Option<&mut [f64]>) {
         if let Some(mut r) = self.load.modal.regs::<1>() {
             #[cfg(target_arch = "x86_64")]
             if F::HW {
                 let mut la = self.lane::<F, _, Y>(&mut r);
                 let mut sa = self.solver();
-                // SAFETY: `F::HW` holds only inside the AVX2+FMA entry points (`hw_fma`).
-                unsafe { lane_avx2::solo::<Y>(&mut la, &mut sa, buf) };
+                let cur = out_ptr(cur, buf.len());
+                // SAFETY: `F::HW` holds only inside the AVX2+FMA entry points (`hw_fma`); `cur`
+                // is null or as long as `buf` (`out_ptr`).
+                unsafe { lane_avx2::solo::<Y>(&mut la, &mut sa, buf, cur) };
                 let s = sa.finish();
                 self.src = la.src;
                 self.keep_solver(s);
                 self.load.modal.store(&r);
                 return;
             }
-            self.steps_with::<F, _, Y>(&mut r, buf);
+            self.steps_with::<F, _, Y>(&mut r, buf, cur);
             self.load.modal.store(&r);
         } else if let Some(mut r) = self.load.modal.regs::<2>() {
-            self.steps_with::<F, _, Y>(&mut r, buf);
+            self.steps_with::<F, _, Y>(&mut r, buf, cur);
             self.load.modal.store(&r);
         } else {
             // Taken out and put back (no allocation: an empty `Vec` is left behind meanwhile).
             let mut m = self.load.modal.take_modes();
-            self.steps_with::<F, _, Y>(&mut m, buf);
+            self.steps_with::<F, _, Y>(&mut m, buf, cur);
             self.load.modal.put_modes(m);
         }
     }
 
     #[inline(always)]
-    fn steps_with<F: Fma, M: ModalOps, const Y: bool>(&mut self, m: M, buf: &mut [f64]) {
+    fn steps_with<F: Fma, M: ModalOps, const Y: bool>(&mut self, m: M, buf: &mut [f64], cur: Option<&mut [f64]>) {
         let mut lane = self.lane::<F, M, Y>(m);
         let mut solver = self.solver();
-        lane.run::<F>(&mut solver, buf);
+        lane.run::<F>(&mut solver, buf, cur);
         let s = solver.finish();
         self.src = lane.src;
         self.keep_solver(s);
@@ -547,26 +570,57 @@ impl Engine {
     /// four modes each, the same port form), else one after the other. Each channel's arithmetic
     /// is exactly [`Self::circuit`]'s either way.
     #[inline(always)]
-    fn steps_pair<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64]) {
+    fn steps_pair<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
         #[cfg(target_arch = "x86_64")]
         if F::HW && a.load.modal.form() == b.load.modal.form() && ba.len() == bb.len() && !ba.is_empty() {
             if let (Some(mut ra), Some(mut rb)) = (a.load.modal.regs::<1>(), b.load.modal.regs::<1>()) {
+                let (ca, cb) = match cur {
+                    Some((ca, cb)) => (out_ptr(Some(ca), ba.len()), out_ptr(Some(cb), bb.len())),
+                    None => (std::ptr::null_mut(), std::ptr::null_mut()),
+                };
                 match a.load.modal.form() {
-                    PortForm::Impedance => Self::pair_kernel::<F, false>(a, b, &mut ra, &mut rb, ba, bb),
-                    PortForm::Admittance => Self::pair_kernel::<F, true>(a, b, &mut ra, &mut rb, ba, bb),
+                    PortForm::Impedance => Self::pair_kernel::<F, false>(a, b, &mut ra, &mut rb, ba, bb, [ca, cb]),
+                    PortForm::Admittance => Self::pair_kernel::<F, true>(a, b, &mut ra, &mut rb, ba, bb, [ca, cb]),
                 }
                 a.load.modal.store(&ra);
                 b.load.modal.store(&rb);
                 return;
             }
         }
-        a.circuit::<F>(ba);
-        b.circuit::<F>(bb);
+        let (ca, cb) = cur.map_or((None, None), |(ca, cb)| (Some(ca), Some(cb)));
+        a.circuit::<F>(ba, ca);
+        b.circuit::<F>(bb, cb);
+    }
+
+    /// [`Self::steps_pair`], read into each engine's metering that is on (`ca`, `cb`: room for
+    /// the currents).
+    #[inline(always)]
+    fn pair_metered<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], ca: &mut [f64], cb: &mut [f64]) {
+        if !(a.meter.on || b.meter.on) {
+            return Self::steps_pair::<F>(a, b, ba, bb, None);
+        }
+        let (ca, cb) = (&mut ca[..ba.len()], &mut cb[..bb.len()]);
+        Self::steps_pair::<F>(a, b, ba, bb, Some((&mut *ca, &mut *cb)));
+        if a.meter.on {
+            a.observe(ba, ca);
+        }
+        if b.meter.on {
+            b.observe(bb, cb);
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn pair_kernel<F: Fma, const Y: bool>(a: &mut Engine, b: &mut Engine, ra: &mut Regs, rb: &mut Regs, ba: &mut [f64], bb: &mut [f64]) {
+    #[allow(clippy::too_many_arguments)]
+    fn pair_kernel<F: Fma, const Y: bool>(
+        a: &mut Engine,
+        b: &mut Engine,
+        ra: &mut Regs,
+        rb: &mut Regs,
+        ba: &mut [f64],
+        bb: &mut [f64],
+        [ca, cb]: [*mut f64; 2],
+    ) {
         let (mut la, mut lb) = (a.lane::<F, _, Y>(ra), b.lane::<F, _, Y>(rb));
         let (mut sa, mut sb) = (a.solver(), b.solver());
         if a.table.same_as(&b.table) {
@@ -574,8 +628,9 @@ impl Engine {
             // cache lines.
             sb.table = sa.table;
         }
-        // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`).
-        unsafe { lane_avx2::stereo::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb) };
+        // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`); `ca` and
+        // `cb` are both null or as long as `ba` and `bb` (`steps_pair`).
+        unsafe { lane_avx2::stereo::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb, [ca, cb]) };
         let (fa, fb) = (sa.finish(), sb.finish());
         (a.src, b.src) = (la.src, lb.src);
         a.keep_solver(fa);
@@ -612,13 +667,15 @@ impl Engine {
         let n = (io.len() - pos).min(CHUNK);
         let mut lo = std::mem::take(&mut self.lo_buf);
         let mut hi = std::mem::take(&mut self.hi_buf);
+        let mut cur = std::mem::take(&mut self.meter.cur);
         self.front_block(&io[pos..pos + n], &mut lo[..n]);
         self.up_railed::<F>(&lo[..n], &mut hi[..n * f]);
-        self.circuit::<F>(&mut hi[..n * f]);
+        self.circuit_metered::<F>(&mut hi[..n * f], &mut cur);
         self.os.down_block(&hi[..n * f], &mut lo[..n]);
         self.back_block(&lo[..n], &mut io[pos..pos + n]);
         self.lo_buf = lo;
         self.hi_buf = hi;
+        self.meter.cur = cur;
         pos + n
     }
 
@@ -644,16 +701,18 @@ impl Engine {
                     let n = (len - pos).min(CHUNK);
                     let (mut la, mut ha) = (std::mem::take(&mut a.lo_buf), std::mem::take(&mut a.hi_buf));
                     let (mut lb, mut hb) = (std::mem::take(&mut b.lo_buf), std::mem::take(&mut b.hi_buf));
+                    let (mut ca, mut cb) = (std::mem::take(&mut a.meter.cur), std::mem::take(&mut b.meter.cur));
                     a.front_block(&l[pos..pos + n], &mut la[..n]);
                     b.front_block(&r[pos..pos + n], &mut lb[..n]);
                     a.up_railed::<F>(&la[..n], &mut ha[..n * f]);
                     b.up_railed::<F>(&lb[..n], &mut hb[..n * f]);
-                    Self::steps_pair::<F>(a, b, &mut ha[..n * f], &mut hb[..n * f]);
+                    Self::pair_metered::<F>(a, b, &mut ha[..n * f], &mut hb[..n * f], &mut ca, &mut cb);
                     a.os.down_block(&ha[..n * f], &mut la[..n]);
                     b.os.down_block(&hb[..n * f], &mut lb[..n]);
                     a.back_block(&la[..n], &mut l[pos..pos + n]);
                     b.back_block(&lb[..n], &mut r[pos..pos + n]);
                     (a.lo_buf, a.hi_buf, b.lo_buf, b.hi_buf) = (la, ha, lb, hb);
+                    (a.meter.cur, b.meter.cur) = (ca, cb);
                     (pa, pb) = (pos + n, pos + n);
                     continue;
                 }
@@ -780,4 +839,11 @@ fn build_load_at(net: &Network, fs_internal_hz: f64) -> Result<PreparedLoad, Net
         z_ref_ohm: net.impedance(Z_REF_HZ).norm(),
         network: net.clone(),
     })
+}
+
+/// A current output for the vector kernels: the slice's start, checked to hold `n` values, or null.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn out_ptr(cur: Option<&mut [f64]>, n: usize) -> *mut f64 {
+    cur.map_or(std::ptr::null_mut(), |c| c[..n].as_mut_ptr())
 }
