@@ -14,7 +14,7 @@
 //! is shown to break it (`a_one_coefficient_mistake_fails`).
 
 use loadline::dsp::circuit::Reference;
-use loadline::dsp::{Engine, Kernel, Network, Quality, StageParams};
+use loadline::dsp::{CircuitKernel, Engine, Kernel, Network, Quality, StageParams};
 use loadline::library;
 
 /// Largest sample error allowed, dB re the peak load voltage of the block.
@@ -67,6 +67,13 @@ fn error_db(got: &[f64], want: &[f64]) -> f64 {
     20.0 * (err / peak).max(1e-30).log10()
 }
 
+/// Runs `k` over the drive `x`: its load voltages and loop currents (NaN where not written).
+fn run(k: &mut impl CircuitKernel, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let (mut v, mut i) = (x.to_vec(), vec![f64::NAN; x.len()]);
+    k.run(&mut v, Some(&mut i));
+    (v, i)
+}
+
 /// One engine and its reference, stepped together through the variants.
 struct Case {
     name: String,
@@ -100,7 +107,7 @@ impl Case {
 
     /// The reference's load voltages and loop currents for the drive `x`.
     fn reference_block(&mut self, x: &[f64]) -> (Vec<f64>, Vec<f64>) {
-        x.iter().map(|&e| (self.reference.step(e), self.reference.current_a())).unzip()
+        run(&mut self.reference, x)
     }
 
     /// The worst of the voltage's and the current's errors against the reference for the drive `x`.
@@ -136,9 +143,7 @@ fn check(cases: &mut [Case], kernel: Kernel) -> (f64, String) {
             } else {
                 let case = &mut cases[i];
                 let x = case.block(b);
-                let mut y = x.clone();
-                let mut cur = vec![f64::NAN; x.len()];
-                case.engine.run_steps(kernel, &mut y, Some(&mut cur));
+                let (y, cur) = run(&mut case.engine.kernel(kernel), &x);
                 let e = case.error_db(&x, &y, &cur);
                 if e > worst.0 {
                     worst = (e, format!("{} block {b}", case.name));

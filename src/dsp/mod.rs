@@ -26,7 +26,7 @@ pub mod stage;
 pub mod table;
 pub mod wdf;
 
-pub use engine::{Engine, Kernel, PreparedLoad};
+pub use engine::{CircuitKernel, Engine, Kernel, PreparedLoad};
 pub use network::Network;
 pub use resample::Quality;
 pub use stage::StageParams;

@@ -1,12 +1,43 @@
-//! The kernel contract's entry points: the engine's inner loops, selectable, and the literal
-//! reference of the circuit it runs, so that `tests/kernels.rs` holds every fast path to
-//! [`Reference`]. Offline and test use only (the reference allocates).
+//! The kernel contract: what every inner loop of the circuit does ([`CircuitKernel`]), met by the
+//! literal [`Reference`] and by each of the engine's own paths ([`Engine::kernel`]), so that
+//! `tests/kernels.rs` holds every fast path to the reference through one interface. Offline and
+//! test use only (the reference allocates).
 
 use super::Engine;
 use crate::dsp::circuit::{OutputStage, Reference};
 use crate::dsp::simd::{HwFma, SoftFma};
 
-/// An inner loop of the circuit.
+/// The contract of an inner loop of the circuit, at the internal rate with fixed parameters: the
+/// amplifier's open-circuit voltages in `buf` (volts) become the load voltages (volts), in place;
+/// with `cur` (as long as `buf`), each step's loop current goes there (amperes).
+pub trait CircuitKernel {
+    fn run(&mut self, buf: &mut [f64], cur: Option<&mut [f64]>);
+}
+
+impl CircuitKernel for Reference {
+    fn run(&mut self, buf: &mut [f64], mut cur: Option<&mut [f64]>) {
+        for (k, e) in buf.iter_mut().enumerate() {
+            *e = self.step(*e);
+            if let Some(c) = cur.as_deref_mut() {
+                c[k] = self.current_a();
+            }
+        }
+    }
+}
+
+/// One of an engine's inner loops (see [`Engine::kernel`]).
+pub struct EngineKernel<'a> {
+    engine: &'a mut Engine,
+    kernel: Kernel,
+}
+
+impl CircuitKernel for EngineKernel<'_> {
+    fn run(&mut self, buf: &mut [f64], cur: Option<&mut [f64]>) {
+        self.engine.run_steps(self.kernel, buf, cur);
+    }
+}
+
+/// Which of the engine's inner loops.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {
     /// `lane.rs` with plain (unfused) arithmetic: the portable path every machine runs.
@@ -18,6 +49,12 @@ pub enum Kernel {
 }
 
 impl Engine {
+    /// The inner loop `kernel` of this engine's circuit, in its present state, as a
+    /// [`CircuitKernel`].
+    pub fn kernel(&mut self, kernel: Kernel) -> EngineKernel<'_> {
+        EngineKernel { engine: self, kernel }
+    }
+
     /// The circuit this engine runs (its settled parameters and load) as a schematic.
     pub fn output_stage(&self) -> OutputStage {
         OutputStage::new(&self.params, &self.load.network)

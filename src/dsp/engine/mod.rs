@@ -31,7 +31,7 @@ mod contract;
 mod edges;
 mod reading;
 mod smoothing;
-pub use contract::Kernel;
+pub use contract::{CircuitKernel, EngineKernel, Kernel};
 pub use reading::{LoadReading, LIMIT_INDICATION};
 
 use reading::Metering;
