@@ -1,6 +1,6 @@
 //! One channel's circuit for a run of oversampled steps with fixed parameters: the source
 //! network's companions ([`Source`]), the loop's step over the load's modes ([`Lane`]) and the
-//! element solve ([`Solver`]). `engine.rs` builds them from its state for each run and takes the
+//! element solve ([`Solver`]). `engine/kernels.rs` builds them from its state for each run and takes the
 //! states back afterwards; `lane_avx2.rs` runs two of them side by side in vector registers.
 //!
 //! Threading: audio thread; nothing here allocates.

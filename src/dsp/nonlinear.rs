@@ -3,7 +3,7 @@
 //!
 //! Every function here is a *static* element law; the circuit (and so the load's frequency
 //! dependence) enters through the loop resistance and drive the engine hands the solver
-//! (see `engine.rs` and docs/MODEL.md, "The nonlinear stage").
+//! (see `engine/` and docs/MODEL.md, "The nonlinear stage").
 
 use super::table::{hermite_coef, hermite_eval};
 
