@@ -46,6 +46,9 @@ pub struct Loadline {
     returning: Option<ImportedLoad>,
     /// Imported-curve generation last requested or installed, per slot (audio thread).
     requested: [u64; 2],
+    /// The next block starts settled at the parameters it brings (set by `activate` and `reset`:
+    /// hosts deliver the values changed before a reset with the next block, not before it).
+    snap_next: bool,
     /// The editor window's size and open flag (the audio thread meters only while it is open).
     editor_state: Arc<EguiEditorState>,
     /// Audio end of the meters (see [`crate::processor::meters`]).
@@ -66,6 +69,7 @@ impl Default for Loadline {
             pending: None,
             returning: None,
             requested: [0; 2],
+            snap_next: true,
             editor_state: crate::editor::default_state(),
             meter,
             meter_reader: Arc::new(Mutex::new(meter_reader)),
@@ -239,6 +243,7 @@ impl Plugin for Loadline {
                 context.set_latency_samples(p.latency() as u32);
                 self.processor = Some(p);
                 self.requested = generations;
+                self.snap_next = true;
                 // Anything built for an earlier configuration is now useless.
                 self.pending = None;
                 true
@@ -254,6 +259,7 @@ impl Plugin for Loadline {
         if let Some(p) = self.processor.as_mut() {
             p.reset();
         }
+        self.snap_next = true;
     }
 
     fn process(
@@ -266,6 +272,11 @@ impl Plugin for Loadline {
         let settings = Self::settings(&self.params);
         if let Some(p) = self.processor.as_mut() {
             p.set_settings(&settings);
+            if std::mem::take(&mut self.snap_next) {
+                // Everything starts at the values this block brings instead of gliding there
+                // from the ones before the reset (the states were cleared, so nothing clicks).
+                p.snap();
+            }
             if self.editor_state.is_open() {
                 // Meter the slot being heard (atomics only; see `processor::meters`).
                 let k = settings.active.index();

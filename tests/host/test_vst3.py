@@ -142,3 +142,32 @@ def test_ab_switch_and_level_match(plugin):
     plugin.active_slot = "B"
     plugin.listen = "Difference"
     assert tone_gain(plugin) < 1e-3
+
+
+@pytest.mark.parametrize("block", [64, 1000])
+def test_a_reset_starts_at_the_parameters_now_set(plugin, block):
+    """A parameter changed before a reset (pedalboard resets before each `process`) is in force
+    at once: an impulse right after the reset gets the settled response, not a glide from the old
+    value (the same impulse 400 ms later is the settled reference)."""
+    lib = loads()
+    ids = [l["id"] for l in lib]
+    k = ids.index("closed-dynamic-32")
+    linear_slot(plugin, "a", k, len(lib), 75.0)
+    x = np.zeros(FS, dtype=np.float32)
+    plugin.process(x[np.newaxis, :], FS, buffer_size=block)
+    linear_slot(plugin, "a", k, len(lib), 120.0)
+    t1, t2, w = 2064, 2064 + 19_200, 16_384  # 43 ms and 443 ms after the reset
+    x[t1] = x[t2] = 0.1
+    y = plugin.process(x[np.newaxis, :], FS, buffer_size=block)[0].astype(np.float64)
+    # pedalboard compensates the reported latency, so each response is centred on its impulse
+    # (the resampler's filters are linear-phase): the windows start before it.
+    first, settled = y[t1 - 1024 : t1 - 1024 + w], y[t2 - 1024 : t2 - 1024 + w]
+    peak = np.max(np.abs(settled))
+    diff_db = 20 * np.log10(max(np.max(np.abs(first - settled)), 1e-30) / peak)
+    assert diff_db < -100, f"block {block}: first impulse after the reset differs by {diff_db:.1f} dB"
+    # And it is the divider's response: the 1 kHz level of the settled impulse response.
+    h = np.fft.rfft(settled, 48_000)
+    f, z = impedance("closed-dynamic-32")
+    expect = np.interp(1000.0, f, 20 * np.log10(np.abs(z / (z + 120.0))))
+    got = 20 * np.log10(np.abs(h[1000]) / 0.1)
+    assert abs(got - expect) < 0.1, f"1 kHz: {got:.3f} dB, expected {expect:.3f} dB"
