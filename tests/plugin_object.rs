@@ -279,3 +279,30 @@ fn the_allocation_guard_is_armed() {
     });
     assert!(violation_count() > 0, "assert_no_alloc must count allocations in this build");
 }
+
+/// What clap-validator's `param-conversions` checks, for every parameter at 1 001 points across
+/// its range: a value's text parses back, and that value prints as the same text (with and
+/// without the unit), so a host that stores text gets back what it showed.
+#[test]
+fn every_parameter_text_is_stable_through_a_round_trip() {
+    let plugin = Loadline::default();
+    let p = plugin.params_arc();
+    let mut bad = Vec::new();
+    for (id, ptr, _) in p.param_map() {
+        for k in 0..=1000 {
+            let n = k as f32 / 1000.0;
+            for unit in [true, false] {
+                // SAFETY: `ptr` points into `p`, which outlives the loop.
+                let (text, back, again) = unsafe {
+                    let text = ptr.normalized_value_to_string(n, unit);
+                    let back = ptr.string_to_normalized_value(&text);
+                    (text.clone(), back, back.map(|b| ptr.normalized_value_to_string(b, unit)))
+                };
+                if back.is_none() || again.as_deref() != Some(text.as_str()) {
+                    bad.push(format!("{id} at {n}: '{text}' → {back:?} → {again:?}"));
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{} failures, first: {:?}", bad.len(), &bad[..bad.len().min(8)]);
+}

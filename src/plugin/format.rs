@@ -8,10 +8,17 @@ pub type V2s = Arc<dyn Fn(f32) -> String + Send + Sync>;
 /// A string-to-value callback.
 pub type S2v = Arc<dyn Fn(&str) -> Option<f32> + Send + Sync>;
 
-/// Significant-figure formatting: 3 significant digits, no exponent.
+/// Significant-figure formatting: 3 significant digits, no exponent. The text is that of the
+/// value it reads as, so printing what it parses to gives the same text again (hosts and
+/// clap-validator check this): 0.0004 prints "0", not "0.000"; 99.96 prints "100", not "100.0".
 pub fn sig3(v: f32) -> String {
+    let once = sig3_raw(v);
+    once.parse::<f32>().map_or(once, sig3_raw)
+}
+
+fn sig3_raw(v: f32) -> String {
     let a = v.abs();
-    if a >= 100.0 || a == 0.0 {
+    let s = if a >= 100.0 || a == 0.0 {
         format!("{v:.0}")
     } else if a >= 10.0 {
         format!("{v:.1}")
@@ -19,6 +26,12 @@ pub fn sig3(v: f32) -> String {
         format!("{v:.2}")
     } else {
         format!("{v:.3}")
+    };
+    // "-0", "-0.000": a zero has no sign.
+    if s.trim_start_matches('-').chars().all(|c| c == '0' || c == '.') {
+        "0".into()
+    } else {
+        s
     }
 }
 
@@ -52,10 +65,13 @@ pub fn is_off(s: &str) -> bool {
 /// "Off"; otherwise prints `sig3(v) unit`.
 pub fn v2s_with_off(unit: &'static str, off_above: Option<f32>, off_below: Option<f32>) -> V2s {
     Arc::new(move |v| {
-        if off_above.is_some_and(|o| v >= o) || off_below.is_some_and(|o| v <= o) {
+        // Judged on the value the text reads as, so "Off" and a number never swap on a round trip.
+        let shown = sig3(v);
+        let r = shown.parse::<f32>().unwrap_or(v);
+        if off_above.is_some_and(|o| r >= o) || off_below.is_some_and(|o| r <= o) {
             "Off".to_string()
         } else {
-            format!("{} {unit}", sig3(v))
+            format!("{shown} {unit}")
         }
     })
 }
@@ -68,6 +84,8 @@ pub fn s2v_with_off(units: &'static [&'static str], off_value: Option<f32>) -> S
 /// Bias: 0 % is class B, 100 % class A.
 pub fn v2s_bias() -> V2s {
     Arc::new(|v| {
+        // Rounded first, so the text parses back to a value that prints the same.
+        let v = v.round();
         if v <= 0.0 {
             "class B".into()
         } else if v >= 100.0 {
