@@ -18,6 +18,7 @@
 //! allocate, lock or do I/O.
 
 pub mod config;
+pub mod ftz;
 pub mod handover;
 pub mod meters;
 mod ramp;
@@ -298,6 +299,8 @@ impl Processor {
     /// engines' load readings to `meter` (the plugin passes one only while the editor is open; see
     /// [`meters`]). The output is the same either way.
     pub fn process_metered(&mut self, io: &mut [&mut [f32]], mut meter: Option<&mut meters::MeterWriter>) {
+        // Subnormals flushed for the call, in the plugin and the renderer alike (`ftz.rs`).
+        let _flush = ftz::FlushGuard::new();
         let metered = self.settings.active.index();
         let metered_b = metered == 1;
         for (k, slot) in self.slots.iter_mut().enumerate() {
