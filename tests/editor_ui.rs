@@ -141,10 +141,18 @@ fn ab_strip_switches_the_live_slot() {
     step_for(&mut h, 2);
     assert_eq!(fx.params.active_slot.value(), SlotChoice::B);
     h.get_by_label_contains("Meters · slot B");
-    // Keyboard: A selects slot A.
+    // Keyboard: A selects slot A, X switches; Space is the host's transport key and is left alone.
     h.key_press(egui::Key::A);
     step_for(&mut h, 2);
     assert_eq!(fx.params.active_slot.value(), SlotChoice::A);
+    h.key_press(egui::Key::Space);
+    step_for(&mut h, 2);
+    assert_eq!(fx.params.active_slot.value(), SlotChoice::A, "Space must stay the host's");
+    h.key_press(egui::Key::X);
+    step_for(&mut h, 2);
+    assert_eq!(fx.params.active_slot.value(), SlotChoice::B);
+    h.key_press(egui::Key::A);
+    step_for(&mut h, 2);
     // Level Match toggles.
     assert!(!fx.params.level_match.value());
     h.get_by_label("Level Match").click();

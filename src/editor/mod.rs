@@ -273,14 +273,15 @@ impl LoadlineEditor {
         ui.ctx().request_repaint_after(std::time::Duration::from_secs_f64(METER_REFRESH_S));
     }
 
-    /// A and B select a slot, Space or X switches; ignored while typing.
+    /// A and B select a slot, X switches; ignored while typing. Space is left alone: it is every
+    /// host's transport key. Whether the editor sees keys at all is up to the host.
     fn keys(&self, ui: &Ui, setter: &ParamSetter) {
         if ui.ctx().egui_wants_keyboard_input() {
             return;
         }
         let p = &self.params.active_slot;
         let (a, b, toggle) = ui.input(|i| {
-            (i.key_pressed(egui::Key::A), i.key_pressed(egui::Key::B), i.key_pressed(egui::Key::Space) || i.key_pressed(egui::Key::X))
+            (i.key_pressed(egui::Key::A), i.key_pressed(egui::Key::B), i.key_pressed(egui::Key::X))
         });
         let now = p.value();
         let want = if a {
