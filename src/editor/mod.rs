@@ -325,7 +325,7 @@ impl LoadlineEditor {
                     setter.set_parameter(p, choice);
                     setter.end_set_parameter(p);
                 }
-                r.on_hover_text(format!("Listen to slot {letter} (keys A / B; Space or X switches)"));
+                r.on_hover_text(format!("Listen to slot {letter} (keys A / B; X switches)"));
             }
             ui.add_space(10.0);
             let lm = &self.params.level_match;
