@@ -148,3 +148,28 @@ fn mixed_pairs_inductors_and_many_mode_loads_never_allocate() {
     assert_eq!(violation_count(), 0, "allocations in the kernel's other branches");
     assert_eq!(used, [true; 3], "the element table was not in use");
 }
+
+/// What the plugin does after `activate` or `reset` never allocates either: new settings (another
+/// load, new stage values, the other slot), a reset, and the first block snapping to them
+/// (`Processor::snap`, which performs the pending load swap at once).
+#[test]
+fn reset_and_snap_to_new_settings_do_not_allocate() {
+    use loadline::processor::{Processor, Settings, SlotId, SlotSettings};
+    let nets: Vec<_> = library::loads().iter().map(|l| l.network.clone()).collect();
+    let s = |k: usize| SlotSettings { load: k % nets.len(), stage: params_for(k) };
+    let mut p = Processor::new(48_000.0, Quality::Default, 2, &nets, [None, None], &Settings::default(), 1).unwrap();
+    let (mut l, mut r) = (vec![0.1f32; 256], vec![-0.1f32; 256]);
+    reset_violation_count();
+    for k in 0..40 {
+        let settings = Settings { slots: [s(k), s(k + 3)], active: if k % 2 == 0 { SlotId::A } else { SlotId::B }, ..Settings::default() };
+        assert_no_alloc(|| {
+            p.set_settings(&settings);
+            p.reset();
+            p.set_settings(&settings);
+            p.snap();
+            p.process(&mut [&mut l[..], &mut r[..]]);
+        });
+        assert!(l.iter().chain(&r).all(|v| v.is_finite()), "round {k}");
+    }
+    assert_eq!(violation_count(), 0);
+}
