@@ -18,9 +18,6 @@ use std::sync::Arc;
 
 /// Time constant of the RMS and power averages, seconds (a "slow" meter ballistic).
 pub const METER_AVERAGE_TAU_S: f64 = 0.300;
-/// The clip and current-limit lights come on at this fraction of the onset level (the engine's
-/// [`LIMIT_INDICATION`]).
-pub const LIMIT_INDICATOR_FRACTION: f64 = LIMIT_INDICATION;
 /// Channels metered (the processor's maximum).
 const CH: usize = super::MAX_CHANNELS;
 
@@ -173,12 +170,7 @@ impl MeterWriter {
         self.target = target;
         let s = &target.stage;
         self.level_v = s.level_v;
-        self.clip_x = s.v_max_v.map_or(f64::INFINITY, |v| LIMIT_INDICATOR_FRACTION * v / s.level_v.max(1e-12));
-    }
-
-    /// The slot being metered (0 = A, 1 = B).
-    pub fn slot(&self) -> usize {
-        self.target.slot
+        self.clip_x = s.v_max_v.map_or(f64::INFINITY, |v| LIMIT_INDICATION * v / s.level_v.max(1e-12));
     }
 
     /// Meters one sample of channel `ch`: `x` the plugin input (digital full scale), `y` the

@@ -5,7 +5,7 @@
 
 use super::Engine;
 use crate::dsp::circuit::{OutputStage, Reference};
-use crate::dsp::simd::{HwFma, SoftFma};
+use crate::dsp::simd::{Fma, HwFma, SoftFma};
 
 /// The contract of an inner loop of the circuit, at the internal rate with fixed parameters: the
 /// amplifier's open-circuit voltages in `buf` (volts) become the load voltages (volts), in place;
@@ -102,9 +102,16 @@ impl Engine {
             unsafe { Self::steps_pair_hw(a, b, ba, bb, cur) };
             return;
         }
-        let (ca, cb) = cur.map_or((None, None), |(ca, cb)| (Some(ca), Some(cb)));
-        a.steps::<SoftFma>(ba, ca);
-        b.steps::<SoftFma>(bb, cb);
+        Self::railed_pair::<SoftFma>(a, b, ba, bb, cur);
+    }
+
+    /// The rails of both channels, then [`Engine::steps_pair`] (which runs the channels one after
+    /// the other where the two-lane kernel does not apply).
+    #[inline(always)]
+    fn railed_pair<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
+        a.rails_block::<F>(ba);
+        b.rails_block::<F>(bb);
+        Self::steps_pair::<F>(a, b, ba, bb, cur)
     }
 
     #[cfg(target_arch = "x86_64")]
@@ -116,8 +123,6 @@ impl Engine {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn steps_pair_hw(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
-        a.rails_block::<HwFma>(ba);
-        b.rails_block::<HwFma>(bb);
-        Self::steps_pair::<HwFma>(a, b, ba, bb, cur)
+        Self::railed_pair::<HwFma>(a, b, ba, bb, cur)
     }
 }
