@@ -203,3 +203,60 @@ fn no_subnormals_reach_the_output() {
     p.process(&mut [&mut bad]);
     assert!(bad.iter().all(|v| v.is_finite()));
 }
+
+/// The plugin's activation clones shared fits instead of fitting (see `processor::library`): the
+/// same configuration gives the same shared library, and a processor built from it plays exactly
+/// what one that fits everything itself plays, through load switches and at another rate.
+#[test]
+fn a_processor_on_the_shared_library_plays_what_a_freshly_fitted_one_plays() {
+    use loadline::processor::library::{shared, PreparedLibrary};
+    for fs in [44_100.0, 48_000.0] {
+        let a = shared(fs, Quality::Default).unwrap();
+        let b = shared(fs, Quality::Default).unwrap();
+        assert!(std::sync::Arc::ptr_eq(&a, &b), "{fs} Hz: built twice");
+        assert!(a.fits(fs, Quality::Default) && !a.fits(fs, Quality::High));
+        let nets: Vec<Network> = loadline::library::loads().iter().map(|l| l.network.clone()).collect();
+        let mut s = settings(3, stage(30.0), stage(120.0));
+        s.slots[0].stage.i_max_a = Some(0.02);
+        let mut fresh = Processor::new(fs, Quality::Default, 2, &nets, [None, None], &s, 1).unwrap();
+        let mut reused = Processor::prepared(&a, 2, [None, None], &s, 1).unwrap();
+        let x = sine(997.0, fs, 24_000, 0.9);
+        let (mut l1, mut r1, mut l2, mut r2) = (x.clone(), x.clone(), x.clone(), x.clone());
+        for (k, ((l1, r1), (l2, r2))) in
+            l1.chunks_mut(500).zip(r1.chunks_mut(500)).zip(l2.chunks_mut(500).zip(r2.chunks_mut(500))).enumerate()
+        {
+            if k == 10 {
+                // A load switch: the pool's clones must be the same fits.
+                s.slots[0].load = 7;
+                s.active = SlotId::B;
+                fresh.set_settings(&s);
+                reused.set_settings(&s);
+            }
+            fresh.process(&mut [l1, r1]);
+            reused.process(&mut [l2, r2]);
+        }
+        assert_eq!(fresh.current_load(0), 7);
+        assert!(l1 == l2 && r1 == r2, "{fs} Hz: outputs differ");
+    }
+    // A render's library holds only what it was asked for; the processor cannot switch to the rest.
+    let nets = lib();
+    let only = PreparedLibrary::build_only(48_000.0, Quality::Default, &nets, &[1, 9]).unwrap();
+    assert!(only.get(0).is_none() && only.get(1).is_some() && only.get(2).is_none() && only.len() == 3);
+    let mut s = settings(1, stage(30.0), stage(30.0));
+    let mut p = Processor::prepared(&only, 1, [None, None], &s, 1).unwrap();
+    s.slots[0].load = 2;
+    p.set_settings(&s);
+    run(&mut p, &sine(100.0, 48_000.0, 4_800, 0.5), 256);
+    assert_eq!(p.current_load(0), 1, "switched to a load that was never fitted");
+}
+
+/// An engine refuses a load compiled for another internal rate.
+#[test]
+fn an_engine_refuses_a_load_compiled_for_another_rate() {
+    use loadline::dsp::resample::Oversampler;
+    use loadline::dsp::{Engine, PreparedLoad};
+    let load = PreparedLoad::build(&Network::R(32.0), 44_100.0, Quality::Default).unwrap();
+    let e = Engine::with_load(Oversampler::new(48_000.0, Quality::Default), load.clone(), &StageParams::IDEAL, 1);
+    assert!(e.unwrap_err().to_string().contains("compiled for"));
+    assert!(Engine::with_load(Oversampler::new(44_100.0, Quality::Default), load, &StageParams::IDEAL, 1).is_ok());
+}

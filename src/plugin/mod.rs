@@ -6,8 +6,8 @@ pub mod params;
 pub mod presets;
 pub mod state;
 
-use crate::dsp::{Network, Quality};
-use crate::library;
+use crate::dsp::Quality;
+use crate::processor::library;
 use crate::processor::meters::{meters, MeterReader, MeterTarget, MeterWriter};
 use crate::processor::{mailbox, ImportReceiver, ImportSender, ImportedLoad, Processor, Settings, SlotSettings};
 use nice_plug::prelude::*;
@@ -75,11 +75,6 @@ impl Default for Loadline {
             meter_reader: Arc::new(Mutex::new(meter_reader)),
         }
     }
-}
-
-/// The library's load networks, in index order (allocates).
-fn library_networks() -> Vec<Network> {
-    library::loads().iter().map(|l| l.network.clone()).collect()
 }
 
 impl Loadline {
@@ -236,9 +231,11 @@ impl Plugin for Loadline {
         let generations = [shared.generation(0), shared.generation(1)];
         let curves = [shared.imported(0), shared.imported(1)];
         let settings = Self::settings(&self.params);
-        let nets = library_networks();
         let imported = [curves[0].as_ref().map(|c| &c.network), curves[1].as_ref().map(|c| &c.network)];
-        match Processor::new(fs_hz, PLUGIN_QUALITY, channels, &nets, imported, &settings, NOISE_SEED) {
+        // The library's fits are shared by every activation at this rate (see `processor::library`).
+        let built = library::shared(fs_hz, PLUGIN_QUALITY)
+            .and_then(|lib| Processor::prepared(&lib, channels, imported, &settings, NOISE_SEED));
+        match built {
             Ok(p) => {
                 context.set_latency_samples(p.latency() as u32);
                 self.processor = Some(p);

@@ -6,7 +6,7 @@
 //! [`super::Processor::install_imported`]. Whatever it replaces travels back through a second ring
 //! ([`ImportReceiver::give_back`]) and is dropped by [`ImportSender::collect`] off the audio thread.
 
-use crate::dsp::{Engine, Network, PreparedLoad, Quality, StageParams};
+use crate::dsp::{Network, PreparedLoad, Quality};
 use crate::dsp::network::NetworkError;
 use num_complex::Complex64;
 
@@ -44,8 +44,7 @@ impl ImportedLoad {
         slot: usize,
         generation: u64,
     ) -> Result<Self, NetworkError> {
-        let probe = Engine::new(fs_hz, quality, net, &StageParams::IDEAL, 0)?;
-        let one = probe.build_load(net)?;
+        let one = PreparedLoad::build(net, fs_hz, quality)?;
         Ok(Self {
             slot,
             generation,

@@ -20,6 +20,7 @@
 pub mod config;
 pub mod ftz;
 pub mod handover;
+pub mod library;
 pub mod meters;
 mod ramp;
 mod slot;
@@ -31,6 +32,7 @@ use crate::dsp::network::NetworkError;
 use crate::dsp::resample::Oversampler;
 use crate::dsp::smoother::Smoother;
 use crate::dsp::{Network, Quality, StageParams};
+use library::PreparedLibrary;
 use ramp::{Delay, Ramp};
 use serde::{Deserialize, Serialize};
 use slot::SlotChain;
@@ -137,7 +139,8 @@ pub struct Processor {
 }
 
 impl Processor {
-    /// Builds and prepares a processor (allocates: call off the audio thread).
+    /// Builds and prepares a processor (allocates and fits every load of `library`: call off the
+    /// audio thread; [`Processor::prepared`] with a [`PreparedLibrary`] skips the fitting).
     ///
     /// `library` is the list of load networks the settings' `load` indices refer to; `imported`
     /// gives each slot's imported curve, if any. `seed` seeds the noise generators (each slot and
@@ -151,23 +154,27 @@ impl Processor {
         settings: &Settings,
         seed: u64,
     ) -> Result<Self, NetworkError> {
+        let library = PreparedLibrary::build(fs_hz, quality, library)?;
+        Self::prepared(&library, channels, imported, settings, seed)
+    }
+
+    /// Builds and prepares a processor at the library's rate and quality (allocates; fits only
+    /// the imported curves, so it takes well under a millisecond without them).
+    pub fn prepared(
+        library: &PreparedLibrary,
+        channels: usize,
+        imported: [Option<&Network>; 2],
+        settings: &Settings,
+        seed: u64,
+    ) -> Result<Self, NetworkError> {
+        let (fs_hz, quality) = (library.sample_rate(), library.quality());
         let channels = channels.clamp(1, MAX_CHANNELS);
         let mk = |i: usize| {
             let s = &settings.slots[i];
-            SlotChain::new(
-                fs_hz,
-                quality,
-                channels,
-                library,
-                imported[i],
-                s.load,
-                &s.stage,
-                settings.level_match,
-                seed.wrapping_add(1000 * i as u64),
-            )
+            SlotChain::new(library, channels, imported[i], s.load, &s.stage, settings.level_match, seed.wrapping_add(1000 * i as u64))
         };
         let slots = [mk(0)?, mk(1)?];
-        let ideal: Vec<Oversampler> = (0..channels).map(|_| Oversampler::new(fs_hz, quality)).collect();
+        let ideal: Vec<Oversampler> = (0..channels).map(|_| library.oversampler()).collect();
         let latency = slots[0].latency();
         debug_assert_eq!(latency, ideal[0].latency());
         let ideal_factor = ideal[0].factor();
@@ -193,7 +200,8 @@ impl Processor {
         Ok(p)
     }
 
-    /// Builds a processor over the built-in load library ([`crate::library::loads`]).
+    /// Builds a processor over the built-in load library ([`crate::library::loads`]), fitting
+    /// only the loads `settings` use: the others cannot be switched to (for renders).
     pub fn with_library(
         fs_hz: f64,
         quality: Quality,
@@ -203,7 +211,9 @@ impl Processor {
         seed: u64,
     ) -> Result<Self, NetworkError> {
         let nets: Vec<Network> = crate::library::loads().iter().map(|l| l.network.clone()).collect();
-        Self::new(fs_hz, quality, channels, &nets, imported, settings, seed)
+        let wanted = [settings.slots[0].load, settings.slots[1].load];
+        let library = PreparedLibrary::build_only(fs_hz, quality, &nets, &wanted)?;
+        Self::prepared(&library, channels, imported, settings, seed)
     }
 
     /// Base sample rate, hertz.

@@ -6,7 +6,8 @@ use super::ramp::Ramp;
 use crate::dsp::network::NetworkError;
 use crate::dsp::smoother::Smoother;
 use crate::dsp::engine::LoadReading;
-use crate::dsp::{Engine, Network, PreparedLoad, Quality, StageParams};
+use super::library::PreparedLibrary;
+use crate::dsp::{Engine, Network, PreparedLoad, StageParams};
 use num_complex::Complex64;
 
 /// Fade-out (then fade-in) time around a load swap, seconds.
@@ -43,40 +44,34 @@ pub struct SlotChain {
 }
 
 impl SlotChain {
-    /// Builds the chain with every library load prepared for every channel (allocates).
+    /// Builds the chain with every load `library` holds cloned for every channel, plus the slot's
+    /// imported curve if any (allocates; fits only the imported curve).
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        fs_hz: f64,
-        quality: Quality,
+        library: &PreparedLibrary,
         channels: usize,
-        library: &[Network],
         imported: Option<&Network>,
         load: usize,
         stage: &StageParams,
         level_match: bool,
         seed: u64,
     ) -> Result<Self, NetworkError> {
+        let (fs_hz, quality) = (library.sample_rate(), library.quality());
+        let imported = imported.map(|net| PreparedLoad::build(net, fs_hz, quality)).transpose()?;
         let n = library.len() + 1;
-        let nets: Vec<Option<&Network>> = library.iter().map(Some).chain([imported]).collect();
-        // Start on the requested load if it exists, else the first library load.
-        let start = if load < n && nets[load].is_some() { load } else { 0 };
-        let start_net = nets[start].ok_or_else(|| NetworkError("the load library is empty".into()))?;
+        let entry = |k: usize| if k + 1 == n { imported.as_ref() } else { library.get(k) };
+        // Start on the requested load if it is available, else the first one that is.
+        let start = if load < n && entry(load).is_some() { load } else { (0..n).find(|&k| entry(k).is_some()).unwrap_or(n) };
+        let start_load = (start < n).then(|| entry(start)).flatten().ok_or_else(|| NetworkError("the load library is empty".into()))?;
         let mut engines = Vec::with_capacity(channels);
         let mut pool = Vec::with_capacity(channels);
         for ch in 0..channels {
-            let mut e = Engine::new(fs_hz, quality, start_net, stage, seed.wrapping_add(ch as u64))?;
+            let mut e = Engine::with_load(library.oversampler(), start_load.clone(), stage, seed.wrapping_add(ch as u64))?;
             e.snap_params();
-            let mut p = Vec::with_capacity(n);
-            for (k, net) in nets.iter().enumerate() {
-                p.push(match net {
-                    Some(net) if k != start => Some(e.build_load(net)?),
-                    _ => None,
-                });
-            }
             engines.push(e);
-            pool.push(p);
+            pool.push((0..n).map(|k| if k == start { None } else { entry(k).cloned() }).collect());
         }
-        let z_1k = nets.iter().map(|n| n.map(|n| n.impedance(LEVEL_MATCH_HZ))).collect();
+        let z_1k = (0..n).map(|k| entry(k).map(|l| l.network().impedance(LEVEL_MATCH_HZ))).collect();
         let mut s = Self {
             engines,
             pool,

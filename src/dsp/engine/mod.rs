@@ -69,10 +69,19 @@ pub struct PreparedLoad {
     min_z_ohm: f64,
     /// |Z_load| at [`Z_REF_HZ`], ohms (for the companions' pre-warp corners).
     z_ref_ohm: f64,
+    /// The internal rate it was compiled for, hertz (an engine at another rate refuses it).
+    fs_internal_hz: f64,
     network: Network,
 }
 
 impl PreparedLoad {
+    /// Compiles `net` for an engine at base rate `fs_hz` and `quality` (allocates and fits the
+    /// modal filter, about a millisecond: off the audio thread). Engines and slots share one build
+    /// by cloning it.
+    pub fn build(net: &Network, fs_hz: f64, quality: Quality) -> Result<Self, NetworkError> {
+        build_load_at(net, fs_hz * Oversampler::factor_for(fs_hz, quality) as f64)
+    }
+
     /// The load network this was compiled from.
     pub fn network(&self) -> &Network {
         &self.network
@@ -149,9 +158,21 @@ pub struct Engine {
 impl Engine {
     /// Creates and prepares an engine for `fs_hz` driving `load` (allocates).
     pub fn new(fs_hz: f64, quality: Quality, load: &Network, params: &StageParams, seed: u64) -> Result<Self, NetworkError> {
-        let os = Oversampler::new(fs_hz, quality);
-        let factor = os.factor();
-        let load = build_load_at(load, fs_hz * os.factor() as f64)?;
+        Self::with_load(Oversampler::new(fs_hz, quality), PreparedLoad::build(load, fs_hz, quality)?, params, seed)
+    }
+
+    /// As [`Engine::new`], with the oversampler already designed and the load already compiled
+    /// for its rate and quality (clones of shared ones: allocates, but designs and fits nothing,
+    /// which is what keeps the plugin's activation cheap).
+    pub fn with_load(os: Oversampler, load: PreparedLoad, params: &StageParams, seed: u64) -> Result<Self, NetworkError> {
+        let (fs_hz, quality, factor) = (os.sample_rate(), os.quality(), os.factor());
+        if load.fs_internal_hz != fs_hz * factor as f64 {
+            return Err(NetworkError(format!(
+                "the load was compiled for {} Hz internally, the engine runs at {} Hz",
+                load.fs_internal_hz,
+                fs_hz * factor as f64
+            )));
+        }
         let params = params.sanitized();
         let mut e = Self {
             fs_hz,
@@ -229,7 +250,7 @@ impl Engine {
 
     /// Compiles `net` for this engine's internal rate (allocates: call off the audio thread).
     pub fn build_load(&self, net: &Network) -> Result<PreparedLoad, NetworkError> {
-        build_load_at(net, self.fs_hz * self.os.factor() as f64)
+        PreparedLoad::build(net, self.fs_hz, self.quality)
     }
 
     /// Swaps in a prepared load (no allocation) and returns the old one, to be dropped elsewhere.
@@ -654,6 +675,7 @@ fn build_load_at(net: &Network, fs_internal_hz: f64) -> Result<PreparedLoad, Net
         modal,
         min_z_ohm: net.min_magnitude(BAND_HZ.0, BAND_HZ.1),
         z_ref_ohm: net.impedance(Z_REF_HZ).norm(),
+        fs_internal_hz,
         network: net.clone(),
     })
 }

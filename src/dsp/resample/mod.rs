@@ -145,6 +145,9 @@ pub const MAX_FACTOR: usize = 32;
 /// but for the outermost, a general FIR decimator stopping at fs/2.
 #[derive(Debug, Clone)]
 pub struct Oversampler {
+    /// The base rate (hertz) and quality it was designed for.
+    fs_hz: f64,
+    quality: Quality,
     factor: usize,
     /// Outermost first.
     up: Vec<Up2>,
@@ -166,10 +169,7 @@ const BLOCK: usize = 64;
 impl Oversampler {
     /// Designs the cascade for base rate `fs_hz` (allocates; call from `prepare`).
     pub fn new(fs_hz: f64, quality: Quality) -> Self {
-        let mut factor = 1;
-        while (factor as f64) * fs_hz < quality.min_internal_rate_hz() * 0.999 && factor < MAX_FACTOR {
-            factor *= 2;
-        }
+        let factor = Self::factor_for(fs_hz, quality);
         let stages = factor.trailing_zeros() as usize;
         let atten = quality.atten_db();
         let f_pass = (20_000.0f64).min(0.4535 * fs_hz);
@@ -209,7 +209,7 @@ impl Oversampler {
             + outer.as_ref().map_or(0, |o| o.delay() << (stages - 1));
         debug_assert_eq!(latency_hi, acc);
         let scratch = [vec![0.0; BLOCK * factor], vec![0.0; BLOCK * factor]];
-        Self { factor, up, down, outer, latency: acc / factor, scratch, avx2: has_avx2_fma() }
+        Self { fs_hz, quality, factor, up, down, outer, latency: acc / factor, scratch, avx2: has_avx2_fma() }
     }
 
     /// Runs the AVX2 stages (`on`, and only on a CPU that has AVX2 and FMA) or the portable ones.
@@ -217,6 +217,26 @@ impl Oversampler {
     /// throughout.
     pub fn set_avx2(&mut self, on: bool) {
         self.avx2 = on && has_avx2_fma();
+    }
+
+    /// The factor [`Oversampler::new`] chooses for `fs_hz` and `quality`: the smallest power of
+    /// two that reaches the quality's internal rate, at most [`MAX_FACTOR`] (no design work).
+    pub fn factor_for(fs_hz: f64, quality: Quality) -> usize {
+        let mut factor = 1;
+        while (factor as f64) * fs_hz < quality.min_internal_rate_hz() * 0.999 && factor < MAX_FACTOR {
+            factor *= 2;
+        }
+        factor
+    }
+
+    /// The base rate it was designed for, hertz.
+    pub fn sample_rate(&self) -> f64 {
+        self.fs_hz
+    }
+
+    /// The quality it was designed for.
+    pub fn quality(&self) -> Quality {
+        self.quality
     }
 
     /// Oversampling factor (a power of two up to [`MAX_FACTOR`]).
