@@ -85,6 +85,19 @@ fn drive(
     executor: &TaskExecutor<Loadline>,
     io: &mut [Vec<f32>],
     sizes: &[usize],
+    between: impl FnMut(usize, &LoadlineParams),
+) -> u32 {
+    drive_at(plugin, executor, io, sizes, None, between)
+}
+
+/// As [`drive`], with the host's transport playing from timeline sample `timeline` (`None`:
+/// stopped, no position).
+fn drive_at(
+    plugin: &mut Loadline,
+    executor: &TaskExecutor<Loadline>,
+    io: &mut [Vec<f32>],
+    sizes: &[usize],
+    timeline: Option<i64>,
     mut between: impl FnMut(usize, &LoadlineParams),
 ) -> u32 {
     let fs = plugin.processor().unwrap().sample_rate() as f32;
@@ -105,6 +118,8 @@ fn drive(
             });
         }
         let mut aux = AuxiliaryBuffers { inputs: &mut [], outputs: &mut [] };
+        ctx.transport.playing = timeline.is_some();
+        ctx.transport.pos_samples = timeline.map(|t| t + i as i64);
         assert_no_alloc(|| {
             plugin.process(&mut buffer, &mut aux, &mut ctx);
         });
@@ -195,6 +210,71 @@ fn plugin_output_equals_processor_output() {
         p.process(&mut [a, b]);
     }
     assert_eq!(io, expect);
+}
+
+/// Renders with noise on are reproducible (issue: "two exports of the same settings differ"):
+/// the noise is keyed on the host's timeline, so what ran before, the block sizes and where the
+/// transport starts do not change the output, and the renderer (whose timeline is its sample
+/// index) gives the same samples.
+#[test]
+fn renders_with_noise_are_reproducible_whatever_ran_before() {
+    let fs = 48_000.0f32;
+    let mut plugin = Loadline::default();
+    let executor = plugin.task_executor();
+    {
+        let p = plugin.params_arc();
+        set_plain_f(&p.a.output_impedance, 120.0);
+        set_plain_f(&p.a.noise, -70.0);
+        set_plain_f(&p.b.noise, -60.0);
+    }
+    activate(&mut plugin, fs, 2);
+    let settings = Loadline::settings(&plugin.params_arc());
+    assert!(settings.slots[0].stage.noise_dbv.is_some());
+    let x = signal(fs as f64, 20_000);
+    let take = |plugin: &mut Loadline, sizes: &[usize], timeline: Option<i64>| {
+        let mut io = vec![x.clone(), x.iter().map(|v| -0.3 * v).collect()];
+        assert_eq!(drive_at(plugin, &executor, &mut io, sizes, timeline, |_, _| {}), 0);
+        io
+    };
+    let first = take(&mut plugin, &[512], Some(0));
+    // Other work in between (the transport stopped, then playing elsewhere), then the same
+    // export: the host resets before it, as DAWs do before a render.
+    let _ = take(&mut plugin, &[333, 64], None);
+    let _ = take(&mut plugin, &[128], Some(96_000));
+    plugin.reset();
+    let second = take(&mut plugin, &[1, 17, 256, 1000, 64], Some(0));
+    assert!(first == second, "two exports of the same passage differ");
+
+    // The renderer's processor (its timeline is its sample index) gives the same samples.
+    let nets: Vec<Network> = loadline::library::loads().iter().map(|l| l.network.clone()).collect();
+    let mut p = Processor::new(fs as f64, PLUGIN_QUALITY, 2, &nets, [None, None], &settings, NOISE_SEED).unwrap();
+    let mut expect = vec![x.clone(), x.iter().map(|v| -0.3 * v).collect::<Vec<f32>>()];
+    let (l, r) = expect.split_at_mut(1);
+    for (a, b) in l[0].chunks_mut(4096).zip(r[0].chunks_mut(4096)) {
+        p.process(&mut [a, b]);
+    }
+    assert!(first == expect, "the plugin and the renderer differ with noise on");
+
+    // An export starting at another timeline position gets that position's noise: equal to a
+    // processor told to start there, and different from the one starting at 0.
+    plugin.reset();
+    let later = take(&mut plugin, &[300], Some(1_234_567));
+    let mut p = Processor::new(fs as f64, PLUGIN_QUALITY, 2, &nets, [None, None], &settings, NOISE_SEED).unwrap();
+    p.set_position(1_234_567);
+    let mut expect = vec![x.clone(), x.iter().map(|v| -0.3 * v).collect::<Vec<f32>>()];
+    let (l, r) = expect.split_at_mut(1);
+    p.process(&mut [&mut l[0], &mut r[0]]);
+    assert!(later == expect, "a render from another start position is not keyed on it");
+    assert!(later != first, "the noise does not depend on the position");
+
+    // Without a reset, a stopped transport counts on: no block's noise is repeated.
+    plugin.reset();
+    let silent = vec![0.0f32; 4096];
+    let mut io = vec![silent.clone(), silent.clone()];
+    drive_at(&mut plugin, &executor, &mut io, &[256], None, |_, _| {});
+    let tail = &io[0][2048..];
+    let (a, b) = tail.split_at(tail.len() / 2);
+    assert!(a.iter().any(|v| *v != 0.0) && a != b, "the noise repeats");
 }
 
 #[test]

@@ -49,6 +49,9 @@ pub struct Loadline {
     /// The next block starts settled at the parameters it brings (set by `activate` and `reset`:
     /// hosts deliver the values changed before a reset with the next block, not before it).
     snap_next: bool,
+    /// The host's timeline position at the start of the last block, while its transport plays
+    /// (audio thread; see [`Loadline::follow_transport`]).
+    host_pos: Option<i64>,
     /// The editor window's size and open flag (the audio thread meters only while it is open).
     editor_state: Arc<EguiEditorState>,
     /// Audio end of the meters (see [`crate::processor::meters`]).
@@ -70,6 +73,7 @@ impl Default for Loadline {
             returning: None,
             requested: [0; 2],
             snap_next: true,
+            host_pos: None,
             editor_state: crate::editor::default_state(),
             meter,
             meter_reader: Arc::new(Mutex::new(meter_reader)),
@@ -102,6 +106,24 @@ impl Loadline {
     /// The processor, once activated (for tests).
     pub fn processor(&self) -> Option<&Processor> {
         self.processor.as_ref()
+    }
+
+    /// Keys the noise on the host's timeline while its transport plays, so an export or playback
+    /// of the same passage gets the same noise whatever ran before, and `loadline render` of the
+    /// same audio gets it too (its sample index is the timeline). Stopped, or with no position,
+    /// the processor counts on by itself. A position that did not move since the last block is
+    /// ignored (a host that reports playing without advancing would otherwise repeat one block's
+    /// noise). Audio thread; no allocation.
+    fn follow_transport(&mut self, transport: &Transport) {
+        let pos = transport.pos_samples().filter(|_| transport.playing);
+        if let (Some(p), Some(n)) = (self.processor.as_mut(), pos) {
+            if self.host_pos != Some(n) {
+                // Before the timeline's start (pre-roll) wraps to the top of the counter: still a
+                // fixed position.
+                p.set_position(n as u64);
+            }
+        }
+        self.host_pos = pos;
     }
 
     /// Exchanges imported curves with the background thread (audio thread; no allocation).
@@ -241,6 +263,7 @@ impl Plugin for Loadline {
                 self.processor = Some(p);
                 self.requested = generations;
                 self.snap_next = true;
+                self.host_pos = None;
                 // Anything built for an earlier configuration is now useless.
                 self.pending = None;
                 true
@@ -257,6 +280,7 @@ impl Plugin for Loadline {
             p.reset();
         }
         self.snap_next = true;
+        self.host_pos = None;
     }
 
     fn process(
@@ -266,6 +290,7 @@ impl Plugin for Loadline {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         self.service_imports(context);
+        self.follow_transport(context.transport());
         let settings = Self::settings(&self.params);
         if let Some(p) = self.processor.as_mut() {
             p.set_settings(&settings);

@@ -134,6 +134,8 @@ pub struct Processor {
     /// When set, a slot that is fully faded out is not computed (offline use only: it makes
     /// switching to that slot start from rest).
     skip_silent_slot: bool,
+    /// Timeline position of the next sample, base-rate samples (the engines' noise is keyed on it).
+    position: u64,
     settings: Settings,
     scratch: Box<Scratch>,
 }
@@ -191,6 +193,7 @@ impl Processor {
             wet: Ramp::new(1.0, CROSSFADE_S, fs_hz),
             trim: Smoother::new(1.0, true),
             skip_silent_slot: false,
+            position: 0,
             settings: *settings,
             scratch: Scratch::new(ideal_factor),
         };
@@ -277,8 +280,23 @@ impl Processor {
         self.trim.set(10f64.powf(t / 20.0), true);
     }
 
-    /// Clears all audio state (filters, circuits, delay lines, noise sequences).
+    /// Sets the timeline position of the next sample (base-rate samples; a host's transport
+    /// position, or a render's sample index). Noise is a function of it, so a render is the same
+    /// whatever was processed before and from wherever it starts. Processing advances it by itself;
+    /// `reset` returns it to 0.
+    pub fn set_position(&mut self, n: u64) {
+        self.position = n;
+    }
+
+    /// Timeline position of the next sample.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Clears all audio state (filters, circuits, delay lines, noise sequences) and returns to
+    /// position 0.
     pub fn reset(&mut self) {
+        self.position = 0;
         self.slots.iter_mut().for_each(|s| s.reset());
         self.ideal.iter_mut().for_each(|o| o.reset());
         self.dry.iter_mut().for_each(|d| d.reset());
@@ -355,6 +373,8 @@ impl Processor {
                     sc.y[s].iter_mut().take(nch).for_each(|y| y[..len].fill(0.0));
                     continue;
                 }
+                // Every engine is told where it is, so a slot skipped for a while comes back in step.
+                slot.set_position(self.position);
                 for (y, x) in sc.y[s].iter_mut().zip(&sc.x).take(nch) {
                     y[..len].copy_from_slice(&x[..len]);
                 }
@@ -397,6 +417,7 @@ impl Processor {
                 }
             }
             start += len;
+            self.position = self.position.wrapping_add(len as u64);
         }
         self.slots.iter_mut().for_each(|s| s.flush_denormals());
     }

@@ -239,6 +239,11 @@ impl SlotChain {
         }
     }
 
+    /// Sets the engines' timeline position (see `Engine::set_position`).
+    pub fn set_position(&mut self, n: u64) {
+        self.engines.iter_mut().for_each(|e| e.set_position(n));
+    }
+
     /// Turns the engines' load readings on or off (see `Engine::set_metering`).
     pub fn set_metering(&mut self, on: bool) {
         self.engines.iter_mut().for_each(|e| e.set_metering(on));

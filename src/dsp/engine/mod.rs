@@ -303,7 +303,9 @@ impl Engine {
         (self.level_last, self.level_run) = (g, usize::MAX);
     }
 
-    /// Clears every state: filters, circuit, noise sequence.
+    /// Clears every state: filters, circuit, noise position, and the solve table, which is built
+    /// again from its start as after `new`, so a reset engine plays exactly what a new one plays
+    /// (the table and the exact solve differ in the last bits, and renders must be reproducible).
     pub fn reset(&mut self) {
         self.os.reset();
         self.load.modal.reset();
@@ -311,6 +313,7 @@ impl Engine {
         self.noise.reset();
         self.w_prev = 0.0;
         self.w_prev2 = 0.0;
+        self.table.invalidate();
         self.snap_params();
     }
 
@@ -647,6 +650,13 @@ impl Engine {
     /// Intervals of the element table in use (1024 coarse or 4096 fine), if one is.
     pub fn table_intervals(&self) -> Option<usize> {
         self.table.intervals()
+    }
+
+    /// Sets the position of the next sample, base-rate samples since the timeline's start (the
+    /// noise is keyed on it, so the same timeline sample always gets the same noise; see
+    /// `dsp::noise`). `reset` returns it to 0; processing advances it.
+    pub fn set_position(&mut self, n: u64) {
+        self.noise.set_position(n);
     }
 
     /// Nonlinear-solver iterations so far (diagnostics).
