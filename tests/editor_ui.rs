@@ -161,6 +161,23 @@ fn ab_strip_switches_the_live_slot() {
 }
 
 #[test]
+fn offline_bypass_is_one_click_and_says_so() {
+    let (mut h, fx) = harness();
+    h.step();
+    assert!(!fx.params.shared.bypass_offline());
+    h.get_by_label("Exports: emulated").click();
+    step_for(&mut h, 2);
+    assert!(fx.params.shared.bypass_offline(), "the option is on");
+    // The editor says so while it is on, and the option is saved with the session.
+    h.get_by_label("Exports: dry");
+    assert!(h.query_by_label("Exports: emulated").is_none());
+    assert!(fx.params.serialize_fields()["loadline"].contains("\"bypass_offline\":true"));
+    h.get_by_label("Exports: dry").click();
+    step_for(&mut h, 2);
+    assert!(!fx.params.shared.bypass_offline());
+}
+
+#[test]
 fn typed_entry_sets_a_knob() {
     let (mut h, fx) = harness();
     h.step();

@@ -318,7 +318,7 @@ impl LoadlineEditor {
                     .min_size(vec2(200.0, 30.0))
                     .fill(if live { SLOT_COLORS[k] } else { ui.visuals().widgets.inactive.weak_bg_fill })
                     .truncate();
-                let r = ui.add_sized(vec2(((ui.available_width() - 430.0) / 2.0).clamp(170.0, 360.0), 30.0), button);
+                let r = ui.add_sized(vec2(((ui.available_width() - 560.0) / 2.0).clamp(150.0, 360.0), 30.0), button);
                 if r.clicked() && !live {
                     let p = &self.params.active_slot;
                     setter.begin_set_parameter(p);
@@ -353,7 +353,31 @@ impl LoadlineEditor {
                     setter.end_set_parameter(listen);
                 }
             }
+            ui.add_space(8.0);
+            self.offline_bypass(ui);
         });
+    }
+
+    /// "Bypass in offline renders" (saved with the session, not a parameter): when on, the
+    /// button says so in amber, so nobody exports a dry mix by surprise.
+    fn offline_bypass(&self, ui: &mut Ui) {
+        let shared = &self.params.shared;
+        let on = shared.bypass_offline();
+        let text = if on {
+            RichText::new("Exports: dry").color(Color32::from_rgb(0xF0, 0xA0, 0x30)).strong()
+        } else {
+            RichText::new("Exports: emulated")
+        };
+        let tip = if on {
+            "Bypass in offline renders is on: exports and bounces pass the input through \
+             (latency compensated). Click to render through the emulation."
+        } else {
+            "Exports and bounces go through the emulation. Click to bypass Loadline in offline \
+             renders only (for monitoring without regret)."
+        };
+        if ui.add(egui::Button::selectable(on, text)).on_hover_text(tip).clicked() {
+            shared.set_bypass_offline(!on);
+        }
     }
 
     /// One slot: preset and headphone menus, import line, stage knobs.

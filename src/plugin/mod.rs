@@ -52,6 +52,9 @@ pub struct Loadline {
     /// The host's timeline position at the start of the last block, while its transport plays
     /// (audio thread; see [`Loadline::follow_transport`]).
     host_pos: Option<i64>,
+    /// The host activated the plugin for an offline render (export, bounce, freewheel; see
+    /// `SharedState::bypass_offline`). Set in `activate`.
+    offline: bool,
     /// The editor window's size and open flag (the audio thread meters only while it is open).
     editor_state: Arc<EguiEditorState>,
     /// Audio end of the meters (see [`crate::processor::meters`]).
@@ -74,6 +77,7 @@ impl Default for Loadline {
             requested: [0; 2],
             snap_next: true,
             host_pos: None,
+            offline: false,
             editor_state: crate::editor::default_state(),
             meter,
             meter_reader: Arc::new(Mutex::new(meter_reader)),
@@ -264,6 +268,7 @@ impl Plugin for Loadline {
                 self.requested = generations;
                 self.snap_next = true;
                 self.host_pos = None;
+                self.offline = buffer_config.process_mode == ProcessMode::Offline;
                 // Anything built for an earlier configuration is now useless.
                 self.pending = None;
                 true
@@ -291,7 +296,10 @@ impl Plugin for Loadline {
     ) -> ProcessStatus {
         self.service_imports(context);
         self.follow_transport(context.transport());
-        let settings = Self::settings(&self.params);
+        let mut settings = Self::settings(&self.params);
+        // "Bypass in offline renders": the same dry path as the host's bypass (delayed by the
+        // latency, crossfaded if it is switched during a render).
+        settings.bypass |= self.offline && self.params.shared.bypass_offline();
         if let Some(p) = self.processor.as_mut() {
             p.set_settings(&settings);
             if std::mem::take(&mut self.snap_next) {

@@ -31,6 +31,26 @@ pub const BIAS_RANGE: FloatRange = FloatRange::Linear { min: 0.0, max: 100.0 };
 pub const NOISE_RANGE: FloatRange = FloatRange::Linear { min: NOISE_OFF_DBV, max: -40.0 };
 pub const NOISE_OFF_DBV: f32 = -160.0;
 
+/// Step sizes, in each parameter's display unit. A host stores a value as its normalised position
+/// and sets it back when a session reopens; nice-plug maps that through the range in `f32`, which
+/// moves a skewed value by up to 2.4e-7 Ω, 6e-5 µF, 4e-6 V or 2.4e-4 mA. Snapping to a step far
+/// coarser than that error (and far finer than anything audible) makes every value come back
+/// bit-identical, so a reopened session renders exactly what was saved.
+pub const ZOUT_STEP_OHM: f32 = 0.001;
+pub const CCAP_STEP_UF: f32 = 0.01;
+pub const LEVEL_STEP_DB: f32 = 0.01;
+pub const VMAX_STEP_V: f32 = 0.001;
+pub const IMAX_STEP_MA: f32 = 0.01;
+pub const BIAS_STEP_PCT: f32 = 0.01;
+pub const NOISE_STEP_DB: f32 = 0.01;
+
+/// The value a host gets back after storing `v` as a normalised position: `v` snapped to `step`
+/// through the range the way nice-plug sets a parameter. Defaults and presets pass through this,
+/// so they are values the parameter can hold and a host's round trip leaves them unchanged.
+pub fn on_grid(range: FloatRange, step: f32, v: f32) -> f32 {
+    range.snap_to_step(range.unnormalize(range.normalize(v)), step)
+}
+
 /// Active Slot choices.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SlotChoice {
@@ -117,25 +137,31 @@ impl SlotParams {
                 .with_callback(Arc::new(move |k| shared.set_headphone_index(slot, k as usize))),
             output_impedance: FloatParam::new(name("Output Impedance"), v.zout_ohm, ZOUT_RANGE)
                 .with_unit(" Ω")
+                .with_step_size(ZOUT_STEP_OHM)
                 .with_value_to_string(Arc::new(sig3))
                 .with_string_to_value(Arc::new(|s| parse_number(s, &["Ω", "ohms", "ohm"]))),
             coupling_cap: FloatParam::new(name("Coupling Cap"), v.ccap_uf, CCAP_RANGE)
+                .with_step_size(CCAP_STEP_UF)
                 .with_value_to_string(v2s_with_off("µF", Some(CCAP_OFF_UF), None))
                 .with_string_to_value(s2v_with_off(&["µF", "uF"], Some(CCAP_OFF_UF))),
             level: FloatParam::new(name("Level"), v.level_dbu, LEVEL_RANGE)
                 .with_unit(" dBu")
-                .with_step_size(0.01)
+                .with_step_size(LEVEL_STEP_DB)
                 .with_string_to_value(Arc::new(|s| parse_number(s, &["dBu"]))),
             max_voltage: FloatParam::new(name("Max Voltage"), v.vmax_v, VMAX_RANGE)
+                .with_step_size(VMAX_STEP_V)
                 .with_value_to_string(v2s_with_off("V", Some(VMAX_OFF_V), None))
                 .with_string_to_value(s2v_with_off(&["Vrms", "V"], Some(VMAX_OFF_V))),
             max_current: FloatParam::new(name("Max Current"), v.imax_ma, IMAX_RANGE)
+                .with_step_size(IMAX_STEP_MA)
                 .with_value_to_string(v2s_with_off("mA", Some(IMAX_OFF_MA), None))
                 .with_string_to_value(s2v_with_off(&["mA"], Some(IMAX_OFF_MA))),
             bias: FloatParam::new(name("Bias"), v.bias_pct, BIAS_RANGE)
+                .with_step_size(BIAS_STEP_PCT)
                 .with_value_to_string(v2s_bias())
                 .with_string_to_value(s2v_bias()),
             noise: FloatParam::new(name("Noise"), v.noise_dbv, NOISE_RANGE)
+                .with_step_size(NOISE_STEP_DB)
                 .with_value_to_string(v2s_with_off("dBV", None, Some(NOISE_OFF_DBV)))
                 .with_string_to_value(s2v_with_off(&["dBV"], Some(NOISE_OFF_DBV))),
         }
@@ -171,16 +197,24 @@ pub struct StageValues {
 }
 
 impl StageValues {
-    /// Display values for `p` (clamped into the parameter ranges; "absent" maps to Off).
+    /// Display values for `p`: clamped into the parameter ranges ("absent" maps to Off) and put
+    /// on the parameters' steps ([`on_grid`]), so they are the values the parameters will hold.
     pub fn from_stage(p: &StageParams) -> Self {
+        let zout = (p.r_out_ohm as f32).clamp(0.0, 10_000.0);
+        let ccap = p.c_block_f.map_or(CCAP_OFF_UF, |c| ((c * 1e6) as f32).clamp(0.1, CCAP_OFF_UF));
+        let level = (v_to_dbu(p.level_v) as f32).clamp(-40.0, 30.0);
+        let vmax = p.v_max_v.map_or(VMAX_OFF_V, |v| (v as f32).clamp(0.1, VMAX_OFF_V));
+        let imax = p.i_max_a.map_or(IMAX_OFF_MA, |i| ((i * 1e3) as f32).clamp(1.0, IMAX_OFF_MA));
+        let bias = ((p.bias * 100.0) as f32).clamp(0.0, 100.0);
+        let noise = p.noise_dbv.map_or(NOISE_OFF_DBV, |n| (n as f32).clamp(NOISE_OFF_DBV, -40.0));
         Self {
-            zout_ohm: (p.r_out_ohm as f32).clamp(0.0, 10_000.0),
-            ccap_uf: p.c_block_f.map_or(CCAP_OFF_UF, |c| ((c * 1e6) as f32).clamp(0.1, CCAP_OFF_UF)),
-            level_dbu: (v_to_dbu(p.level_v) as f32).clamp(-40.0, 30.0),
-            vmax_v: p.v_max_v.map_or(VMAX_OFF_V, |v| (v as f32).clamp(0.1, VMAX_OFF_V)),
-            imax_ma: p.i_max_a.map_or(IMAX_OFF_MA, |i| ((i * 1e3) as f32).clamp(1.0, IMAX_OFF_MA)),
-            bias_pct: ((p.bias * 100.0) as f32).clamp(0.0, 100.0),
-            noise_dbv: p.noise_dbv.map_or(NOISE_OFF_DBV, |n| (n as f32).clamp(NOISE_OFF_DBV, -40.0)),
+            zout_ohm: on_grid(ZOUT_RANGE, ZOUT_STEP_OHM, zout),
+            ccap_uf: on_grid(CCAP_RANGE, CCAP_STEP_UF, ccap),
+            level_dbu: on_grid(LEVEL_RANGE, LEVEL_STEP_DB, level),
+            vmax_v: on_grid(VMAX_RANGE, VMAX_STEP_V, vmax),
+            imax_ma: on_grid(IMAX_RANGE, IMAX_STEP_MA, imax),
+            bias_pct: on_grid(BIAS_RANGE, BIAS_STEP_PCT, bias),
+            noise_dbv: on_grid(NOISE_RANGE, NOISE_STEP_DB, noise),
         }
     }
 
@@ -279,7 +313,7 @@ impl Default for LoadlineParams {
                 FloatRange::Linear { min: TRIM_RANGE_DB.0 as f32, max: TRIM_RANGE_DB.1 as f32 },
             )
             .with_unit(" dB")
-            .with_step_size(0.01)
+            .with_step_size(LEVEL_STEP_DB)
             .with_string_to_value(Arc::new(|s| parse_number(s, &["dB"]))),
             bypass: BoolParam::new("Bypass", false).make_bypass(),
             a: SlotParams::new("A", 0, 0, &stages[0], shared.clone()),

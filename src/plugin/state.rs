@@ -8,7 +8,7 @@
 
 use crate::processor::config::{load_id, load_index, ImportedCurve};
 use serde::{Deserialize, Serialize};
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::RwLock;
 
 /// Version of [`PersistedState`]'s layout.
@@ -25,6 +25,10 @@ pub struct SharedState {
     extras: [[AtomicU64; 3]; 2],
     /// Mirror of each slot's Headphone parameter (kept by its callback), for saving the id.
     headphone: [AtomicI32; 2],
+    /// "Bypass in offline renders": an offline render (a host's export or bounce) passes the input
+    /// through, delayed by the latency, so a session monitored through Loadline exports the mix
+    /// itself. Off by default: rendering through the emulation is a main use.
+    bypass_offline: AtomicBool,
 }
 
 /// One slot as saved.
@@ -42,6 +46,9 @@ pub struct PersistedSlot {
 pub struct PersistedState {
     pub version: u32,
     pub slots: [PersistedSlot; 2],
+    /// See [`SharedState::bypass_offline`].
+    #[serde(default)]
+    pub bypass_offline: bool,
 }
 
 impl<'de> Deserialize<'de> for PersistedState {
@@ -57,6 +64,13 @@ impl PersistedState {
     /// Lenient conversion from JSON (see the `Deserialize` impl).
     pub fn from_value(v: &serde_json::Value) -> Self {
         let mut out = Self { version: STATE_VERSION, ..Self::default() };
+        match v.get("bypass_offline") {
+            None | Some(serde_json::Value::Null) => {}
+            Some(b) => match b.as_bool() {
+                Some(b) => out.bypass_offline = b,
+                None => nice_plug::nice_warn!("Loadline state: bypass_offline is not true or false ({b}); off"),
+            },
+        }
         let Some(slots) = v.get("slots").and_then(|s| s.as_array()) else {
             nice_plug::nice_warn!("Loadline state has no readable slots; using defaults");
             return out;
@@ -119,6 +133,18 @@ impl SharedState {
         }
     }
 
+    /// Whether offline renders bypass the emulation (any thread: one atomic load).
+    #[inline]
+    pub fn bypass_offline(&self) -> bool {
+        self.bypass_offline.load(Ordering::Relaxed)
+    }
+
+    /// Sets "Bypass in offline renders" (editor or state load). It takes effect from the host's
+    /// next block; the host learns that a render is offline when it activates the plugin for it.
+    pub fn set_bypass_offline(&self, on: bool) {
+        self.bypass_offline.store(on, Ordering::Relaxed);
+    }
+
     /// Called by the Headphone parameters' callbacks.
     pub fn set_headphone_index(&self, k: usize, index: usize) {
         self.headphone[k].store(index as i32, Ordering::Relaxed);
@@ -131,12 +157,13 @@ impl SharedState {
             imported: self.imported(k),
             extras: Some(self.extras(k)),
         };
-        PersistedState { version: STATE_VERSION, slots: [slot(0), slot(1)] }
+        PersistedState { version: STATE_VERSION, slots: [slot(0), slot(1)], bypass_offline: self.bypass_offline() }
     }
 
     /// Restores a snapshot (headphone indices are restored through the parameters, see
     /// [`headphone_index_from_state`]).
     pub fn restore(&self, s: &PersistedState) {
+        self.set_bypass_offline(s.bypass_offline);
         for (k, slot) in s.slots.iter().enumerate() {
             if let Some(e) = slot.extras {
                 self.set_extras(k, e);
