@@ -7,11 +7,14 @@ cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v ngspice >/dev/null 2>&1 || need_apt+=(ngspice)
+# Real hosts for tests/host: Ardour 7 (VST3, headless through Lua) and Qtractor's CLAP scanner.
+command -v ardour7-lua >/dev/null 2>&1 || need_apt+=(ardour)
+[ -x /usr/lib/x86_64-linux-gnu/qtractor/qtractor_plugin_scan ] || need_apt+=(qtractor)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
 
 # Host-level test dependencies (pedalboard loads the VST3), in a venv beside the repo.
@@ -29,7 +32,8 @@ cargo test --profile fast --locked --workspace
 
 if [ -f tests/host/test_vst3.py ]; then
   cargo xtask bundle loadline --profile fast
-  LOADLINE_BIN=target/fast/loadline .venv/bin/python -m pytest -q tests/host
+  # -rs: a host test that cannot run here says why in the summary (it is skipped, never passed).
+  LOADLINE_BIN=target/fast/loadline .venv/bin/python -m pytest -q -rs tests/host
   # The CLAP host test skips without the bundle, so run it again now that it exists.
   cargo test --profile fast --locked --test clap_host
 fi

@@ -94,8 +94,9 @@ fn drive(
     drive_at(plugin, executor, io, sizes, None, between)
 }
 
-/// As [`drive`], with the host's transport playing from timeline sample `timeline` (`None`:
-/// stopped, no position).
+/// As [`drive`], with the host's transport playing and `io` starting at timeline sample
+/// `timeline` (`None`: stopped, no position). The host reports the playhead, which for a
+/// latency-compensated plugin is the latency behind the audio it feeds (as Ardour does).
 fn drive_at(
     plugin: &mut Loadline,
     executor: &TaskExecutor<Loadline>,
@@ -105,6 +106,7 @@ fn drive_at(
     mut between: impl FnMut(usize, &LoadlineParams),
 ) -> u32 {
     let fs = plugin.processor().unwrap().sample_rate() as f32;
+    let latency = plugin.processor().unwrap().latency() as i64;
     let mut ctx = Ctx::new(fs);
     let params = plugin.params_arc();
     let n = io[0].len();
@@ -123,7 +125,7 @@ fn drive_at(
         }
         let mut aux = AuxiliaryBuffers { inputs: &mut [], outputs: &mut [] };
         ctx.transport.playing = timeline.is_some();
-        ctx.transport.pos_samples = timeline.map(|t| t + i as i64);
+        ctx.transport.pos_samples = timeline.map(|t| t + i as i64 - latency);
         assert_no_alloc(|| {
             plugin.process(&mut buffer, &mut aux, &mut ctx);
         });
@@ -482,4 +484,53 @@ fn offline_renders_bypass_only_when_asked() {
         fresh.params_arc().deserialize_fields(&m);
         assert!(!fresh.params_arc().shared.bypass_offline(), "{bad}");
     }
+}
+
+/// A state loaded while the plugin is active (Ardour loads a session's state after activating
+/// it, and nice-plug does not re-activate after a load): the next block starts settled at the
+/// loaded values, exactly as a plugin activated with them, instead of gliding from the old ones.
+#[test]
+fn a_state_loaded_while_active_starts_settled() {
+    let fs = 48_000.0f32;
+    let x = signal(fs as f64, 4_000);
+    // The state to load: slot B live, Difference, B at 120 Ω.
+    let source = Loadline::default();
+    let sp = source.params_arc();
+    set(&sp.active_slot, 1.0);
+    set(&sp.listen, 1.0);
+    set_plain_f(&sp.b.output_impedance, 120.0);
+    let fields = sp.serialize_fields();
+    let values: Vec<(String, f32)> =
+        sp.param_map().iter().map(|(id, ptr, _)| (id.clone(), unsafe { ptr.unmodulated_normalized_value() })).collect();
+    let load_state = |plugin: &Loadline| {
+        let p = plugin.params_arc();
+        for (id, ptr, _) in p.param_map() {
+            let v = values.iter().find(|(k, _)| *k == id).unwrap().1;
+            unsafe { ptr._internal_set_normalized_value(v) };
+        }
+        p.deserialize_fields(&fields);
+    };
+
+    // Reference: a plugin that had the state before it was activated.
+    let mut fresh = Loadline::default();
+    let ex = fresh.task_executor();
+    load_state(&fresh);
+    activate(&mut fresh, fs, 2);
+    let mut expect = vec![x.clone(), x.clone()];
+    drive(&mut fresh, &ex, &mut expect, &[256], |_, _| {});
+
+    // Activated on the defaults, playing, then the state arrives.
+    let mut plugin = Loadline::default();
+    let executor = plugin.task_executor();
+    activate(&mut plugin, fs, 2);
+    // Silence meanwhile, so slot B's circuit is at rest as in the fresh plugin (slot A's noise runs
+    // on, but slot A is not heard once B is live).
+    let mut warm = vec![vec![0.0f32; 4_000], vec![0.0f32; 4_000]];
+    drive(&mut plugin, &executor, &mut warm, &[256], |_, _| {});
+    load_state(&plugin);
+    let mut got = vec![x.clone(), x.clone()];
+    drive(&mut plugin, &executor, &mut got, &[256], |_, _| {});
+    let peak = expect.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
+    let worst = expect.iter().flatten().zip(got.iter().flatten()).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+    assert!(peak > 0.01 && worst == 0.0, "after a state load the output glides: {:.1} dB re peak", 20.0 * (worst / peak).log10());
 }

@@ -6,6 +6,7 @@ pub mod params;
 pub mod presets;
 pub mod state;
 
+use crate::dsp::engine::PreparedLoad;
 use crate::dsp::Quality;
 use crate::processor::library;
 use crate::processor::meters::{meters, MeterReader, MeterTarget, MeterWriter};
@@ -118,13 +119,18 @@ impl Loadline {
     /// the processor counts on by itself. A position that did not move since the last block is
     /// ignored (a host that reports playing without advancing would otherwise repeat one block's
     /// noise). Audio thread; no allocation.
+    ///
+    /// A host that compensates the plugin's latency reports the playhead, the time at which this
+    /// block's output is heard, and feeds audio from one latency later (Ardour does; measured in
+    /// `tests/host/test_ardour.py`): the key is the position of the audio coming in, the reported
+    /// position plus the latency.
     fn follow_transport(&mut self, transport: &Transport) {
         let pos = transport.pos_samples().filter(|_| transport.playing);
         if let (Some(p), Some(n)) = (self.processor.as_mut(), pos) {
             if self.host_pos != Some(n) {
                 // Before the timeline's start (pre-roll) wraps to the top of the counter: still a
                 // fixed position.
-                p.set_position(n as u64);
+                p.set_position(n.wrapping_add(p.latency() as i64) as u64);
             }
         }
         self.host_pos = pos;
@@ -259,8 +265,15 @@ impl Plugin for Loadline {
         let settings = Self::settings(&self.params);
         let imported = [curves[0].as_ref().map(|c| &c.network), curves[1].as_ref().map(|c| &c.network)];
         // The library's fits are shared by every activation at this rate (see `processor::library`).
-        let built = library::shared(fs_hz, PLUGIN_QUALITY)
-            .and_then(|lib| Processor::prepared(&lib, channels, imported, &settings, NOISE_SEED));
+        let built = library::shared(fs_hz, PLUGIN_QUALITY).and_then(|lib| {
+            Processor::prepared(&lib, channels, imported, &settings, NOISE_SEED).or_else(|e| {
+                // A curve the engine cannot compile at this rate must not stop the session from
+                // playing: that slot plays its first library load instead (the curve stays saved).
+                let usable = imported.map(|c| c.filter(|net| PreparedLoad::build(net, fs_hz, PLUGIN_QUALITY).is_ok()));
+                nice_error!("Loadline: an imported curve cannot be used at {fs_hz} Hz ({e}); playing without it");
+                Processor::prepared(&lib, channels, usable, &settings, NOISE_SEED)
+            })
+        });
         match built {
             Ok(p) => {
                 context.set_latency_samples(p.latency() as u32);
@@ -302,7 +315,8 @@ impl Plugin for Loadline {
         settings.bypass |= self.offline && self.params.shared.bypass_offline();
         if let Some(p) = self.processor.as_mut() {
             p.set_settings(&settings);
-            if std::mem::take(&mut self.snap_next) {
+            // After a reset, an activation or a state load.
+            if std::mem::take(&mut self.snap_next) | self.params.shared.take_state_loaded() {
                 // Everything starts at the values this block brings instead of gliding there
                 // from the ones before the reset (the states were cleared, so nothing clicks).
                 p.snap();

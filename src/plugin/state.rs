@@ -29,6 +29,12 @@ pub struct SharedState {
     /// through, delayed by the latency, so a session monitored through Loadline exports the mix
     /// itself. Off by default: rendering through the emulation is a main use.
     bypass_offline: AtomicBool,
+    /// Raised when the host loads a state (after the parameters are set), taken by the audio
+    /// thread: the next block starts settled at the loaded values, as after `reset`. nice-plug
+    /// does not re-activate the plugin after a state load, and hosts such as Ardour load a
+    /// session's state after activating, so without this an export's first 40 ms would glide
+    /// from the defaults to the session's settings.
+    state_loaded: AtomicBool,
 }
 
 /// One slot as saved.
@@ -80,10 +86,9 @@ impl PersistedState {
             let slot = &mut out.slots[k];
             slot.headphone = field("headphone").and_then(|x| x.as_str().map(str::to_string));
             if let Some(c) = field("imported") {
-                match serde_json::from_value::<ImportedCurve>(c) {
-                    Ok(c) if c.network.validate().is_ok() => slot.imported = Some(c),
-                    Ok(_) => nice_plug::nice_warn!("Loadline: slot {k}'s imported curve is not a valid network; dropped"),
-                    Err(e) => nice_plug::nice_warn!("Loadline: slot {k}'s imported curve is unreadable ({e}); dropped"),
+                match serde_json::from_value::<ImportedCurve>(c).map_err(|e| e.to_string()).and_then(|c| c.check().map(|()| c)) {
+                    Ok(c) => slot.imported = Some(c),
+                    Err(e) => nice_plug::nice_warn!("Loadline: slot {k}'s imported curve in the saved state is unusable ({e}); dropped"),
                 }
             }
             if let Some(e) = field("extras") {
@@ -145,6 +150,12 @@ impl SharedState {
         self.bypass_offline.store(on, Ordering::Relaxed);
     }
 
+    /// True once after each state load (audio thread: one atomic swap; see `state_loaded`).
+    #[inline]
+    pub fn take_state_loaded(&self) -> bool {
+        self.state_loaded.swap(false, Ordering::AcqRel)
+    }
+
     /// Called by the Headphone parameters' callbacks.
     pub fn set_headphone_index(&self, k: usize, index: usize) {
         self.headphone[k].store(index as i32, Ordering::Relaxed);
@@ -164,6 +175,7 @@ impl SharedState {
     /// [`headphone_index_from_state`]).
     pub fn restore(&self, s: &PersistedState) {
         self.set_bypass_offline(s.bypass_offline);
+        self.state_loaded.store(true, Ordering::Release);
         for (k, slot) in s.slots.iter().enumerate() {
             if let Some(e) = slot.extras {
                 self.set_extras(k, e);

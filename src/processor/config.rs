@@ -33,11 +33,76 @@ impl ImportedCurve {
         Self::from_bytes(&name, &bytes)
     }
 
+    /// Whether a curve that came from outside (a saved session, a settings file) is safe to
+    /// compile: at most [`CURVE_MAX_ELEMENTS`] elements nested at most [`CURVE_MAX_DEPTH`] deep,
+    /// every value a physical one ([`CURVE_ELEMENT_RANGES`]), at most [`CURVE_MAX_POINTS`] finite
+    /// plot points. Every curve the importer makes passes; a hostile or corrupt state gets a
+    /// one-line reason instead of seconds of fitting on the host's thread. The limits bound the
+    /// fit that compiles the curve (at most about 40 ms at the element limit); a curve within them
+    /// that the engine still cannot fit is dropped where it is compiled. Cheap: no fit here.
+    pub fn check(&self) -> Result<(), String> {
+        let net = &self.network;
+        net.validate().map_err(|e| e.to_string())?;
+        if self.name.len() > 1024 {
+            return Err(format!("its name is {} bytes long (at most 1024)", self.name.len()));
+        }
+        let n = net.element_count();
+        if n > CURVE_MAX_ELEMENTS {
+            return Err(format!("its network has {n} elements (at most {CURVE_MAX_ELEMENTS})"));
+        }
+        let d = depth(net);
+        if d > CURVE_MAX_DEPTH {
+            return Err(format!("its network is nested {d} deep (at most {CURVE_MAX_DEPTH})"));
+        }
+        check_values(net)?;
+        if self.points.len() > CURVE_MAX_POINTS {
+            return Err(format!("it has {} plot points (at most {CURVE_MAX_POINTS})", self.points.len()));
+        }
+        match self.points.iter().find(|p| !(p[0] > 0.0 && p[1] >= 0.0 && p.iter().all(|v| v.is_finite()))) {
+            Some(p) => Err(format!("plot point {p:?} is not a positive frequency, |Z| and a finite phase")),
+            None => Ok(()),
+        }
+    }
+
     /// As [`Self::from_file`], from the file's bytes.
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<(Self, Vec<String>), String> {
         let c = crate::import::import_impedance(bytes).map_err(|e| e.to_string())?;
         let points = c.samples.iter().map(|s| [s.freq_hz, s.z.norm(), s.z.arg().to_degrees()]).collect();
         Ok((Self { name: name.to_string(), network: c.network, points }, c.notes))
+    }
+}
+
+/// Most elements an imported curve's network may have: the importer's highest order (24 poles)
+/// realises at most about 50; the engine's fit of 64 takes about 40 ms.
+pub const CURVE_MAX_ELEMENTS: usize = 64;
+/// Deepest nesting of series and parallel groups in an imported curve's network.
+pub const CURVE_MAX_DEPTH: usize = 16;
+/// Most plot points an imported curve may carry (measurement files have hundreds).
+pub const CURVE_MAX_POINTS: usize = 20_000;
+/// Physical element values an imported curve may use: R in ohms, L in henries, C in farads,
+/// each far wider than any headphone's (milliohm contacts to megohm inputs, picohenries to
+/// henries, picofarads to farads).
+pub const CURVE_ELEMENT_RANGES: [(&str, f64, f64); 3] = [("R", 1e-4, 1e8), ("L", 1e-13, 10.0), ("C", 1e-14, 10.0)];
+
+fn depth(n: &Network) -> usize {
+    match n {
+        Network::Series(v) | Network::Parallel(v) => 1 + v.iter().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn check_values(n: &Network) -> Result<(), String> {
+    let (kind, v) = match n {
+        Network::R(v) => ("R", *v),
+        Network::L(v) => ("L", *v),
+        Network::C(v) => ("C", *v),
+        Network::Series(g) | Network::Parallel(g) => return g.iter().try_for_each(check_values),
+    };
+    let (_, lo, hi) = CURVE_ELEMENT_RANGES.iter().find(|r| r.0 == kind).copied().unwrap_or((kind, 0.0, 0.0));
+    if (lo..=hi).contains(&v) {
+        Ok(())
+    } else {
+        Err(format!("element {kind} = {v:e} is outside {lo:e}..{hi:e}"))
     }
 }
 
@@ -128,7 +193,7 @@ impl SessionConfig {
                 return Err(format!("slot {name}: headphone is \"imported\" but no curve is embedded"));
             }
             if let Some(imp) = &s.imported {
-                imp.network.validate().map_err(|e| format!("slot {name} imported curve: {e}"))?;
+                imp.check().map_err(|e| format!("slot {name} imported curve: {e}"))?;
             }
         }
         Ok(c)
