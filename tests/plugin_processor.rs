@@ -260,3 +260,48 @@ fn an_engine_refuses_a_load_compiled_for_another_rate() {
     assert!(e.unwrap_err().to_string().contains("compiled for"));
     assert!(Engine::with_load(Oversampler::new(44_100.0, Quality::Default), load, &StageParams::IDEAL, 1).is_ok());
 }
+
+/// The ideal path runs only while it can be heard (`processor/ideal.rs`): it stops once Listen
+/// has faded to Emulation and, primed from its history, starts again exactly where a path that
+/// ran all along would be. Listen switches between every mode at odd places, at 44.1 and 48 kHz,
+/// mono and stereo, block sizes 1 to 700: the output is bit-identical to the always-running path,
+/// and the path really was off in between.
+#[test]
+fn the_ideal_path_runs_only_when_heard_and_restarts_exactly() {
+    for (fs, channels) in [(48_000.0, 2usize), (44_100.0, 1)] {
+        let n = 30_000;
+        let x: Vec<f32> = sine(97.0, fs, n, 0.7).iter().zip(sine(5000.0, fs, n, 0.2)).map(|(a, b)| a + b).collect();
+        let laptop = StageParams { r_out_ohm: 75.0, v_max_v: Some(1.0), i_max_a: Some(0.06), c_block_f: Some(220e-6), ..StageParams::IDEAL };
+        let base = settings(0, laptop, stage(10.0));
+        // Listen per block index: long stretches of Emulation between Ideal and Difference.
+        let listen_at = |k: usize| match (k / 7) % 6 {
+            1 => Listen::Difference,
+            3 => Listen::Ideal,
+            _ => Listen::Emulation,
+        };
+        let render = |on_demand: bool, sizes: &[usize]| {
+            let mut p = Processor::new(fs, Quality::Default, channels, &lib(), [None, None], &base, 3).unwrap();
+            p.set_ideal_on_demand(on_demand);
+            let mut io: Vec<Vec<f32>> = (0..channels).map(|c| x.iter().map(|v| if c == 0 { *v } else { -0.5 * v }).collect()).collect();
+            let (mut i, mut k, mut was_off) = (0, 0, false);
+            while i < n {
+                let len = sizes[k % sizes.len()].min(n - i);
+                let mut s = base;
+                s.listen = listen_at(k);
+                p.set_settings(&s);
+                let mut bufs: Vec<&mut [f32]> = io.iter_mut().map(|c| &mut c[i..i + len]).collect();
+                p.process(&mut bufs);
+                was_off |= !p.ideal_running();
+                i += len;
+                k += 1;
+            }
+            (io, was_off)
+        };
+        for sizes in [&[256usize][..], &[1, 700, 33, 128]] {
+            let (always, off_always) = render(false, sizes);
+            let (demand, off_demand) = render(true, sizes);
+            assert!(!off_always && off_demand, "the path must stop only on demand (fs {fs}, blocks {sizes:?})");
+            assert!(always == demand, "restarted ideal path differs (fs {fs}, blocks {sizes:?})");
+        }
+    }
+}

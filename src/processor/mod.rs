@@ -20,6 +20,7 @@
 pub mod config;
 pub mod ftz;
 pub mod handover;
+mod ideal;
 pub mod library;
 pub mod meters;
 mod ramp;
@@ -29,9 +30,9 @@ pub use handover::{mailbox, ImportReceiver, ImportSender, ImportedLoad, LEVEL_MA
 pub use slot::{level_match_gain, LEVEL_MATCH_MAX_DB, LOAD_FADE_S};
 
 use crate::dsp::network::NetworkError;
-use crate::dsp::resample::Oversampler;
 use crate::dsp::smoother::Smoother;
 use crate::dsp::{Network, Quality, StageParams};
+use ideal::IdealPath;
 use library::PreparedLibrary;
 use ramp::{Delay, Ramp};
 use serde::{Deserialize, Serialize};
@@ -117,8 +118,8 @@ pub struct Processor {
     quality: Quality,
     channels: usize,
     slots: [SlotChain; 2],
-    /// Per channel: the ideal path (up- and downsampling with nothing between).
-    ideal: Vec<Oversampler>,
+    /// The ideal path (up- and downsampling with nothing between), run while it is heard.
+    ideal: IdealPath,
     /// Per channel: the dry signal delayed by the latency, for Bypass.
     dry: Vec<Delay>,
     /// 0 plays A, 1 plays B.
@@ -176,10 +177,9 @@ impl Processor {
             SlotChain::new(library, channels, imported[i], s.load, &s.stage, settings.level_match, seed.wrapping_add(1000 * i as u64))
         };
         let slots = [mk(0)?, mk(1)?];
-        let ideal: Vec<Oversampler> = (0..channels).map(|_| library.oversampler()).collect();
+        let ideal = IdealPath::new(&library.oversampler(), channels);
         let latency = slots[0].latency();
-        debug_assert_eq!(latency, ideal[0].latency());
-        let ideal_factor = ideal[0].factor();
+        debug_assert_eq!(latency, ideal.latency());
         let mut p = Self {
             fs_hz,
             quality,
@@ -195,7 +195,7 @@ impl Processor {
             skip_silent_slot: false,
             position: 0,
             settings: *settings,
-            scratch: Scratch::new(ideal_factor),
+            scratch: Scratch::new(),
         };
         p.trim.set_rate(fs_hz);
         p.set_settings(settings);
@@ -293,12 +293,23 @@ impl Processor {
         self.position
     }
 
+    /// Runs the ideal path always (`false`) or only while it can be heard (`true`, the
+    /// default; see `processor/ideal.rs`). For tests and benchmarks that compare the two.
+    pub fn set_ideal_on_demand(&mut self, on: bool) {
+        self.ideal.set_on_demand(on);
+    }
+
+    /// Whether the ideal path is running now (diagnostics and tests).
+    pub fn ideal_running(&self) -> bool {
+        self.ideal.is_live()
+    }
+
     /// Clears all audio state (filters, circuits, delay lines, noise sequences) and returns to
     /// position 0.
     pub fn reset(&mut self) {
         self.position = 0;
         self.slots.iter_mut().for_each(|s| s.reset());
-        self.ideal.iter_mut().for_each(|o| o.reset());
+        self.ideal.reset();
         self.dry.iter_mut().for_each(|d| d.reset());
         self.snap();
     }
@@ -343,9 +354,17 @@ impl Processor {
             let pending = self.slots.iter().any(|s| s.wants_swap());
             let len = if pending { 1 } else { (n - start).min(CHUNK) };
             let sc = &mut self.scratch;
+            // The ideal path is computed only if it can be heard in this chunk (its gain is not
+            // settled at zero; the settings cannot change within a call).
+            let ideal_needed = !self.g_ideal.at(0.0);
             // Per-sample control values.
             let mut run = [false; 2];
-            for i in 0..len {
+            let steady = !pending
+                && self.slots.iter().all(|s| s.settled())
+                && [&self.mix_b, &self.g_emu, &self.g_ideal, &self.wet].iter().all(|r| r.settled())
+                && self.trim.settled();
+            let n_ctl = if steady { 1 } else { len };
+            for i in 0..n_ctl {
                 sc.ga[i] = self.slots[0].advance();
                 sc.gb[i] = self.slots[1].advance();
                 let m = self.mix_b.next();
@@ -358,6 +377,15 @@ impl Processor {
                 let (ra, rb) = if self.skip_silent_slot { (m < 1.0, m > 0.0) } else { (true, true) };
                 run[0] |= ra;
                 run[1] |= rb;
+            }
+            if steady {
+                // Nothing moves: the values just computed hold for the whole chunk (the calls
+                // would return them again without changing state), which skips a per-sample
+                // `exp` and six branches.
+                for a in [&mut sc.ga, &mut sc.gb, &mut sc.m, &mut sc.ge, &mut sc.gi, &mut sc.w, &mut sc.trim] {
+                    let v = a[0];
+                    a[1..len].fill(v);
+                }
             }
             // Inputs (non-finite treated as silence).
             for (buf, xs) in io.iter().take(nch).zip(sc.x.iter_mut()) {
@@ -393,12 +421,7 @@ impl Processor {
                 }
             }
             // The ideal path: the same up/down-sampling as the engine with a wire between.
-            for ch in 0..nch {
-                let os = &mut self.ideal[ch];
-                let f = os.factor();
-                os.up_block(&sc.x[ch][..len], &mut sc.hi[..len * f]);
-                os.down_block(&sc.hi[..len * f], &mut sc.ideal[ch][..len]);
-            }
+            self.ideal.process(&sc.x, &mut sc.ideal, nch, len, ideal_needed);
             for (ch, buf) in io.iter_mut().take(nch).enumerate() {
                 for i in 0..len {
                     let x = sc.x[ch][i];
@@ -442,12 +465,10 @@ struct Scratch {
     ideal: [[f64; CHUNK]; MAX_CHANNELS],
     /// Per slot and channel: the engine's output.
     y: [[[f64; CHUNK]; MAX_CHANNELS]; 2],
-    /// The ideal path's oversampled chunk.
-    hi: Vec<f64>,
 }
 
 impl Scratch {
-    fn new(factor: usize) -> Box<Self> {
+    fn new() -> Box<Self> {
         Box::new(Self {
             ga: [0.0; CHUNK],
             gb: [0.0; CHUNK],
@@ -459,7 +480,6 @@ impl Scratch {
             x: [[0.0; CHUNK]; MAX_CHANNELS],
             ideal: [[0.0; CHUNK]; MAX_CHANNELS],
             y: [[[0.0; CHUNK]; MAX_CHANNELS]; 2],
-            hi: vec![0.0; CHUNK * factor],
         })
     }
 }

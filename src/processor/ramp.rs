@@ -28,6 +28,18 @@ impl Ramp {
         self.value = self.target;
     }
 
+    /// True once the ramp has reached its target (`next` then returns it unchanged).
+    #[inline]
+    pub fn settled(&self) -> bool {
+        self.value == self.target
+    }
+
+    /// True when the ramp sits at `v` and stays there.
+    #[inline]
+    pub fn at(&self, v: f64) -> bool {
+        self.value == v && self.target == v
+    }
+
     /// Advances one sample and returns the new value.
     #[inline]
     pub fn next(&mut self) -> f64 {

@@ -139,6 +139,12 @@ impl SlotChain {
         level_match_gain(&self.stage, z).0
     }
 
+    /// True when nothing in the slot's gain moves: no swap pending, the load fade at full and
+    /// Level Match settled, so [`Self::advance`] returns the same value without changing state.
+    pub fn settled(&self) -> bool {
+        !self.wants_swap() && self.fade.at(1.0) && self.level_gain.settled()
+    }
+
     /// True while a load swap is pending (the next [`Self::advance`] calls may perform it).
     pub fn wants_swap(&self) -> bool {
         (self.target != self.current && self.z_1k[self.target].is_some()) || self.staged.is_some()
