@@ -1,0 +1,110 @@
+"""The product's speed against a yardstick, measured side by side in one run: pedalboard's
+convolution with a 4096-tap impulse response (JUCE's partitioned FFT convolution), a plain and
+widely used effect of about the same job size.
+
+1. `loadline render` of a 60 s stereo WAV of noise at -12 dBFS RMS (NE5532 line out into the
+   closed-back 32 Ω load), end to end (read, process, write), against the convolution of the same
+   audio read from and written to disk.
+2. Loadline.vst3 in pedalboard at its defaults (both slots live: A the laptop jack, B the ideal
+   stage; the editor closed) at blocks 64, 128 and 512, against the convolution at the same
+   blocks.
+
+At 44.1 and 48 kHz. Prints seconds, × real time and the ratio (Loadline's speed / the
+convolution's): figures, not assertions (timings are noisy; the median of three passes is used).
+
+Run: cargo build --release && cargo xtask bundle loadline --release, then
+    .venv/bin/python benches/host_speed.py [seconds]
+(`LOADLINE_BIN` and `LOADLINE_VST3` override the paths.)
+"""
+
+import os
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pedalboard
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(os.environ.get("LOADLINE_BIN", ROOT / "target" / "release" / "loadline"))
+VST3 = Path(os.environ.get("LOADLINE_VST3", ROOT / "target" / "bundled" / "Loadline.vst3"))
+SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
+PASSES = 3
+
+
+def write_wav(path, rate, x):
+    x = np.asarray(x, "<f4")
+    n, ch = x.shape
+    fmt = struct.pack("<HHIIHH", 3, ch, rate, rate * ch * 4, ch * 4, 32)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", x.nbytes) + x.tobytes()
+    Path(path).write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
+
+
+def read_wav(path):
+    data = Path(path).read_bytes()
+    pos = 12
+    while pos < len(data):
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        if cid == b"data":
+            return np.frombuffer(data[pos + 8 : pos + 8 + size], "<f4").reshape(-1, 2)
+        pos += 8 + size + (size & 1)
+    raise ValueError(path)
+
+
+def median_time(f):
+    times = []
+    for _ in range(PASSES):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]
+
+
+def main():
+    rng = np.random.default_rng(1)
+    ir = (rng.standard_normal(4096) * np.exp(-np.arange(4096) / 800.0)).astype(np.float32)
+    ir /= np.sqrt(np.sum(ir**2))
+    print(f"{SECONDS:.0f} s of stereo noise at -12 dBFS RMS, median of {PASSES} passes")
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        for fs in (44_100, 48_000):
+            n = int(SECONDS * fs)
+            x = (rng.uniform(-1, 1, (n, 2)) * 0.4365).astype(np.float32)
+            src = d / f"in{fs}.wav"
+            write_wav(src, fs, x)
+            conv = pedalboard.Convolution(ir, sample_rate=fs)
+
+            # 1. The renderer end to end against the convolution, file to file.
+            def render():
+                out = d / "out.wav"
+                if out.exists():
+                    out.unlink()
+                subprocess.run(
+                    [str(BIN), "render", str(src), "-o", str(out), "--stage", "opamp-line-ne5532", "--headphone", "closed-dynamic-32"],
+                    check=True, capture_output=True,
+                )
+
+            def convolve_file():
+                y = conv.process(read_wav(src).T.copy(), fs, buffer_size=8192, reset=True)
+                write_wav(d / "conv.wav", fs, y.T)
+
+            t_r, t_c = median_time(render), median_time(convolve_file)
+            print(f"{fs} Hz  loadline render  {t_r:6.2f} s {SECONDS / t_r:6.0f}x   convolution {t_c:6.2f} s {SECONDS / t_c:6.0f}x   ratio {t_c / t_r:.2f}")
+
+            # 2. The plugin with both slots live against the convolution, per block size.
+            p = pedalboard.load_plugin(str(VST3))  # defaults: A laptop jack, B ideal, both live
+            xt = x.T.copy()
+            for block in (64, 128, 512):
+                t_p = median_time(lambda: p.process(xt, fs, buffer_size=block, reset=True))
+                # A fresh convolution per block size (one prepared for larger blocks runs small
+                # ones far slower).
+                cb = pedalboard.Convolution(ir, sample_rate=fs)
+                t_c = median_time(lambda: cb.process(xt, fs, buffer_size=block, reset=True))
+                print(f"{fs} Hz  block {block:4}  plugin {SECONDS / t_p:6.0f}x   convolution {SECONDS / t_c:6.0f}x   ratio {t_c / t_p:.2f}")
+
+
+if __name__ == "__main__":
+    main()
