@@ -423,20 +423,22 @@ impl Processor {
             // The ideal path: the same up/down-sampling as the engine with a wire between.
             self.ideal.process(&sc.x, &mut sc.ideal, nch, len, ideal_needed);
             for (ch, buf) in io.iter_mut().take(nch).enumerate() {
-                for i in 0..len {
-                    let x = sc.x[ch][i];
-                    let (ya, yb) = (sc.y[0][ch][i], sc.y[1][ch][i]);
-                    if let Some(m) = meter.as_deref_mut() {
-                        m.sample(ch, x, if metered_b { yb } else { ya });
+                if let Some(m) = meter.as_deref_mut() {
+                    let ys = &sc.y[metered_b as usize][ch];
+                    for (&x, &y) in sc.x[ch][..len].iter().zip(&ys[..len]) {
+                        m.sample(ch, x, y);
                     }
+                }
+                self.dry[ch].process_block(&sc.x[ch][..len], &mut sc.dry[..len]);
+                // The mix, per sample but branch-free, so it vectorises.
+                let (ya, yb) = (&sc.y[0][ch], &sc.y[1][ch]);
+                for (i, out) in buf[start..start + len].iter_mut().enumerate() {
                     let m = sc.m[i];
-                    let emu = (1.0 - m) * sc.ga[i] * ya + m * sc.gb[i] * yb;
-                    let ideal = sc.ideal[ch][i];
-                    let dry = self.dry[ch].process(x);
+                    let emu = (1.0 - m) * sc.ga[i] * ya[i] + m * sc.gb[i] * yb[i];
                     let w = sc.w[i];
-                    let y = w * sc.trim[i] * (sc.ge[i] * emu + sc.gi[i] * ideal) + (1.0 - w) * dry;
+                    let y = w * sc.trim[i] * (sc.ge[i] * emu + sc.gi[i] * sc.ideal[ch][i]) + (1.0 - w) * sc.dry[i];
                     // Nothing below the smallest normal f32 reaches the host.
-                    buf[start + i] = if y.abs() < f32::MIN_POSITIVE as f64 { 0.0 } else { y as f32 };
+                    *out = if y.abs() < f32::MIN_POSITIVE as f64 { 0.0 } else { y as f32 };
                 }
             }
             start += len;
@@ -465,6 +467,8 @@ struct Scratch {
     ideal: [[f64; CHUNK]; MAX_CHANNELS],
     /// Per slot and channel: the engine's output.
     y: [[[f64; CHUNK]; MAX_CHANNELS]; 2],
+    /// One channel's dry signal, delayed.
+    dry: [f64; CHUNK],
 }
 
 impl Scratch {
@@ -480,6 +484,7 @@ impl Scratch {
             x: [[0.0; CHUNK]; MAX_CHANNELS],
             ideal: [[0.0; CHUNK]; MAX_CHANNELS],
             y: [[[0.0; CHUNK]; MAX_CHANNELS]; 2],
+            dry: [0.0; CHUNK],
         })
     }
 }

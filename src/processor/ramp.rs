@@ -68,8 +68,9 @@ impl Delay {
         Self { line: vec![0.0; len], pos: 0 }
     }
 
-    /// Pushes `x` and returns the sample from `len` samples ago.
-    #[inline]
+    /// Pushes `x` and returns the sample from `len` samples ago: the plain reference
+    /// [`Self::process_block`] is held to.
+    #[cfg(test)]
     pub fn process(&mut self, x: f64) -> f64 {
         if self.line.is_empty() {
             return x;
@@ -77,6 +78,25 @@ impl Delay {
         let y = std::mem::replace(&mut self.line[self.pos], x);
         self.pos = if self.pos + 1 == self.line.len() { 0 } else { self.pos + 1 };
         y
+    }
+
+    /// [`Self::process`] for a block: `out[i]` is `x[i]` delayed (`out` as long as `x`). Copies
+    /// whole runs of the line instead of stepping through it.
+    pub fn process_block(&mut self, x: &[f64], out: &mut [f64]) {
+        let n = self.line.len();
+        if n == 0 {
+            out.copy_from_slice(x);
+            return;
+        }
+        let mut done = 0;
+        while done < x.len() {
+            // Each slot is read (what came `n` samples ago) before it is written.
+            let seg = (x.len() - done).min(n - self.pos);
+            out[done..done + seg].copy_from_slice(&self.line[self.pos..self.pos + seg]);
+            self.line[self.pos..self.pos + seg].copy_from_slice(&x[done..done + seg]);
+            self.pos = (self.pos + seg) % n;
+            done += seg;
+        }
     }
 
     /// Clears the line.
@@ -89,6 +109,27 @@ impl Delay {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_block_delay_equals_the_sample_delay() {
+        for len in [0usize, 1, 7, 59, 101] {
+            let x: Vec<f64> = (0..1000).map(|k| (k as f64 * 0.37).sin()).collect();
+            let mut a = Delay::new(len);
+            let want: Vec<f64> = x.iter().map(|&v| a.process(v)).collect();
+            let mut b = Delay::new(len);
+            let mut got = vec![0.0; x.len()];
+            let mut i = 0;
+            for size in [1usize, 3, 200, 64, 500, 232].iter().cycle() {
+                if i >= x.len() {
+                    break;
+                }
+                let k = (*size).min(x.len() - i);
+                b.process_block(&x[i..i + k], &mut got[i..i + k]);
+                i += k;
+            }
+            assert_eq!(got, want, "delay {len}");
+        }
+    }
 
     #[test]
     fn ramp_reaches_target_in_time() {

@@ -37,14 +37,29 @@ impl LoadReading {
     /// (∞: none).
     fn observe(&mut self, v_load: &[f64], i_loop: &[f64], i_max_a: f64) {
         let limit_a = LIMIT_INDICATION * i_max_a;
-        let (mut peak, mut vi, mut limited) = (self.i_peak_a, 0.0, 0u64);
-        for (&v, &i) in v_load.iter().zip(i_loop) {
-            let a = i.abs();
-            peak = peak.max(a);
-            vi += v * i;
-            limited += u64::from(a >= limit_a);
+        let n = v_load.len().min(i_loop.len());
+        let (v_load, i_loop) = (&v_load[..n], &i_loop[..n]);
+        // Four running sums and peaks, so the steps do not wait on each other (the one-sum loop
+        // was a serial chain of additions, a third of the meters' cost).
+        let (mut peak, mut vi, mut limited) = ([self.i_peak_a; 4], [0.0f64; 4], [0u64; 4]);
+        for (v4, i4) in v_load.chunks_exact(4).zip(i_loop.chunks_exact(4)) {
+            for k in 0..4 {
+                let a = i4[k].abs();
+                peak[k] = peak[k].max(a);
+                vi[k] += v4[k] * i4[k];
+                limited[k] += u64::from(a >= limit_a);
+            }
         }
-        self.steps += v_load.len().min(i_loop.len()) as u64;
+        for (&v, &i) in v_load.chunks_exact(4).remainder().iter().zip(i_loop.chunks_exact(4).remainder()) {
+            let a = i.abs();
+            peak[0] = peak[0].max(a);
+            vi[0] += v * i;
+            limited[0] += u64::from(a >= limit_a);
+        }
+        let peak = peak.iter().copied().fold(self.i_peak_a, f64::max);
+        let vi = (vi[0] + vi[1]) + (vi[2] + vi[3]);
+        let limited: u64 = limited.iter().sum();
+        self.steps += n as u64;
         self.i_peak_a = peak;
         if vi.is_finite() {
             self.vi_sum_w += vi;
