@@ -7,7 +7,7 @@ use nice_plug::prelude::*;
 /// The normalised values a preset gives slot `k`'s stage parameters, as `(parameter, value)`
 /// pairs; the editor sets them between `begin_set_parameter`/`end_set_parameter`. Also stores the
 /// preset's non-parameter fields (crossover, modulated resistance, inductance) for the slot.
-pub fn apply_stage_preset<'a>(params: &'a LoadlineParams, k: usize, preset: &StagePreset) -> Vec<(ParamPtr, f32)> {
+pub fn apply_stage_preset(params: &LoadlineParams, k: usize, preset: &StagePreset) -> Vec<(ParamPtr, f32)> {
     let p = params.slot(k);
     let v = StageValues::from_stage(&preset.params);
     params.shared.set_extras(k, stage_extras(&preset.params));

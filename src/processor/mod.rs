@@ -424,10 +424,7 @@ impl Processor {
             self.ideal.process(&sc.x, &mut sc.ideal, nch, len, ideal_needed);
             for (ch, buf) in io.iter_mut().take(nch).enumerate() {
                 if let Some(m) = meter.as_deref_mut() {
-                    let ys = &sc.y[metered_b as usize][ch];
-                    for (&x, &y) in sc.x[ch][..len].iter().zip(&ys[..len]) {
-                        m.sample(ch, x, y);
-                    }
+                    m.block(ch, &sc.x[ch][..len], &sc.y[metered_b as usize][ch][..len]);
                 }
                 self.dry[ch].process_block(&sc.x[ch][..len], &mut sc.dry[..len]);
                 // The mix, per sample but branch-free, so it vectorises.
