@@ -18,7 +18,6 @@ Run: cargo build --release && cargo xtask bundle loadline --release, then
 """
 
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -28,30 +27,14 @@ from pathlib import Path
 import numpy as np
 import pedalboard
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "host"))
+from wavio import read_wav, write_wav  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(os.environ.get("LOADLINE_BIN", ROOT / "target" / "release" / "loadline"))
 VST3 = Path(os.environ.get("LOADLINE_VST3", ROOT / "target" / "bundled" / "Loadline.vst3"))
 SECONDS = float(sys.argv[1]) if len(sys.argv) > 1 else 60.0
 PASSES = 3
-
-
-def write_wav(path, rate, x):
-    x = np.asarray(x, "<f4")
-    n, ch = x.shape
-    fmt = struct.pack("<HHIIHH", 3, ch, rate, rate * ch * 4, ch * 4, 32)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", x.nbytes) + x.tobytes()
-    Path(path).write_bytes(b"RIFF" + struct.pack("<I", len(body)) + body)
-
-
-def read_wav(path):
-    data = Path(path).read_bytes()
-    pos = 12
-    while pos < len(data):
-        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        if cid == b"data":
-            return np.frombuffer(data[pos + 8 : pos + 8 + size], "<f4").reshape(-1, 2)
-        pos += 8 + size + (size & 1)
-    raise ValueError(path)
 
 
 def median_time(f):
@@ -88,7 +71,7 @@ def main():
                 )
 
             def convolve_file():
-                y = conv.process(read_wav(src).T.copy(), fs, buffer_size=8192, reset=True)
+                y = conv.process(read_wav(src)[1].T.astype(np.float32), fs, buffer_size=8192, reset=True)
                 write_wav(d / "conv.wav", fs, y.T)
 
             t_r, t_c = median_time(render), median_time(convolve_file)

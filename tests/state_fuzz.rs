@@ -5,56 +5,16 @@
 //! curve kept is within the limits that bound its cost (`ImportedCurve::check`). Failing cases
 //! proptest finds are kept in `tests/state_fuzz.proptest-regressions` (commit it with the fix).
 
-use loadline::plugin::{Loadline, Task};
+use loadline::plugin::Loadline;
 use loadline::processor::config::{ImportedCurve, CURVE_MAX_DEPTH, CURVE_MAX_ELEMENTS};
 use nice_plug::prelude::*;
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-struct Ctx {
-    transport: Transport,
-    tasks: RefCell<Vec<Task>>,
-}
-
-impl ProcessContext<Loadline> for Ctx {
-    fn plugin_api(&self) -> PluginApi {
-        PluginApi::Clap
-    }
-    fn execute_background(&self, task: Task) {
-        self.tasks.borrow_mut().push(task);
-    }
-    fn execute_gui(&self, task: Task) {
-        self.execute_background(task)
-    }
-    fn transport(&self) -> &Transport {
-        &self.transport
-    }
-    fn next_event(&mut self) -> Option<PluginNoteEvent<Loadline>> {
-        None
-    }
-    fn try_send_event(
-        &mut self,
-        event: PluginNoteEvent<Loadline>,
-    ) -> Result<(), (PluginNoteEvent<Loadline>, nice_plug::context::process::SendEventError)> {
-        Err((event, nice_plug::context::process::SendEventError::NoOutputBuffer))
-    }
-    fn set_latency_samples(&self, _samples: u32) {}
-    fn request_restart(&self) {}
-    fn set_current_voice_capacity(&self, _samples: u32) {}
-}
-
-struct ActCtx;
-impl ActivateContext<Loadline> for ActCtx {
-    fn plugin_api(&self) -> PluginApi {
-        PluginApi::Clap
-    }
-    fn execute(&self, _task: Task) {}
-    fn set_latency_samples(&self, _samples: u32) {}
-    fn set_current_voice_capacity(&self, _capacity: u32) {}
-}
+mod plugin_host;
+use plugin_host::{ActCtx, Ctx};
 
 /// Loads `field` as the plugin's `loadline` state, puts both slots on their imported curve (or
 /// whatever the state selected), activates and plays 4 096 samples of a loud signal. Returns the
@@ -85,7 +45,7 @@ fn load_and_play(field: &str) -> f64 {
         }
         assert!(p.shared.extras(k).iter().all(|v| v.is_finite()));
     }
-    let mut ctx = Ctx { transport: Transport::new(48_000.0), tasks: RefCell::new(Vec::new()) };
+    let mut ctx = Ctx::new(48_000.0);
     let mut l: Vec<f32> = (0..4096).map(|i| (0.9 * (i as f32 * 0.05).sin()) + if i % 997 == 0 { 4.0 } else { 0.0 }).collect();
     let mut r: Vec<f32> = l.iter().map(|v| -v).collect();
     for (lc, rc) in l.chunks_mut(512).zip(r.chunks_mut(512)) {
@@ -193,7 +153,7 @@ proptest! {
 /// are noisy: the figure goes into the notes).
 #[test]
 fn the_costliest_states_are_refused_or_bounded() {
-    let mut curve = |network: Value, points: Value| {
+    let curve = |network: Value, points: Value| {
         let mut s = valid_state();
         s["slots"][0]["imported"] = json!({"name": "big", "network": network, "points": points});
         s["slots"][1]["imported"] = json!(null);
