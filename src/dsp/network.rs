@@ -135,7 +135,7 @@ mod tests {
     #[test]
     fn rlc_closed_forms() {
         // Parallel RLC peaks at R at its resonance 1/(2π√(LC)).
-        let (rr, ll, cc) = (100.0, 10e-3, 100e-6);
+        let (rr, ll, cc): (f64, f64, f64) = (100.0, 10e-3, 100e-6);
         let f0 = 1.0 / (2.0 * PI * (ll * cc).sqrt());
         let z = parallel(vec![r(rr), l(ll), c(cc)]).impedance(f0);
         assert!((z.re - rr).abs() < 1e-9 && z.im.abs() < 1e-9, "{z}");
