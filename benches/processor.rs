@@ -6,7 +6,8 @@
 //! several passes measured side by side in this run.
 //! Figures, not assertions: timings on shared machines are noisy.
 //!
-//! `SECONDS=5` processes 5 s of audio per pass instead of 20.
+//! `SECONDS=5` processes 5 s of audio per pass instead of 20; `NOISE=off` turns both stages'
+//! noise floors off.
 
 use loadline::dsp::Network;
 use loadline::library;
@@ -19,6 +20,10 @@ fn settings() -> Settings {
     let load = library::loads().iter().position(|l| l.id == "closed-dynamic-32").expect("load");
     let mut s = Settings::default();
     s.slots = [SlotSettings { load, stage: stage("opamp-line-ne5532") }, SlotSettings { load, stage: stage("laptop-jack") }];
+    if std::env::var("NOISE").is_ok_and(|v| v == "off") {
+        // For measuring what the noise floors cost.
+        s.slots.iter_mut().for_each(|sl| sl.stage.noise_dbv = None);
+    }
     s
 }
 
