@@ -6,6 +6,7 @@
 
 use clack_extensions::latency::PluginLatency;
 use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::render::{PluginRender, RenderMode};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::ParamValueEvent;
 use clack_host::prelude::*;
@@ -18,6 +19,7 @@ struct Shared {
     state: OnceLock<Option<PluginState>>,
     params: OnceLock<Option<PluginParams>>,
     latency: OnceLock<Option<PluginLatency>>,
+    render: OnceLock<Option<PluginRender>>,
 }
 
 impl<'a> SharedHandler<'a> for Shared {
@@ -25,6 +27,7 @@ impl<'a> SharedHandler<'a> for Shared {
         let _ = self.state.set(instance.get_extension());
         let _ = self.params.set(instance.get_extension());
         let _ = self.latency.set(instance.get_extension());
+        let _ = self.render.set(instance.get_extension());
     }
     fn request_restart(&self) {}
     fn request_process(&self) {}
@@ -168,4 +171,43 @@ fn clap_bundle_processes_reports_latency_and_round_trips_state() {
     let _ = state_b.load(&b.plugin_handle(), &mut std::io::Cursor::new(truncated));
     let y = process(&mut b, 64, 20, &[]);
     assert!(y.iter().all(|v| v.is_finite()));
+}
+
+/// "Bypass in offline renders" through the real CLAP wrapper: the option set in the plugin's
+/// state, the host switching to offline rendering through the render extension, then an impulse
+/// comes back as exactly the impulse, delayed by the reported latency; in realtime it plays the
+/// emulation.
+#[test]
+fn clap_offline_render_bypasses_when_the_option_is_on() {
+    let Some(path) = bundle() else {
+        println!("NOTICE: target/bundled/Loadline.clap not found; run `cargo xtask bundle loadline --release` (scripts/test.sh does). Skipping.");
+        return;
+    };
+    let entry = unsafe { PluginEntry::load(&path) }.expect("load Loadline.clap");
+    let render = |mode: RenderMode| {
+        let mut inst = instance(&entry);
+        let state = inst.access_shared_handler(|h| *h.state.get().unwrap()).expect("state extension");
+        let mut saved = Vec::new();
+        state.save(&inst.plugin_handle(), &mut saved).unwrap();
+        // nice-plug's CLAP state: the JSON's length (u64, little-endian), then the JSON.
+        let text = String::from_utf8(saved[8..].to_vec()).expect("JSON state");
+        let on = text.replace("\\\"bypass_offline\\\":false", "\\\"bypass_offline\\\":true");
+        assert_ne!(on, text, "the option is in the state: {text}");
+        let mut bytes = (on.len() as u64).to_le_bytes().to_vec();
+        bytes.extend_from_slice(on.as_bytes());
+        state.load(&inst.plugin_handle(), &mut std::io::Cursor::new(bytes)).unwrap();
+        let ext = inst.access_shared_handler(|h| *h.render.get().unwrap()).expect("render extension");
+        ext.set(&inst.plugin_handle(), mode).expect("render mode");
+        let y = process(&mut inst, 256, 20, &[]);
+        let lat = {
+            let ext = inst.access_shared_handler(|h| *h.latency.get().unwrap()).expect("latency extension");
+            ext.get(&inst.plugin_handle()) as usize
+        };
+        (y, lat)
+    };
+    let (offline, lat) = render(RenderMode::Offline);
+    let impulse: Vec<f32> = (0..offline.len()).map(|i| if i == lat { 1.0 } else { 0.0 }).collect();
+    assert!(offline == impulse, "an offline render with the option on is not the delayed input");
+    let (live, _) = render(RenderMode::Realtime);
+    assert!(live != impulse, "realtime playback must stay emulated");
 }
