@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Both slots run all the time, so switching is instant; every switch is a short linear
-//! crossfade. Settings are applied once per block ([`Processor::set_settings`]); the engines
+//! crossfade. The ideal path runs only while Listen can hear it, and starts again primed from its
+//! input history, as if it had run all along (`ideal.rs`). Settings are applied once per block ([`Processor::set_settings`]); the engines
 //! smooth stage parameters themselves, so a block-wise update is click-free.
 //!
 //! Threading: build a `Processor` off the audio thread ([`Processor::new`] allocates). On the
