@@ -9,6 +9,7 @@
 //!
 //! Threading: audio thread; nothing here allocates after [`IdealPath::new`].
 
+use super::ramp::Delay;
 use super::{CHUNK, MAX_CHANNELS};
 use crate::dsp::resample::Oversampler;
 
@@ -16,9 +17,8 @@ use crate::dsp::resample::Oversampler;
 #[derive(Debug)]
 pub struct IdealPath {
     os: Vec<Oversampler>,
-    /// Per channel: the last `history_len` inputs, a ring ending at `pos` (oldest at `pos`).
-    history: Vec<Vec<f64>>,
-    pos: usize,
+    /// Per channel: the last inputs, as a delay line read oldest first when priming.
+    history: Vec<Delay>,
     /// True while the filters hold the state of the inputs so far (they ran, or were primed).
     live: bool,
     /// False runs the path always (for tests that compare the two).
@@ -37,8 +37,7 @@ impl IdealPath {
         let history_len = 4 * os.latency() + 64;
         Self {
             os: (0..channels).map(|_| os.clone()).collect(),
-            history: (0..channels).map(|_| vec![0.0; history_len]).collect(),
-            pos: 0,
+            history: (0..channels).map(|_| Delay::new(history_len)).collect(),
             live: true,
             on_demand: true,
             hi: vec![0.0; CHUNK * f],
@@ -65,8 +64,7 @@ impl IdealPath {
     /// Clears the filters and the history (as at rest).
     pub fn reset(&mut self) {
         self.os.iter_mut().for_each(|o| o.reset());
-        self.history.iter_mut().for_each(|h| h.fill(0.0));
-        self.pos = 0;
+        self.history.iter_mut().for_each(Delay::reset);
         self.live = true;
     }
 
@@ -92,34 +90,26 @@ impl IdealPath {
 
     /// Appends a chunk's inputs to the history.
     fn remember(&mut self, x: &[[f64; CHUNK]; MAX_CHANNELS], nch: usize, len: usize) {
-        let n = self.history.first().map_or(0, Vec::len);
         for (h, xs) in self.history.iter_mut().zip(x.iter()).take(nch) {
-            let mut p = self.pos;
-            for &v in &xs[..len] {
-                h[p] = v;
-                p = if p + 1 == n { 0 } else { p + 1 };
-            }
+            h.push_block(&xs[..len]);
         }
-        self.pos = (self.pos + len) % n.max(1);
     }
 
     /// Puts the filters in the state of the inputs so far: from rest, through the history,
     /// oldest first (the output is discarded).
     fn prime(&mut self, nch: usize) {
-        let n = self.history.first().map_or(0, Vec::len);
         for (os, h) in self.os.iter_mut().zip(&self.history).take(nch) {
             os.reset();
             let f = os.factor();
+            let mut past = h.oldest_first();
             let mut chunk = [0.0; CHUNK];
-            let mut done = 0;
-            while done < n {
-                let k = (n - done).min(CHUNK);
-                for (i, c) in chunk[..k].iter_mut().enumerate() {
-                    *c = h[(self.pos + done + i) % n];
+            loop {
+                let k = chunk.iter_mut().zip(&mut past).map(|(c, v)| *c = v).count();
+                if k == 0 {
+                    break;
                 }
                 os.up_block(&chunk[..k], &mut self.hi[..k * f]);
                 os.down_block(&self.hi[..k * f], &mut self.trash[..k]);
-                done += k;
             }
         }
         self.live = true;

@@ -83,16 +83,34 @@ impl Delay {
     /// [`Self::process`] for a block: `out[i]` is `x[i]` delayed (`out` as long as `x`). Copies
     /// whole runs of the line instead of stepping through it.
     pub fn process_block(&mut self, x: &[f64], out: &mut [f64]) {
-        let n = self.line.len();
-        if n == 0 {
+        if self.line.is_empty() {
             out.copy_from_slice(x);
             return;
         }
+        self.cycle(x, Some(out));
+    }
+
+    /// Pushes a block without reading the delayed samples (the line as a history of the last
+    /// `len` inputs; see [`Self::oldest_first`]).
+    pub fn push_block(&mut self, x: &[f64]) {
+        self.cycle(x, None);
+    }
+
+    /// The last `len` samples pushed, oldest first.
+    pub fn oldest_first(&self) -> impl Iterator<Item = f64> + '_ {
+        self.line[self.pos..].iter().chain(&self.line[..self.pos]).copied()
+    }
+
+    /// Writes `x` into the line in runs, each slot read into `out` (what came `len` samples ago)
+    /// before it is written.
+    fn cycle(&mut self, x: &[f64], mut out: Option<&mut [f64]>) {
+        let n = self.line.len();
         let mut done = 0;
-        while done < x.len() {
-            // Each slot is read (what came `n` samples ago) before it is written.
+        while n > 0 && done < x.len() {
             let seg = (x.len() - done).min(n - self.pos);
-            out[done..done + seg].copy_from_slice(&self.line[self.pos..self.pos + seg]);
+            if let Some(o) = out.as_deref_mut() {
+                o[done..done + seg].copy_from_slice(&self.line[self.pos..self.pos + seg]);
+            }
             self.line[self.pos..self.pos + seg].copy_from_slice(&x[done..done + seg]);
             self.pos = (self.pos + seg) % n;
             done += seg;
@@ -128,6 +146,12 @@ mod tests {
                 i += k;
             }
             assert_eq!(got, want, "delay {len}");
+            // As a history: the last `len` inputs, oldest first, however they were pushed.
+            let mut h = Delay::new(len);
+            for c in x.chunks(77) {
+                h.push_block(c);
+            }
+            assert!(h.oldest_first().eq(x[x.len() - len..].iter().copied()), "history {len}");
         }
     }
 
