@@ -41,9 +41,14 @@ impl HostHandlers for TestHost {
     type AudioProcessor<'a> = ();
 }
 
-fn bundle() -> Option<PathBuf> {
+/// The built `Loadline.clap`, loaded; `None` (with a notice) when it has not been bundled.
+fn entry() -> Option<PluginEntry> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/bundled/Loadline.clap");
-    p.exists().then_some(p)
+    if !p.exists() {
+        println!("NOTICE: target/bundled/Loadline.clap not found; run `cargo xtask bundle loadline --release` (scripts/test.sh does). Skipping.");
+        return None;
+    }
+    Some(unsafe { PluginEntry::load(&p) }.expect("load Loadline.clap"))
 }
 
 const CLAP_ID: &CStr = c"org.loadline.loadline";
@@ -118,11 +123,7 @@ fn process(inst: &mut PluginInstance<TestHost>, n: usize, blocks: usize, events:
 
 #[test]
 fn clap_bundle_processes_reports_latency_and_round_trips_state() {
-    let Some(path) = bundle() else {
-        println!("NOTICE: target/bundled/Loadline.clap not found; run `cargo xtask bundle loadline --release` (scripts/test.sh does). Skipping.");
-        return;
-    };
-    let entry = unsafe { PluginEntry::load(&path) }.expect("load Loadline.clap");
+    let Some(entry) = entry() else { return };
     let factory = entry.get_plugin_factory().expect("plugin factory");
     let ids: Vec<String> = factory.plugin_descriptors().filter_map(|d| d.id().map(|i| i.to_string_lossy().into_owned())).collect();
     assert_eq!(ids, ["org.loadline.loadline"]);
@@ -179,11 +180,7 @@ fn clap_bundle_processes_reports_latency_and_round_trips_state() {
 /// emulation.
 #[test]
 fn clap_offline_render_bypasses_when_the_option_is_on() {
-    let Some(path) = bundle() else {
-        println!("NOTICE: target/bundled/Loadline.clap not found; run `cargo xtask bundle loadline --release` (scripts/test.sh does). Skipping.");
-        return;
-    };
-    let entry = unsafe { PluginEntry::load(&path) }.expect("load Loadline.clap");
+    let Some(entry) = entry() else { return };
     let render = |mode: RenderMode| {
         let mut inst = instance(&entry);
         let state = inst.access_shared_handler(|h| *h.state.get().unwrap()).expect("state extension");

@@ -5,7 +5,7 @@ use loadline::dsp::{Network, Quality};
 use loadline::plugin::params::LoadlineParams;
 use loadline::plugin::{Loadline, Task, NOISE_SEED, PLUGIN_QUALITY};
 use loadline::processor::config::ImportedCurve;
-use loadline::processor::Processor;
+use loadline::processor::{Processor, Settings};
 use nice_assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
 use nice_plug::prelude::*;
 use std::collections::BTreeMap;
@@ -97,6 +97,18 @@ fn set_plain_f(p: &FloatParam, v: f32) {
     set(p, p.preview_normalized(v));
 }
 
+/// What the renderer computes: a fresh processor over the whole library with the plugin's
+/// quality and seed, starting at timeline sample `position`, over stereo `io` in blocks of `block`.
+fn render_processor(fs: f32, settings: &Settings, position: u64, io: &mut [Vec<f32>], block: usize) {
+    let nets: Vec<Network> = loadline::library::loads().iter().map(|l| l.network.clone()).collect();
+    let mut p = Processor::new(fs as f64, PLUGIN_QUALITY, 2, &nets, [None, None], settings, NOISE_SEED).unwrap();
+    p.set_position(position);
+    let (l, r) = io.split_at_mut(1);
+    for (a, b) in l[0].chunks_mut(block).zip(r[0].chunks_mut(block)) {
+        p.process(&mut [a, b]);
+    }
+}
+
 fn signal(fs: f64, n: usize) -> Vec<f32> {
     (0..n).map(|k| (0.4 * (2.0 * PI * 220.0 * k as f64 / fs).sin() + 0.2 * (2.0 * PI * 3100.0 * k as f64 / fs).sin()) as f32).collect()
 }
@@ -157,13 +169,8 @@ fn plugin_output_equals_processor_output() {
     let mut io = vec![x.clone(), x.iter().map(|v| 0.5 * v).collect()];
     let mut expect = io.clone();
     drive(&mut plugin, &executor, &mut io, &[256], |_, _| {});
-    let nets: Vec<Network> = loadline::library::loads().iter().map(|l| l.network.clone()).collect();
-    let mut p = Processor::new(fs as f64, PLUGIN_QUALITY, 2, &nets, [None, None], &settings, NOISE_SEED).unwrap();
     assert_eq!(PLUGIN_QUALITY, Quality::Default);
-    let (l, r) = expect.split_at_mut(1);
-    for (a, b) in l[0].chunks_mut(256).zip(r[0].chunks_mut(256)) {
-        p.process(&mut [a, b]);
-    }
+    render_processor(fs, &settings, 0, &mut expect, 256);
     assert_eq!(io, expect);
 }
 
@@ -210,24 +217,16 @@ fn renders_with_noise_are_reproducible_whatever_ran_before() {
     assert!(worst_db < -140.0, "another block size differs by {worst_db:.1} dB re peak");
 
     // The renderer's processor (its timeline is its sample index) gives the same samples.
-    let nets: Vec<Network> = loadline::library::loads().iter().map(|l| l.network.clone()).collect();
-    let mut p = Processor::new(fs as f64, PLUGIN_QUALITY, 2, &nets, [None, None], &settings, NOISE_SEED).unwrap();
     let mut expect = vec![x.clone(), x.iter().map(|v| -0.3 * v).collect::<Vec<f32>>()];
-    let (l, r) = expect.split_at_mut(1);
-    for (a, b) in l[0].chunks_mut(4096).zip(r[0].chunks_mut(4096)) {
-        p.process(&mut [a, b]);
-    }
+    render_processor(fs, &settings, 0, &mut expect, 4096);
     assert!(first == expect, "the plugin and the renderer differ with noise on");
 
     // An export starting at another timeline position gets that position's noise: equal to a
     // processor told to start there, and different from the one starting at 0.
     plugin.reset();
     let later = take(&mut plugin, &[300], Some(1_234_567));
-    let mut p = Processor::new(fs as f64, PLUGIN_QUALITY, 2, &nets, [None, None], &settings, NOISE_SEED).unwrap();
-    p.set_position(1_234_567);
     let mut expect = vec![x.clone(), x.iter().map(|v| -0.3 * v).collect::<Vec<f32>>()];
-    let (l, r) = expect.split_at_mut(1);
-    p.process(&mut [&mut l[0], &mut r[0]]);
+    render_processor(fs, &settings, 1_234_567, &mut expect, usize::MAX);
     assert!(later == expect, "a render from another start position is not keyed on it");
     assert!(later != first, "the noise does not depend on the position");
 
