@@ -477,7 +477,7 @@ fn a_state_loaded_while_active_starts_settled() {
     drive(&mut plugin, &executor, &mut warm, &[256], |_, _| {});
     load_state(&plugin);
     let mut got = vec![x.clone(), x.clone()];
-    drive(&mut plugin, &executor, &mut got, &[256], |_, _| {});
+    assert_eq!(drive(&mut plugin, &executor, &mut got, &[256], |_, _| {}), 0, "allocations after a state load");
     let peak = expect.iter().flatten().fold(0.0f32, |m, v| m.max(v.abs()));
     let worst = expect.iter().flatten().zip(got.iter().flatten()).fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
     assert!(peak > 0.01 && worst == 0.0, "after a state load the output glides: {:.1} dB re peak", 20.0 * (worst / peak).log10());

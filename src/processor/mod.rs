@@ -138,6 +138,9 @@ pub struct Processor {
     skip_silent_slot: bool,
     /// Timeline position of the next sample, base-rate samples (the engines' noise is keyed on it).
     position: u64,
+    /// Control values once per chunk while nothing ramps (false: always per sample, the plain
+    /// form tests hold the chunk form to).
+    per_chunk_controls: bool,
     settings: Settings,
     scratch: Box<Scratch>,
 }
@@ -195,6 +198,7 @@ impl Processor {
             trim: Smoother::new(1.0, true),
             skip_silent_slot: false,
             position: 0,
+            per_chunk_controls: true,
             settings: *settings,
             scratch: Scratch::new(),
         };
@@ -300,6 +304,12 @@ impl Processor {
         self.ideal.set_on_demand(on);
     }
 
+    /// Computes the control values once per chunk while nothing ramps (`true`, the default) or
+    /// always per sample (`false`). For tests that hold the two to the same output.
+    pub fn set_per_chunk_controls(&mut self, on: bool) {
+        self.per_chunk_controls = on;
+    }
+
     /// Whether the ideal path is running now (diagnostics and tests).
     pub fn ideal_running(&self) -> bool {
         self.ideal.is_live()
@@ -360,7 +370,8 @@ impl Processor {
             let ideal_needed = !self.g_ideal.at(0.0);
             // Per-sample control values.
             let mut run = [false; 2];
-            let steady = !pending
+            let steady = self.per_chunk_controls
+                && !pending
                 && self.slots.iter().all(|s| s.settled())
                 && [&self.mix_b, &self.g_emu, &self.g_ideal, &self.wet].iter().all(|r| r.settled())
                 && self.trim.settled();
