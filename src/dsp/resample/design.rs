@@ -163,13 +163,37 @@ pub(super) fn band_exceeds(h: &[f64], f0: f64, f1: f64, target: f64, limit: f64)
 /// Passband flatness of the outermost decimator (±dB).
 pub(super) const DECIMATOR_PASS_DB: f64 = 0.001;
 
+/// The audio band and the outermost decimator's stopband edge at base rate `fs_hz`, hertz:
+/// `(f_pass, f_stop)`.
+///
+/// `f_pass` is 20 kHz (0.4535·fs below 44.1 kHz). The decimator stops at fs/2 where that leaves a
+/// transition band of at least [`MIN_TRANSITION_HZ`] (48 kHz and up), so nothing folds anywhere
+/// into 0…fs/2. At 44.1 kHz fs/2 is only 2.05 kHz above the band, which doubles the filter's length
+/// and latency; there it stops at `fs − (f_pass + ALIAS_GUARD_HZ)` instead (23.1 kHz), so what
+/// folds lands only in 21–22.05 kHz, above the band and above hearing (never below fs/2 itself).
+pub(super) fn bands(fs_hz: f64) -> (f64, f64) {
+    let f_pass = (20_000.0f64).min(0.4535 * fs_hz);
+    let nyquist = 0.5 * fs_hz;
+    let f_stop = if nyquist - f_pass >= MIN_TRANSITION_HZ { nyquist } else { (fs_hz - f_pass - ALIAS_GUARD_HZ).max(nyquist) };
+    (f_pass, f_stop)
+}
+
+/// The narrowest transition band for which the outermost decimator still stops at fs/2 (hertz):
+/// the 48 kHz figure.
+pub(super) const MIN_TRANSITION_HZ: f64 = 4_000.0;
+
+/// Where fs/2 is closer than that, the gap between the passband edge and the lowest frequency
+/// anything may fold to (hertz).
+pub(super) const ALIAS_GUARD_HZ: f64 = 1_000.0;
+
 /// Shortest Kaiser-windowed low-pass (odd length, unit DC gain, all taps) flat to
-/// ±[`DECIMATOR_PASS_DB`] over `[0, fp]` and attenuated by at least `atten_db` over `[¼, ½]`, in
-/// cycles per sample of the higher rate (`fp < ¼`): a decimator by 2 whose stopband starts at the
-/// lower rate's Nyquist frequency. Returns all `2m + 1` taps.
-pub(super) fn design_decimator(fp: f64, atten_db: f64) -> Vec<f64> {
-    assert!(fp > 0.0 && fp < 0.25, "decimator passband edge {fp} must be inside (0, 1/4)");
-    let (f_stop, df) = (0.25, 0.25 - fp);
+/// ±[`DECIMATOR_PASS_DB`] over `[0, fp]` and attenuated by at least `atten_db` over `[f_stop, ½]`,
+/// in cycles per sample of the higher rate (`fp < f_stop`, `¼ ≤ f_stop < ½`): a decimator by 2
+/// whose stopband starts at or above the lower rate's Nyquist frequency (see [`bands`]). Returns
+/// all `2m + 1` taps.
+pub(super) fn design_decimator(fp: f64, f_stop: f64, atten_db: f64) -> Vec<f64> {
+    assert!(fp > 0.0 && fp < f_stop && (0.25..0.5).contains(&f_stop), "decimator bands {fp}…{f_stop} out of order");
+    let df = f_stop - fp;
     let fc = 0.5 * (fp + f_stop);
     let n_est = (atten_db - 7.95) / (14.36 * df) + 1.0;
     let mut m = ((0.9 * n_est - 1.0) / 2.0).floor().max(1.0) as usize;

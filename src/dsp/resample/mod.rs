@@ -40,17 +40,21 @@
 //! * Outer interpolator (base rate fs → 2·fs), half-band: passband to `f_pass` = 20 kHz
 //!   (0.4535·fs below 44.1 kHz), images of 0…f_pass (from `fs − f_pass`) attenuated by the
 //!   quality's stopband figure (90 dB Default, 110 dB High).
-//! * Outer decimator (2·fs → fs), general FIR: passband 0…f_pass flat to ±0.001 dB, stopband from
-//!   fs/2 itself attenuated by the quality's figure, so nothing the nonlinearity creates above
-//!   fs/2 folds anywhere into 0…fs/2 above that figure (a half-band would stop only at
-//!   `fs − f_pass`, 28 kHz at 48 kHz, letting 24–28 kHz fold into 20–24 kHz). Its transition band
-//!   is half the half-band's, so it needs about twice the taps, all non-zero: 139 at 48 kHz and
-//!   251 at 44.1 kHz for 90 dB, 173 and 311 for 110 dB.
+//! * Outer decimator (2·fs → fs), general FIR: passband 0…f_pass flat to ±0.001 dB. From 48 kHz
+//!   up its stopband starts at fs/2 itself, attenuated by the quality's figure, so nothing the
+//!   nonlinearity creates above fs/2 folds anywhere into 0…fs/2 above that figure (a half-band
+//!   would stop only at `fs − f_pass`, 28 kHz at 48 kHz, letting 24–28 kHz fold into 20–24 kHz).
+//!   Its transition band is then half the half-band's, so it needs about twice the taps, all
+//!   non-zero: 139 at 48 kHz for 90 dB, 173 for 110 dB. At 44.1 kHz fs/2 is only 2.05 kHz above
+//!   the band, which would double that again (251 taps, 101 samples of latency); there the
+//!   stopband starts at `fs − 21 kHz` = 23.1 kHz instead, so aliases land only in 21–22.05 kHz,
+//!   above the band and above hearing: 165 taps for 90 dB (see [`design::bands`]).
 //! * Inner stages (rate_in = 2^(s−1)·fs ↔ 2·rate_in), half-band both ways: passband to fs/2,
 //!   stopband from `rate_in − fs/2`, a wide transition and so short filters. Going down, every
 //!   frequency above fs/2 outside the inner stopbands (`rate_in ± fs/2` modulo `2·rate_in`) lies,
-//!   modulo 2·fs, within fs/2…3·fs/2, the outer decimator's stopband: the whole decimation chain
-//!   rejects everything that would fold into 0…fs/2.
+//!   modulo 2·fs, within fs/2…3·fs/2, which is the outer decimator's stopband from 48 kHz up: the
+//!   whole decimation chain rejects everything that would fold into 0…fs/2 (into 0…21 kHz at
+//!   44.1 kHz).
 //!
 //! ## Delay lines and latency
 //! Each dense branch reads contiguous windows of a linear history buffer (every sample written
@@ -172,7 +176,7 @@ impl Oversampler {
         let factor = Self::factor_for(fs_hz, quality);
         let stages = factor.trailing_zeros() as usize;
         let atten = quality.atten_db();
-        let f_pass = (20_000.0f64).min(0.4535 * fs_hz);
+        let (f_pass, f_stop) = bands(fs_hz);
         // Stage s (1-based) runs between rates 2^(s−1)·fs and 2^s·fs.
         let hbs: Vec<Halfband> = (1..=stages)
             .map(|s| {
@@ -181,9 +185,9 @@ impl Oversampler {
                 design_halfband(edge / rate_out, atten)
             })
             .collect();
-        // The outermost decimator stops at fs/2 (see the module docs): passband to f_pass,
-        // stopband from a quarter of 2·fs.
-        let dec = (stages >= 1).then(|| design_decimator(f_pass / (2.0 * fs_hz), atten));
+        // The outermost decimator (see the module docs and `bands`): passband to f_pass,
+        // stopband from f_stop (fs/2 from 48 kHz up).
+        let dec = (stages >= 1).then(|| design_decimator(f_pass / (2.0 * fs_hz), f_stop / (2.0 * fs_hz), atten));
         // Stage s delays up-then-down by T_s samples of 2^s·fs; the total Σ T_s / 2^s must be a
         // whole number. Going from the innermost stage out, each stage's parity is fixed by the
         // stages inside it; a stage whose natural T_s has the wrong parity takes its decimator's

@@ -19,7 +19,12 @@ fn through(os: &mut Oversampler, x: &[f64]) -> Vec<f64> {
 }
 
 fn f_pass(fs: f64) -> f64 {
-    (20_000.0f64).min(0.4535 * fs)
+    bands(fs).0
+}
+
+/// The band nothing may fold into: 0…fs/2 from 48 kHz up, 0…21 kHz at 44.1 kHz (`fs − f_stop`).
+fn alias_free(fs: f64) -> f64 {
+    fs - bands(fs).1
 }
 
 /// `|DFT(h)|` on `n` bins (zero-padded), bin `i` at `i/n` cycles per sample.
@@ -211,39 +216,48 @@ fn decimator_aliases_are_rejected() {
             // Unit DC gain up to the f32 taps and arithmetic (measured ≤ 1e-7).
             assert!((g.iter().sum::<f64>() - 1.0).abs() < 1e-6, "fs {fs} {q:?}: DC gain");
             let mag = magnitude(&g, (g.len() * 8).next_power_of_two());
-            let peak = image_peak_db(&mag, 1.0, fs, os.factor(), 0.5 * fs);
+            let peak = image_peak_db(&mag, 1.0, fs, os.factor(), alias_free(fs));
             assert!(peak <= -min_atten(q), "fs {fs} {q:?}: aliases at {peak:.1} dB");
         }
     }
 }
 
 /// The outermost decimator on its own, checked by FFT: odd length, every tap non-zero, flat
-/// to ±0.001 dB up to f_pass, ≥ 90 dB (Default) / 110 dB (High) down from fs/2.
+/// to ±0.001 dB up to f_pass, ≥ 90 dB (Default) / 110 dB (High) down from its stopband edge:
+/// fs/2 from 48 kHz up, never below fs/2, never folding into the passband, and at 44.1 kHz
+/// 1 kHz clear of it.
 #[test]
 fn outer_decimator_meets_its_spec() {
-    for fs in [11_025.0, 22_050.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0] {
+    for fs in [11_025.0, 22_050.0, 32_000.0, 44_100.0, 48_000.0, 88_200.0, 96_000.0, 176_400.0] {
+        let (fp, f_stop) = bands(fs);
+        assert!(f_stop >= 0.5 * fs && fs - f_stop >= fp, "fs {fs}: stopband edge {f_stop}");
+        if fs >= 48_000.0 {
+            assert_eq!(f_stop, 0.5 * fs);
+        }
         for q in QUALITIES {
-            let h = design_decimator(f_pass(fs) / (2.0 * fs), q.atten_db());
+            let h = design_decimator(fp / (2.0 * fs), f_stop / (2.0 * fs), q.atten_db());
             assert!(h.len() % 2 == 1 && h.iter().all(|&v| v != 0.0), "fs {fs} {q:?}");
             let n = (h.len() * 64).next_power_of_two();
             let mag = magnitude(&h, n);
             let f = |i: usize| i as f64 * 2.0 * fs / n as f64;
-            let pass = (0..mag.len()).filter(|&i| f(i) <= f_pass(fs)).map(|i| (20.0 * mag[i].log10()).abs()).fold(0.0, f64::max);
-            let stop = (0..mag.len()).filter(|&i| f(i) >= 0.5 * fs).map(|i| 20.0 * mag[i].log10()).fold(f64::NEG_INFINITY, f64::max);
+            let pass = (0..mag.len()).filter(|&i| f(i) <= fp).map(|i| (20.0 * mag[i].log10()).abs()).fold(0.0, f64::max);
+            let stop = (0..mag.len()).filter(|&i| f(i) >= f_stop).map(|i| 20.0 * mag[i].log10()).fold(f64::NEG_INFINITY, f64::max);
             assert!(pass <= 0.001, "fs {fs} {q:?}: passband ±{pass:.5} dB");
             assert!(stop <= -min_atten(q), "fs {fs} {q:?}: stopband {stop:.1} dB");
         }
     }
+    assert!((bands(44_100.0).1 - 23_100.0).abs() < 1.0);
 }
 
-/// The outermost decimator stops at fs/2 itself, well below the half-band's `fs − f_pass`:
-/// internal-rate tones between the two, fed to `down` and `down_block`, come out (folded into
-/// f_pass…fs/2) ≥ 90 dB (Default) / 110 dB (High) down, the same from both.
+/// The outermost decimator stops well below the half-band's `fs − f_pass` (at fs/2 from 48 kHz
+/// up, at 23.1 kHz at 44.1 kHz): internal-rate tones between the two, fed to `down` and
+/// `down_block`, come out (folded into f_pass…fs/2) ≥ 90 dB (Default) / 110 dB (High) down,
+/// the same from both.
 #[test]
 fn tones_between_half_rate_and_stopband_do_not_fold() {
     let cases: [(f64, &[f64]); 5] = [
         (48_000.0, &[24_100.0, 25_000.0, 27_000.0, 27_900.0]),
-        (44_100.0, &[22_100.0, 23_000.0, 24_000.0]),
+        (44_100.0, &[23_150.0, 23_500.0, 24_000.0]),
         (22_050.0, &[11_100.0, 11_500.0, 12_000.0]),
         (96_000.0, &[48_500.0, 60_000.0, 75_000.0]),
         (176_400.0, &[88_500.0, 150_000.0]),
@@ -496,7 +510,7 @@ fn report() {
                 let g = down_ir(&mut os);
                 (
                     image_peak_db(&magnitude(&h, (h.len() * 8).next_power_of_two()), os.factor() as f64, fs, os.factor(), f_pass(fs)),
-                    image_peak_db(&magnitude(&g, (g.len() * 8).next_power_of_two()), 1.0, fs, os.factor(), 0.5 * fs),
+                    image_peak_db(&magnitude(&g, (g.len() * 8).next_power_of_two()), 1.0, fs, os.factor(), alias_free(fs)),
                 )
             } else {
                 (f64::NEG_INFINITY, f64::NEG_INFINITY)
@@ -527,11 +541,12 @@ fn report() {
                 best_blk = best_blk.min(t0.elapsed().as_secs_f64() * 1e9 / x.len() as f64);
             }
             println!(
-                "fs {fs:>6} {q:<7?} {:>2}x taps {:?} decimator {:>3} latency {:>3}  ripple ±{ripple:.5} dB  images {img:.1} dB  aliases (from fs/2) {ali:.1} dB  {best:.1} ns/sample ({best_blk:.1} in blocks of 64)  design {design_ms:.1} ms {}",
+                "fs {fs:>6} {q:<7?} {:>2}x taps {:?} decimator {:>3} latency {:>3}  ripple ±{ripple:.5} dB  images {img:.1} dB  aliases (into 0…{:.0} Hz) {ali:.1} dB  {best:.1} ns/sample ({best_blk:.1} in blocks of 64)  design {design_ms:.1} ms {}",
                 os.factor(),
                 os.stage_taps(),
                 os.decimator_taps(),
                 os.latency(),
+                alias_free(fs),
                 acc > 1e300
             );
         }
