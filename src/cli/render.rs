@@ -19,6 +19,7 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::sync_channel;
 use std::sync::Mutex;
 
 #[derive(Args, Debug)]
@@ -174,42 +175,95 @@ fn render_file(setup: &Setup, job: &Job, out: Output, bar: &ProgressBar) -> Resu
     let target = MeterTarget { slot: cfg.active_slot.index(), load, stage: active.stage };
 
     let mut writer = AudioWriter::new(file, path, job.container, args.bits, args.dither, rate, nch)?;
-    let block = args.block;
-    let mut buf = vec![vec![0.0f32; block]; nch];
-    let (mut skip, mut tail) = (p.latency(), p.latency());
-    let (mut peak_in, mut peak_out, mut non_finite) = (0.0f32, 0.0f32, 0u64);
+    let (block, latency) = (args.block, p.latency());
+    // The threads hand over whole numbers of processing blocks at a time (a thread's wake-up
+    // costs about as much as processing a few hundred samples).
+    let chunk = block * (PIPELINE_FRAMES / block).max(1);
+    let description = reader.description.clone();
+    // Three threads in a pipeline, so decoding and encoding overlap the processing: blocks go
+    // read → process → write and their buffers come back to the reader. The processing thread
+    // (this one) sees the blocks in order, exactly as the single-threaded loop did.
+    let (full_tx, full_rx) = sync_channel::<Result<Chunk>>(PIPELINE_CHUNKS);
+    let (done_tx, done_rx) = sync_channel::<Chunk>(PIPELINE_CHUNKS);
+    let (free_tx, free_rx) = sync_channel::<Vec<Vec<f32>>>(PIPELINE_CHUNKS + 2);
+    for _ in 0..PIPELINE_CHUNKS {
+        free_tx.send(vec![vec![0.0f32; chunk]; nch]).expect("the receiver is alive");
+    }
     let started = std::time::Instant::now();
-    loop {
-        let k = reader.read(&mut buf, block)?;
-        for c in &buf {
-            for &x in &c[..k] {
-                if x.is_finite() {
-                    peak_in = peak_in.max(x.abs());
-                } else {
-                    non_finite += 1;
+    let (read, written, failed) = std::thread::scope(|s| {
+        let read = s.spawn(move || {
+            let (mut tail, mut peak_in, mut non_finite) = (latency, 0.0f32, 0u64);
+            while let Ok(mut chans) = free_rx.recv() {
+                let k = match reader.read(&mut chans, chunk) {
+                    Ok(k) => k,
+                    Err(e) => {
+                        let _ = full_tx.send(Err(e));
+                        break;
+                    }
+                };
+                for c in &chans {
+                    let (peak, bad) = peak_abs(&c[..k]);
+                    peak_in = peak_in.max(peak);
+                    non_finite += bad;
+                }
+                // After the input, `latency` zeros push its last samples out.
+                let zeros = (chunk - k).min(tail);
+                chans.iter_mut().for_each(|c| c[k..k + zeros].fill(0.0));
+                tail -= zeros;
+                let len = k + zeros;
+                if len == 0 || full_tx.send(Ok(Chunk { chans, k, len })).is_err() {
+                    break;
                 }
             }
+            (reader, peak_in, non_finite)
+        });
+        let write = s.spawn(move || -> Result<(f32, u64)> {
+            let (mut skip, mut peak_out) = (latency, 0.0f32);
+            for b in done_rx {
+                // The processor's first `latency` samples precede the input's first.
+                let from = skip.min(b.len);
+                skip -= from;
+                for c in &b.chans {
+                    peak_out = peak_out.max(peak_abs(&c[from..b.len]).0);
+                }
+                writer.write(&b.chans, from, b.len)?;
+                let _ = free_tx.send(b.chans);
+            }
+            let clipped = writer.clipped;
+            writer.finish()?;
+            Ok((peak_out, clipped))
+        });
+        let mut failed = None;
+        for b in &full_rx {
+            let mut b = match b {
+                Ok(b) => b,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            };
+            // In blocks of `block`, as the plugin at that block size: every chunk but the last is
+            // a whole number of blocks.
+            for at in (0..b.len).step_by(block) {
+                let end = (at + block).min(b.len);
+                meter.begin_block(rate as f64, target);
+                let mut chans: Vec<&mut [f32]> = b.chans.iter_mut().map(|c| &mut c[at..end]).collect();
+                p.process_metered(&mut chans, Some(&mut meter));
+            }
+            bar.inc(b.k as u64);
+            if done_tx.send(b).is_err() {
+                break; // the writer failed; its error is reported below
+            }
         }
-        let zeros = (block - k).min(tail);
-        buf.iter_mut().for_each(|c| c[k..k + zeros].fill(0.0));
-        tail -= zeros;
-        let len = k + zeros;
-        if len == 0 {
-            break;
-        }
-        meter.begin_block(rate as f64, target);
-        let mut chans: Vec<&mut [f32]> = buf.iter_mut().map(|c| &mut c[..len]).collect();
-        p.process_metered(&mut chans, Some(&mut meter));
-        let from = skip.min(len);
-        skip -= from;
-        for c in &buf {
-            peak_out = c[from..len].iter().fold(peak_out, |m, v| m.max(v.abs()));
-        }
-        writer.write(&buf, from, len).with_context(|| format!("cannot write {}", path.display()))?;
-        bar.inc(k as u64);
+        drop((done_tx, full_rx));
+        let (read, written) = (read.join(), write.join());
+        (read.unwrap_or_else(|e| std::panic::resume_unwind(e)), written.unwrap_or_else(|e| std::panic::resume_unwind(e)), failed)
+    });
+    if let Some(e) = failed {
+        return Err(e);
     }
-    let clipped = writer.clipped;
-    writer.finish().with_context(|| format!("cannot write {}", path.display()))?;
+    let (peak_out, clipped) = written.with_context(|| format!("cannot write {}", path.display()))?;
+    let (reader, peak_in, non_finite) = read;
     pending.commit()?;
     let elapsed = started.elapsed().as_secs_f64();
     bar.finish_and_clear();
@@ -220,7 +274,7 @@ fn render_file(setup: &Setup, job: &Job, out: Output, bar: &ProgressBar) -> Resu
     let share = |n: u64, of: u64| (of > 0).then(|| 100.0 * n as f64 / of as f64);
     Ok(Report {
         input: job.input.display().to_string(),
-        input_format: reader.description.clone(),
+        input_format: description,
         channels: nch,
         sample_rate_hz: rate,
         seconds,
@@ -247,6 +301,44 @@ fn render_file(setup: &Setup, job: &Job, out: Output, bar: &ProgressBar) -> Resu
         packets_skipped: reader.packets_skipped,
         speed_x_real_time: if elapsed > 0.0 { seconds / elapsed } else { f64::INFINITY },
     })
+}
+
+/// Chunks in flight between the reader, the processor and the writer of one render.
+const PIPELINE_CHUNKS: usize = 4;
+
+/// Frames per chunk (rounded down to a whole number of processing blocks, at least one).
+const PIPELINE_FRAMES: usize = 8192;
+
+/// A chunk on its way through the pipeline: `k` samples per channel read from the file, `len ≥ k`
+/// with the zeros that follow the input.
+struct Chunk {
+    chans: Vec<Vec<f32>>,
+    k: usize,
+    len: usize,
+}
+
+/// The largest finite |x| in `x` and how many samples are not finite. Eight independent lanes,
+/// so the compiler keeps them in one vector register (a single running maximum is a chain of
+/// dependent, NaN-checking scalar operations: 40 % of the renderer's own time before).
+fn peak_abs(x: &[f32]) -> (f32, u64) {
+    let (mut peak, mut bad) = ([0.0f32; 8], [0u32; 8]);
+    let mut lanes = x.chunks_exact(8);
+    for c in &mut lanes {
+        for j in 0..8 {
+            let (a, ok) = (c[j].abs(), c[j].is_finite());
+            peak[j] = if ok && a > peak[j] { a } else { peak[j] };
+            bad[j] += u32::from(!ok);
+        }
+    }
+    let (mut p, mut b) = (peak.iter().fold(0.0f32, |m, &v| m.max(v)), bad.iter().map(|&n| n as u64).sum::<u64>());
+    for &v in lanes.remainder() {
+        if v.is_finite() {
+            p = p.max(v.abs());
+        } else {
+            b += 1;
+        }
+    }
+    (p, b)
 }
 
 pub fn run(args: RenderArgs) -> Result<()> {
