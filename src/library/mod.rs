@@ -8,6 +8,7 @@ pub mod export;
 pub mod figures;
 pub mod json;
 pub mod netlist;
+pub mod specsheet;
 pub mod suggest;
 
 pub use export::{write_csv, write_zma};
