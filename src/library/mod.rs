@@ -44,6 +44,8 @@ pub struct Load {
     pub basis: String,
     /// Where the figures come from.
     pub sources: Vec<String>,
+    /// Figures that are assumed rather than published (shown as such by `list` and the editor).
+    pub assumed: Vec<String>,
 }
 
 /// An output-stage preset.
@@ -54,6 +56,8 @@ pub struct StagePreset {
     pub params: StageParams,
     pub basis: String,
     pub sources: Vec<String>,
+    /// Fields that are assumed rather than published (shown as such by `list` and the editor).
+    pub assumed: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -76,6 +80,8 @@ struct LoadRaw {
     basis: String,
     #[serde(default)]
     sources: Vec<String>,
+    #[serde(default)]
+    assumed: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -93,6 +99,8 @@ struct StageRaw {
     basis: String,
     #[serde(default)]
     sources: Vec<String>,
+    #[serde(default)]
+    assumed: Vec<String>,
 }
 
 const LOADS_TOML: &str = include_str!("../../data/loads.toml");
@@ -129,6 +137,7 @@ pub fn parse_loads(text: &str) -> Result<Vec<Load>, String> {
                 fitted: r.fitted,
                 basis: r.basis,
                 sources: r.sources,
+                assumed: r.assumed,
             })
         })
         .collect()
@@ -141,7 +150,7 @@ pub fn parse_stages(text: &str) -> Result<Vec<StagePreset>, String> {
         .into_iter()
         .map(|r| {
             r.params.validate().map_err(|e| format!("stage {}: {e}", r.id))?;
-            Ok(StagePreset { id: r.id, name: r.name, params: r.params, basis: r.basis, sources: r.sources })
+            Ok(StagePreset { id: r.id, name: r.name, params: r.params, basis: r.basis, sources: r.sources, assumed: r.assumed })
         })
         .collect()
 }

@@ -355,7 +355,7 @@ impl Typical {
         let (dc, f, peak, z20) = match s.kind {
             Kind::ClosedDynamic => (0.94, 90.0, 2.0, 1.08),
             Kind::OpenDynamic => (0.95, 110.0, 1.8, 1.06),
-            Kind::Planar => (0.99, 60.0, 1.03, 1.01),
+            Kind::Planar => (0.99, 60.0, 1.005, 1.01),
             Kind::Ba => (0.55, 2_500.0, 2.5, 3.0),
             Kind::MultiBa => (0.6, 1_500.0, 2.2, 0.6),
             Kind::Hybrid => (0.8, 100.0, 1.5, 0.7),
@@ -418,7 +418,7 @@ impl Topology {
                     (None, _) => le(t.z_20k_ohm, re),
                 };
                 // Half the inductance lossy, its loss resistance a fifth of Re.
-                vec![re, 0.5 * le, (t.peak_ohm - re).max(0.05 * re), t.resonance_hz, if s.kind == Kind::Planar { 0.7 } else { 1.5 }, 0.5 * le, 0.2 * re]
+                vec![re, 0.5 * le, (t.peak_ohm - re).max(0.001 * re), t.resonance_hz, if s.kind == Kind::Planar { 0.7 } else { 1.5 }, 0.5 * le, 0.2 * re]
             }
             Topology::TwoWay => {
                 // Woofer: R1 then rising; tweeter from about the resonance up.
@@ -551,12 +551,12 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         }
         a.swap(col, p);
         b.swap(col, p);
-        for row in col + 1..n {
-            let f = a[row][col] / a[col][col];
-            for k in col..n {
-                a[row][k] -= f * a[col][k];
-            }
-            b[row] -= f * b[col];
+        let (top, rest) = a.split_at_mut(col + 1);
+        let pivot = &top[col];
+        for (k, row) in rest.iter_mut().enumerate() {
+            let f = row[col] / pivot[col];
+            row[col..].iter_mut().zip(&pivot[col..]).for_each(|(v, p)| *v -= f * p);
+            b[col + 1 + k] -= f * b[col];
         }
     }
     let mut x = vec![0.0; n];
