@@ -21,13 +21,22 @@ pub fn list(json: bool) -> Result<()> {
     let mut t = format!("Loads ({}):\n", loads.len());
     for l in loads {
         let z = l.network.impedance(1000.0);
-        let _ = writeln!(t, "  {:<28} {:<48} |Z(1 kHz)| {:>7.1} Ω  {:>4.0} dB SPL/V", l.id, l.name, z.norm(), l.sensitivity_db_spl_per_v);
+        let _ = writeln!(t, "  {:<28} {:<52} |Z(1 kHz)| {:>7.1} Ω  {:>4.0} dB SPL/V", l.id, l.name, z.norm(), l.sensitivity_db_spl_per_v);
+        assumed_line(&mut t, &l.assumed);
     }
     let _ = writeln!(t, "Stage presets ({}):", stages.len());
     for s in stages {
-        let _ = writeln!(t, "  {:<28} {:<40} Zout {:>6.1} Ω  level {:>+6.1} dBu", s.id, s.name, s.params.r_out_ohm, v_to_dbu(s.params.level_v));
+        let _ = writeln!(t, "  {:<28} {:<52} Zout {:>6.1} Ω  level {:>+6.1} dBu", s.id, s.name, s.params.r_out_ohm, v_to_dbu(s.params.level_v));
+        assumed_line(&mut t, &s.assumed);
     }
     print(&t)
+}
+
+/// Under a named reference, the figures that are assumed rather than published.
+fn assumed_line(t: &mut String, assumed: &[String]) {
+    if !assumed.is_empty() {
+        let _ = writeln!(t, "  {:<28} assumed (not published): {}", "", assumed.join(", "));
+    }
 }
 
 #[derive(Args, Debug)]

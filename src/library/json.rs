@@ -56,6 +56,7 @@ pub fn load_json(l: &Load) -> Value {
         "fitted": serde_json::to_value(&l.fitted).unwrap_or(Value::Null),
         "basis": l.basis,
         "sources": l.sources,
+        "assumed": l.assumed,
     })
 }
 
@@ -67,6 +68,7 @@ pub fn stage_json(s: &StagePreset) -> Value {
         "params": serde_json::to_value(s.params).unwrap_or(Value::Null),
         "basis": s.basis,
         "sources": s.sources,
+        "assumed": s.assumed,
     })
 }
 
