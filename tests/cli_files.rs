@@ -4,7 +4,7 @@
 //! (checked by a checksum of every file in it before and after).
 
 mod cli_common;
-use cli_common::{bin, tmpdir};
+use cli_common::{bin, checksums, tmpdir};
 
 use std::collections::BTreeMap;
 use std::hash::Hasher;
@@ -13,41 +13,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 
-
-/// Every file and folder below `dir`: relative path → (size, FNV-1a hash of the content; folders
-/// get `u64::MAX`).
-fn checksums(dir: &Path) -> BTreeMap<PathBuf, (u64, u64)> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, (u64, u64)>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            let rel = p.strip_prefix(root).unwrap().to_path_buf();
-            if p.is_dir() {
-                out.insert(rel, (0, u64::MAX));
-                walk(root, &p, out);
-            } else {
-                let bytes = std::fs::read(&p).unwrap();
-                let mut h = Fnv(0xcbf2_9ce4_8422_2325);
-                h.write(&bytes);
-                out.insert(rel, (bytes.len() as u64, h.finish()));
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-struct Fnv(u64);
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ *b as u64).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-}
 
 fn write_wav(path: &Path, channels: u16, samples: &[f32]) {
     let spec = hound::WavSpec { channels, sample_rate: 48_000, bits_per_sample: 32, sample_format: hound::SampleFormat::Float };

@@ -2,10 +2,9 @@
 
 use super::output::{self, Format, Pending};
 use super::print;
-use super::suggest::unknown_load;
 use loadline::dsp::stage::v_to_dbu;
 use std::fmt::Write;
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use clap::Args;
 use loadline::dsp::network::log_grid;
 use loadline::library;
@@ -41,7 +40,7 @@ fn assumed_line(t: &mut String, assumed: &[String]) {
 
 #[derive(Args, Debug)]
 pub struct ImpedanceArgs {
-    /// Load id or name.
+    /// Load id or name, or a headphone file made by `loadline headphone new`.
     pub load: String,
     /// Points of the sweep from 20 Hz to 20 kHz, logarithmic (2 to 100000).
     #[arg(long, default_value_t = 31, value_parser = clap::value_parser!(u32).range(2..=100_000))]
@@ -59,10 +58,10 @@ pub struct ImpedanceArgs {
 
 /// Prints |Z| and phase of a library load, or writes it as ZMA (`library::export`).
 pub fn impedance(a: ImpedanceArgs) -> Result<()> {
-    let l = library::find_load(&a.load).ok_or_else(|| anyhow!(unknown_load(&a.load)))?;
+    let (name, network) = super::headphone::resolve_load(&a.load)?;
     if let Some(out) = &a.zma {
         output::check(out, &[Format::Zma], a.force, &[], false)?;
-        let text = library::export::write_zma(&l.network, &library::export::default_freqs());
+        let text = library::export::write_zma(&network, &library::export::default_freqs());
         Pending::write_all(out, a.force, text.as_bytes())?;
         return print(&format!("wrote {}\n", out.display()));
     }
@@ -70,10 +69,10 @@ pub fn impedance(a: ImpedanceArgs) -> Result<()> {
     if a.csv {
         t.push_str("frequency_hz,magnitude_ohm,phase_deg\n");
     } else {
-        let _ = writeln!(t, "{} ({})\n{:>10}  {:>10}  {:>8}", l.name, library::netlist::format(&l.network), "Hz", "|Z| Ω", "phase °");
+        let _ = writeln!(t, "{} ({})\n{:>10}  {:>10}  {:>8}", name, library::netlist::format(&network), "Hz", "|Z| Ω", "phase °");
     }
     for f in log_grid(20.0, 20_000.0, a.points as usize) {
-        let z = l.network.impedance(f);
+        let z = network.impedance(f);
         if a.csv {
             let _ = writeln!(t, "{f:.3},{:.4},{:.3}", z.norm(), z.arg() * 180.0 / PI);
         } else {

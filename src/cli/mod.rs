@@ -3,6 +3,7 @@
 mod decode;
 mod demo;
 mod encode;
+mod headphone;
 mod list;
 mod output;
 mod plot;
@@ -35,6 +36,9 @@ enum Cmd {
     Impedance(list::ImpedanceArgs),
     /// Plot |Z| and phase of loads and the response deviation of configurations as SVG.
     Plot(plot::PlotArgs),
+    /// Headphones from spec sheets.
+    #[command(subcommand)]
+    Headphone(headphone::HeadphoneCmd),
     /// Render a built-in two-tone through every library load and stage (smoke test).
     Demo {
         /// Output WAV.
@@ -61,6 +65,7 @@ pub fn run() -> Result<()> {
         Cmd::Impedance(a) => list::impedance(a),
         Cmd::Plot(a) => plot::run(a),
         Cmd::Demo { out, force } => demo::run(&out, force),
+        Cmd::Headphone(c) => headphone::run(c),
     }
 }
 

@@ -20,6 +20,8 @@ pub enum Format {
     Json,
     /// Impedance text (`freq |Z| phase` lines), as `.zma` or `.txt`.
     Zma,
+    /// A headphone's spec sheet (`loadline headphone new`).
+    Toml,
 }
 
 impl Format {
@@ -31,6 +33,7 @@ impl Format {
             Format::Png => &["png"],
             Format::Json => &["json"],
             Format::Zma => &["zma", "txt"],
+            Format::Toml => &["toml"],
         }
     }
 
@@ -42,6 +45,7 @@ impl Format {
             Format::Png => "PNG (.png)",
             Format::Json => "JSON (.json)",
             Format::Zma => "ZMA text (.zma or .txt)",
+            Format::Toml => "TOML (.toml)",
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use super::output::{self, Format, Pending};
 use super::settings::{slot_load, StageArgs};
-use super::suggest::{unknown_load, unknown_stage};
+use super::suggest::unknown_stage;
 use anyhow::{anyhow, bail, Result};
 use clap::Args;
 use loadline::dsp::{Network, StageParams};
@@ -22,7 +22,8 @@ pub struct PlotArgs {
     /// Output file: .svg or .png.
     #[arg(short = 'o', long = "out", value_name = "OUT.svg|OUT.png")]
     pub out: PathBuf,
-    /// Loads to draw (id or name; repeatable). Default: the configurations' loads.
+    /// Loads to draw (id or name, or a headphone file from `loadline headphone new`; repeatable).
+    /// Default: the configurations' loads.
     #[arg(long = "load", value_name = "LOAD")]
     pub loads: Vec<String>,
     /// Stage presets to compare on the configuration's load (repeatable).
@@ -201,8 +202,7 @@ pub fn run(a: PlotArgs) -> Result<()> {
     }
     let mut loads: Vec<(String, Network)> = Vec::new();
     for key in &a.loads {
-        let l = library::find_load(key).ok_or_else(|| anyhow!(unknown_load(key)))?;
-        loads.push((l.name.clone(), l.network.clone()));
+        loads.push(super::headphone::resolve_load(key)?);
     }
     if loads.is_empty() {
         for (_, net, _) in &configs {

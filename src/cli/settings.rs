@@ -1,7 +1,7 @@
 //! Stage and session flags shared by `render` and `plot`: a preset or settings file, then
 //! individual flags on top (flags win).
 
-use super::suggest::{unknown_load, unknown_stage};
+use super::suggest::unknown_stage;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use super::report::Setting;
@@ -22,7 +22,7 @@ pub struct StageArgs {
     /// Stage preset id or name (see `loadline list`).
     #[arg(long, value_name = "PRESET")]
     pub stage: Option<String>,
-    /// Load id or name from the library.
+    /// Load id or name from the library, or a headphone file made by `loadline headphone new`.
     #[arg(long, value_name = "LOAD", conflicts_with = "impedance")]
     pub headphone: Option<String>,
     /// Measured impedance file to use as the load.
@@ -170,7 +170,16 @@ impl StageArgs {
             slot.stage = library::find_stage(key).ok_or_else(|| anyhow!(unknown_stage(key)))?.params;
         }
         if let Some(key) = &self.headphone {
-            slot.headphone = library::find_load(key).ok_or_else(|| anyhow!(unknown_load(key)))?.id.clone();
+            match library::find_load(key) {
+                Some(l) => slot.headphone = l.id.clone(),
+                // A headphone file from `loadline headphone new` plays as the slot's own curve,
+                // as it does when the editor makes one.
+                None => {
+                    let (name, network) = super::headphone::resolve_load(key)?;
+                    slot.imported = Some(ImportedCurve { name, network, points: Vec::new() });
+                    slot.headphone = IMPORTED_LOAD_ID.to_string();
+                }
+            }
         }
         if let Some(path) = &self.impedance {
             let (curve, report) = ImportedCurve::from_file(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
