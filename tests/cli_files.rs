@@ -6,8 +6,6 @@
 mod cli_common;
 use cli_common::{bin, checksums, tmpdir};
 
-use std::collections::BTreeMap;
-use std::hash::Hasher;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
