@@ -19,7 +19,7 @@ fn settings() -> Settings {
     let stage = |id: &str| library::find_stage(id).expect("stage").params;
     let load = library::loads().iter().position(|l| l.id == "closed-dynamic-32").expect("load");
     let mut s = Settings::default();
-    s.slots = [SlotSettings { load, stage: stage("opamp-line-ne5532") }, SlotSettings { load, stage: stage("laptop-jack") }];
+    s.slots = [SlotSettings { load, stage: stage("opamp-line-ne5532"), spl_db: None }, SlotSettings { load, stage: stage("laptop-jack"), spl_db: None }];
     if std::env::var("NOISE").is_ok_and(|v| v == "off") {
         // For measuring what the noise floors cost.
         s.slots.iter_mut().for_each(|sl| sl.stage.noise_dbv = None);

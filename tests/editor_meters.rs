@@ -5,7 +5,7 @@
 
 use loadline::dsp::{Network, Quality, StageParams};
 use loadline::library;
-use loadline::processor::meters::{meters, MeterTarget};
+use loadline::processor::meters::{meters, MeterTarget, MeterTotals};
 use loadline::processor::{Processor, Settings, SlotId, SlotSettings};
 use nice_assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
 use std::f64::consts::{PI, SQRT_2};
@@ -23,7 +23,7 @@ fn processor(stage: StageParams) -> (Processor, Settings) {
 }
 
 fn processor_with(stage: StageParams, loads: &[Network]) -> (Processor, Settings) {
-    let s = SlotSettings { load: 0, stage };
+    let s = SlotSettings { load: 0, stage, spl_db: None };
     let settings = Settings { slots: [s, s], ..Settings::default() };
     let p = Processor::new(FS, Quality::Default, 2, loads, [None, None], &settings, 1).unwrap();
     (p, settings)
@@ -240,7 +240,10 @@ fn the_block_meter_equals_the_sample_meter() {
             i += len;
             k += 1;
         }
-        assert_eq!(a.totals(), b.totals(), "runs {runs:?}");
+        // The sum of squares in four lanes against one chain: equal up to rounding.
+        let (ta, tb) = (a.totals(), b.totals());
+        assert!((ta.v2_sum - tb.v2_sum).abs() <= 1e-12 * ta.v2_sum, "runs {runs:?}: {} vs {}", ta.v2_sum, tb.v2_sum);
+        assert_eq!(ta, MeterTotals { v2_sum: ta.v2_sum, ..tb }, "runs {runs:?}");
         assert!(a.totals().clipping > 0, "the signal must reach the clip indication");
     }
 }

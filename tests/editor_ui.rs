@@ -124,7 +124,7 @@ fn controls_plots_and_meters_are_present() {
     h.get_by_label("Current");
     h.get_by_label_contains("V RMS");
     h.get_by_label_contains("Power");
-    h.get_by_label_contains("dB SPL");
+    h.get_by_label_contains("· peak");
     h.get_by_label_contains("CLIP");
     h.get_by_label_contains("I LIMIT");
     assert!(h.query_by_label_contains("(no audio yet)").is_none());
@@ -158,6 +158,33 @@ fn ab_strip_switches_the_live_slot() {
     h.get_by_label("Level Match").click();
     step_for(&mut h, 2);
     assert!(fx.params.level_match.value());
+}
+
+/// The level is set in dBu or as a listening level in dB SPL; each shows the other unit, from the
+/// same conversion the processor makes.
+#[test]
+fn the_level_switches_to_a_listening_level_and_shows_both_units() {
+    use loadline::dsp::stage::v_to_dbu;
+    use loadline::plugin::params::LevelMode;
+    use loadline::processor::listening::level_for_spl;
+    let (mut h, fx) = harness();
+    step_for(&mut h, 2);
+    // dBu mode: the Level knob, and the SPL it gives under it.
+    let text = |n: &egui_kittest::Node| n.accesskit_node().label().or(n.accesskit_node().value()).map(|l| l.to_string());
+    let labels: Vec<String> = h.query_all_by_label_contains("dB SPL").filter_map(|n| text(&n)).collect();
+    assert_eq!(labels.iter().filter(|l| l.starts_with("≈ ") && l.ends_with(" dB SPL")).count(), 2, "{labels:?}");
+    h.get_all_by_label("set in dB SPL").next().expect("the switch").click();
+    step_for(&mut h, 3);
+    assert_eq!(fx.params.a.level_mode.value(), LevelMode::Spl);
+    h.get_by_role_and_label(Role::Slider, "A Listening Level");
+    // Under it, the Level the processor will derive for slot A's load and stage.
+    let load = &library::loads()[fx.params.a.headphone.value() as usize];
+    let stage = fx.params.a.stage(fx.params.shared.extras(0));
+    let (v, _) = level_for_spl(fx.params.a.listening_level.value() as f64, load.sensitivity_db_spl_per_v, load.network.impedance(1000.0), &stage);
+    h.get_by_label(&format!("= {:+.1} dBu", v_to_dbu(v)));
+    h.get_by_label("set in dBu").click();
+    step_for(&mut h, 3);
+    assert_eq!(fx.params.a.level_mode.value(), LevelMode::Dbu);
 }
 
 #[test]
@@ -218,7 +245,7 @@ fn bad_file_shows_the_error_and_leaves_the_load_untouched() {
 
     let (mut h, fx) = harness();
     // Slot A plays library load 3 and already has an imported curve it is not using.
-    let before_curve = ImportedCurve { name: "kept".into(), network: loadline::dsp::Network::R(42.0), points: vec![] };
+    let before_curve = ImportedCurve { name: "kept".into(), network: loadline::dsp::Network::R(42.0), points: vec![], sensitivity_db_spl_per_v: None };
     fx.params.shared.set_imported(0, Some(before_curve.clone()));
     knob_set(&fx.params.a.headphone, 3);
     let generation = fx.params.shared.generation(0);

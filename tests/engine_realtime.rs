@@ -156,7 +156,7 @@ fn mixed_pairs_inductors_and_many_mode_loads_never_allocate() {
 fn reset_and_snap_to_new_settings_do_not_allocate() {
     use loadline::processor::{Processor, Settings, SlotId, SlotSettings};
     let nets: Vec<_> = library::loads().iter().map(|l| l.network.clone()).collect();
-    let s = |k: usize| SlotSettings { load: k % nets.len(), stage: params_for(k) };
+    let s = |k: usize| SlotSettings { load: k % nets.len(), stage: params_for(k), spl_db: None };
     let mut p = Processor::new(48_000.0, Quality::Default, 2, &nets, [None, None], &Settings::default(), 1).unwrap();
     let (mut l, mut r) = (vec![0.1f32; 256], vec![-0.1f32; 256]);
     reset_violation_count();

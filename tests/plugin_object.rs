@@ -102,6 +102,9 @@ fn set_plain_f(p: &FloatParam, v: f32) {
 fn render_processor(fs: f32, settings: &Settings, position: u64, io: &mut [Vec<f32>], block: usize) {
     let nets: Vec<Network> = loadline::library::loads().iter().map(|l| l.network.clone()).collect();
     let mut p = Processor::new(fs as f64, PLUGIN_QUALITY, 2, &nets, [None, None], settings, NOISE_SEED).unwrap();
+    // The renderer's set-up: the library's sensitivities, for a listening level.
+    p.set_sensitivities(&loadline::processor::library_sensitivities(), [None, None]);
+    p.snap();
     p.set_position(position);
     let (l, r) = io.split_at_mut(1);
     for (a, b) in l[0].chunks_mut(block).zip(r[0].chunks_mut(block)) {
@@ -123,7 +126,7 @@ fn process_never_allocates_through_switches_swaps_and_imports() {
         let x = signal(fs as f64, (fs as usize) / 2);
         let mut io: Vec<Vec<f32>> = (0..channels).map(|_| x.clone()).collect();
         let sizes = [1usize, 17, 512, 8192, 3, 64, 1000];
-        let violations = drive(&mut plugin, &executor, &mut io, &sizes, |k, p| match k % 12 {
+        let violations = drive(&mut plugin, &executor, &mut io, &sizes, |k, p| match k % 14 {
             1 => set(&p.active_slot, 1.0),
             2 => set_plain_f(&p.a.output_impedance, 330.0),
             3 => set(&p.level_match, 1.0),
@@ -133,13 +136,16 @@ fn process_never_allocates_through_switches_swaps_and_imports() {
             7 => {
                 // Import a curve into slot B and select it (the editor's action; allocates here,
                 // outside the audio thread's region).
-                p.shared.set_imported(1, Some(ImportedCurve { name: "t".into(), network: Network::R(50.0 + k as f64), points: vec![] }));
+                p.shared.set_imported(1, Some(ImportedCurve { name: "t".into(), network: Network::R(50.0 + k as f64), points: vec![], sensitivity_db_spl_per_v: None }));
                 set(&p.b.headphone, 1.0);
             }
             8 => set(&p.active_slot, 0.0),
             9 => set_plain_f(&p.output_trim, -6.0),
             10 => set(&p.bypass, 1.0),
             11 => set(&p.bypass, 0.0),
+            // A listening level, moved while it plays.
+            12 => set(&p.a.level_mode, 1.0),
+            13 => set_plain_f(&p.a.listening_level, 70.0 + (k % 5) as f32 * 8.0),
             _ => set(&p.listen, 0.0),
         });
         assert_eq!(violations, 0, "allocations in process at {fs} Hz, {channels} ch");
@@ -162,6 +168,10 @@ fn plugin_output_equals_processor_output() {
         set_plain_f(&p.a.output_impedance, 47.0);
         set_plain_f(&p.a.level, 8.0);
         set(&p.level_match, 1.0);
+        // Slot B at a listening level: the plugin derives its Level as the renderer does.
+        set(&p.b.level_mode, 1.0);
+        set_plain_f(&p.b.listening_level, 96.0);
+        set(&p.active_slot, 1.0);
     }
     activate(&mut plugin, fs, 2);
     let settings = Loadline::settings(&plugin.params_arc());
@@ -172,6 +182,12 @@ fn plugin_output_equals_processor_output() {
     assert_eq!(PLUGIN_QUALITY, Quality::Default);
     render_processor(fs, &settings, 0, &mut expect, 256);
     assert_eq!(io, expect);
+    // And slot B plays the Level its listening level asks for, not its dBu Level.
+    let load = &loadline::library::loads()[settings.slots[1].load];
+    let (want, _) = loadline::processor::listening::level_for_spl(96.0, load.sensitivity_db_spl_per_v, load.network.impedance(1000.0), &settings.slots[1].stage);
+    let played = plugin.processor().unwrap().effective_stage(1).level_v;
+    assert_eq!(played, want);
+    assert!((played / settings.slots[1].stage.level_v - 1.0).abs() > 0.1, "the listening level must change the Level");
 }
 
 /// Renders with noise on are reproducible (issue: "two exports of the same settings differ"):
@@ -244,7 +260,7 @@ fn renders_with_noise_are_reproducible_whatever_ran_before() {
 fn state_fields_round_trip_and_corrupt_state_is_survived() {
     let plugin = Loadline::default();
     let p = plugin.params_arc();
-    let curve = ImportedCurve { name: "HD 600 sweep".into(), network: Network::Series(vec![Network::R(300.0), Network::L(1e-3)]), points: vec![[1000.0, 301.0, 2.0]] };
+    let curve = ImportedCurve { name: "HD 600 sweep".into(), network: Network::Series(vec![Network::R(300.0), Network::L(1e-3)]), points: vec![[1000.0, 301.0, 2.0]], sensitivity_db_spl_per_v: None };
     p.shared.set_imported(0, Some(curve.clone()));
     p.shared.set_extras(1, [0.01, 2.0, 1e-6]);
     let saved = p.serialize_fields();

@@ -10,7 +10,7 @@ fn stage(r_out: f64) -> StageParams {
 
 fn settings(load: usize, a: StageParams, b: StageParams) -> Settings {
     Settings {
-        slots: [SlotSettings { load, stage: a }, SlotSettings { load, stage: b }],
+        slots: [SlotSettings { load, stage: a, spl_db: None }, SlotSettings { load, stage: b, spl_db: None }],
         ..Settings::default()
     }
 }

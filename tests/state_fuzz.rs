@@ -195,6 +195,6 @@ fn the_costliest_states_are_refused_or_bounded() {
         eprintln!("state fuzz: {what}: {} on the host's thread (load and activate: {:.1} ms)", if kept { "kept" } else { "refused" }, t * 1e3);
     }
     // The limits are what bounds the cost: a curve within them compiles.
-    let c = ImportedCurve { name: "x".into(), network: loadline::dsp::Network::R(32.0), points: vec![] };
+    let c = ImportedCurve { name: "x".into(), network: loadline::dsp::Network::R(32.0), points: vec![], sensitivity_db_spl_per_v: None };
     assert!(c.check().is_ok());
 }

@@ -141,8 +141,14 @@ pub fn read_spec(path: &Path) -> Result<(Spec, Built)> {
 
 /// A load given on the command line: a library id or name, or a spec file (`.toml`).
 pub fn resolve_load(key: &str) -> Result<(String, Network)> {
+    resolve_load_with_sensitivity(key).map(|(n, z, _)| (n, z))
+}
+
+/// [`resolve_load`] and the load's sensitivity, dB SPL for 1 V (`None` for a load that is not a
+/// transducer).
+pub fn resolve_load_with_sensitivity(key: &str) -> Result<(String, Network, Option<f64>)> {
     if let Some(l) = library::find_load(key) {
-        return Ok((l.name.clone(), l.network.clone()));
+        return Ok((l.name.clone(), l.network.clone(), (l.sensitivity_db_spl_per_v > 0.0).then_some(l.sensitivity_db_spl_per_v)));
     }
     let path = Path::new(key);
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
@@ -150,7 +156,7 @@ pub fn resolve_load(key: &str) -> Result<(String, Network)> {
             bail!("{key}: no such headphone file");
         }
         let (spec, built) = read_spec(path)?;
-        return Ok((spec.name, built.network));
+        return Ok((spec.name, built.network, Some(built.sensitivity_db_spl_per_v)));
     }
     bail!(unknown_load(key))
 }

@@ -5,7 +5,7 @@
 use super::decode::AudioReader;
 use super::encode::{AudioWriter, Bits, Container, Dither};
 use super::output::{self, Format, Pending};
-use super::report::{dbfs, Report, Setting};
+use super::report::{dbfs, ListeningReport, Report, Setting};
 use super::settings::{active_load, StageArgs};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
@@ -14,7 +14,8 @@ use loadline::dsp::Quality;
 use loadline::plugin::NOISE_SEED;
 use loadline::processor::config::{load_index, SessionConfig};
 use loadline::processor::meters::{meters, MeterTarget};
-use loadline::processor::{level_match_gain, Processor, LEVEL_MATCH_HZ};
+use loadline::processor::listening::spl_of;
+use loadline::processor::{level_match_gain, library_sensitivities, Processor, LEVEL_MATCH_HZ};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -167,12 +168,21 @@ fn render_file(setup: &Setup, job: &Job, out: Output, bar: &ProgressBar) -> Resu
     // The renderer never switches slots, so the silent slot need not run (it is multiplied by an
     // exact zero in the plugin, so the output is unchanged).
     p.set_skip_silent_slot(true);
+    // Sensitivities for a listening level: the library's (set by `with_library`) and those of
+    // headphones made from spec sheets.
+    let sens_of = |s: &loadline::processor::config::SlotConfig| s.imported.as_ref().and_then(|c| c.sensitivity_db_spl_per_v);
+    p.set_sensitivities(&library_sensitivities(), [sens_of(&cfg.a), sens_of(&cfg.b)]);
+    p.snap();
     // The meters (the same ones the editor shows) count clipping and limiting and measure the
     // load current; they do not change the output.
     let (mut meter, _) = meters();
     let active = cfg.active();
     let load = load_index(&active.headphone).unwrap_or(0);
-    let target = MeterTarget { slot: cfg.active_slot.index(), load, stage: active.stage };
+    let z_load_1k = active_load(cfg)?.1.impedance(LEVEL_MATCH_HZ);
+    // The stage as played: with a listening level, its Level follows from the load's sensitivity.
+    let played = p.effective_stage(cfg.active_slot.index());
+    let sensitivity = p.sensitivity(cfg.active_slot.index());
+    let target = MeterTarget { slot: cfg.active_slot.index(), load, stage: played };
 
     let mut writer = AudioWriter::new(file, path, job.container, args.bits, args.dither, rate, nch)?;
     let (block, latency) = (args.block, p.latency());
@@ -296,6 +306,8 @@ fn render_file(setup: &Setup, job: &Job, out: Output, bar: &ProgressBar) -> Resu
         peak_current_a: (t.current_steps > 0).then_some(t.i_peak_a),
         max_current_a: stage.i_max_a,
         level_match_gain_db: setup.level_match.map(|(g, _)| g),
+        measured_spl_db: sensitivity.filter(|_| t.samples > 0).map(|s| spl_of((t.v2_sum / t.samples as f64).sqrt(), s)),
+        listening: active.spl_db.map(|db| ListeningReport::new(db, sensitivity, &played, z_load_1k)),
         level_match_capped: setup.level_match.is_some_and(|(_, c)| c),
         non_finite_replaced: non_finite,
         packets_skipped: reader.packets_skipped,

@@ -10,6 +10,7 @@ use loadline::library;
 use loadline::plugin::params::{default_stage, DEFAULT_STAGE_A};
 use loadline::dsp::Network;
 use loadline::processor::config::{load_index, ImportedCurve, SessionConfig, SlotConfig, IMPORTED_LOAD_ID};
+use loadline::processor::listening::SPL_RANGE_DB;
 use loadline::processor::Listen;
 use std::path::PathBuf;
 
@@ -35,8 +36,12 @@ pub struct StageArgs {
     #[arg(long, value_name = "UF", allow_hyphen_values = true)]
     pub ccap: Option<String>,
     /// Level, dBu at 0 dBFS.
-    #[arg(long, value_name = "DBU", allow_hyphen_values = true)]
+    #[arg(long, value_name = "DBU", allow_hyphen_values = true, conflicts_with = "spl")]
     pub level: Option<f64>,
+    /// Listening level instead of --level: the dB SPL a 1 kHz sine at −14 dBFS RMS (−14 LUFS)
+    /// makes in the headphone, from its sensitivity and the divider at 1 kHz (40 to 130).
+    #[arg(long, value_name = "DB", allow_hyphen_values = true)]
+    pub spl: Option<f64>,
     /// Rail-clip onset, V RMS, or "off".
     #[arg(long, value_name = "VRMS", allow_hyphen_values = true)]
     pub vmax: Option<String>,
@@ -113,7 +118,10 @@ impl StageArgs {
         let load_source = self.session_source(self.impedance.is_some() || self.headphone.is_some(), "default: the first library load");
         vec![
             Setting { name: "headphone", value: load_name, source: load_source },
-            Setting { name: "level", value: format!("{:+.1} dBu", v_to_dbu(p.level_v)), source: self.source(self.level.is_some()) },
+            match slot.spl_db {
+                Some(db) => Setting { name: "listening level", value: format!("{db} dB SPL (1 kHz at −14 dBFS RMS)"), source: self.session_source(self.spl.is_some(), "default") },
+                None => Setting { name: "level", value: format!("{:+.1} dBu", v_to_dbu(p.level_v)), source: self.source(self.level.is_some()) },
+            },
             Setting { name: "zout", value: format!("{} Ω", p.r_out_ohm), source: self.source(self.zout.is_some()) },
             Setting { name: "ccap", value: off(p.c_block_f.map(|c| format!("{} µF", c * 1e6))), source: self.source(self.ccap.is_some()) },
             Setting { name: "vmax", value: off(p.v_max_v.map(|v| format!("{v} V RMS"))), source: self.source(self.vmax.is_some()) },
@@ -175,8 +183,8 @@ impl StageArgs {
                 // A headphone file from `loadline headphone new` plays as the slot's own curve,
                 // as it does when the editor makes one.
                 None => {
-                    let (name, network) = super::headphone::resolve_load(key)?;
-                    slot.imported = Some(ImportedCurve { name, network, points: Vec::new() });
+                    let (name, network, sensitivity_db_spl_per_v) = super::headphone::resolve_load_with_sensitivity(key)?;
+                    slot.imported = Some(ImportedCurve { name, network, points: Vec::new(), sensitivity_db_spl_per_v });
                     slot.headphone = IMPORTED_LOAD_ID.to_string();
                 }
             }
@@ -199,6 +207,7 @@ impl StageArgs {
         }
         if let Some(v) = self.level {
             p.level_v = dbu_to_v(check("level", v, -40.0, 30.0, "dBu")?);
+            slot.spl_db = None;
         }
         if let Some(s) = &self.vmax {
             p.v_max_v = opt_num("vmax", s)?.map(|v| check("vmax", v, 0.01, 50.0, "V")).transpose()?;
@@ -216,6 +225,14 @@ impl StageArgs {
         if slot.headphone == IMPORTED_LOAD_ID && slot.imported.is_none() {
             bail!("the active slot uses an imported curve but none is embedded");
         }
+        if let Some(db) = self.spl {
+            let db = check("spl", db, SPL_RANGE_DB.0, SPL_RANGE_DB.1, "dB SPL")?;
+            if slot_sensitivity(slot).is_none() {
+                let (name, _) = slot_load(slot)?;
+                bail!("--spl {db}: {name} has no sensitivity figure, so no listening level can be set for it; give --level in dBu instead");
+            }
+            slot.spl_db = Some(db);
+        }
         Ok(cfg)
     }
 }
@@ -229,6 +246,15 @@ pub fn slot_load(s: &SlotConfig) -> Result<(String, Network)> {
             Ok((l.name.clone(), l.network.clone()))
         }
         _ => bail!("unknown headphone {:?}", s.headphone),
+    }
+}
+
+/// A slot's load sensitivity, dB SPL for 1 V at 1 kHz (`None`: not a transducer, or not known).
+pub fn slot_sensitivity(s: &SlotConfig) -> Option<f64> {
+    match (&s.imported, load_index(&s.headphone)) {
+        (Some(c), Some(k)) if k == library::loads().len() => c.sensitivity_db_spl_per_v,
+        (_, Some(k)) => library::loads().get(k).map(|l| l.sensitivity_db_spl_per_v).filter(|&v| v > 0.0),
+        _ => None,
     }
 }
 

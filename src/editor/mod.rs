@@ -8,15 +8,19 @@
 //! writes without ever waiting for us.
 
 pub mod knob;
+mod meters_view;
 pub mod model;
 pub mod plot;
 
 use crate::library::{self, Load, StagePreset};
-use crate::plugin::params::{LoadlineParams, ListenChoice, SlotChoice, StageValues};
+use crate::plugin::params::{LevelMode, LoadlineParams, ListenChoice, SlotChoice, StageValues};
+use crate::processor::listening::{level_for_spl, spl_for_level, REFERENCE_HZ};
+use crate::dsp::stage::v_to_dbu;
 use crate::plugin::presets::apply_stage_preset;
 use crate::plugin::state::SharedState;
 use crate::processor::config::ImportedCurve;
-use crate::processor::meters::{MeterReader, MeterSnapshot};
+use crate::processor::meters::MeterReader;
+use meters_view::MeterView;
 use crate::dsp::{Network, StageParams};
 use egui::{vec2, Color32, RichText, Ui};
 use model::Curves;
@@ -87,17 +91,6 @@ struct SlotUi {
     pending: Option<Receiver<ImportOutcome>>,
     /// The imported curve as last read, by generation (so we do not clone it every frame).
     imported: Option<(u64, Option<ImportedCurve>)>,
-}
-
-/// Meter readings with hold.
-#[derive(Default)]
-struct MeterView {
-    last: MeterSnapshot,
-    last_read_s: f64,
-    v_peak_hold: (f64, f64),
-    i_peak_hold: (f64, f64),
-    clip_until_s: f64,
-    limit_until_s: f64,
 }
 
 /// The editor app.
@@ -228,7 +221,7 @@ impl LoadlineEditor {
             return (idx, l.name.clone(), l.network.clone(), (l.sensitivity_db_spl_per_v > 0.0).then_some(l.sensitivity_db_spl_per_v));
         }
         match self.imported(k) {
-            Some(c) => (idx, format!("Imported: {}", c.name), c.network, None),
+            Some(c) => (idx, format!("Imported: {}", c.name), c.network, c.sensitivity_db_spl_per_v),
             // No curve: the processor plays the first library load.
             None => (0, loads[0].name.clone(), loads[0].network.clone(), Some(loads[0].sensitivity_db_spl_per_v)),
         }
@@ -407,17 +400,51 @@ impl LoadlineEditor {
             });
             self.import_status_line(ui, k);
             ui.add_space(4.0);
-            let p = self.params.slot(k);
+            let params = self.params.clone();
+            let p = params.slot(k);
             ui.horizontal_wrapped(|ui| {
                 ui.spacing_mut().item_spacing.x = 2.0;
                 knob::knob(ui, setter, &p.output_impedance, "Output Z", color);
                 knob::knob(ui, setter, &p.coupling_cap, "Coupling Cap", color);
-                knob::knob(ui, setter, &p.level, "Level (0 dBFS)", color);
+                self.level_knob(ui, setter, k, color);
                 knob::knob(ui, setter, &p.max_voltage, "Max Voltage", color);
                 knob::knob(ui, setter, &p.max_current, "Max Current", color);
                 knob::knob(ui, setter, &p.bias, "Bias", color);
                 knob::knob(ui, setter, &p.noise, "Noise", color);
             });
+        });
+    }
+
+    /// The Level knob in dBu, or the Listening Level knob in dB SPL, with the other unit under it
+    /// and a button to switch (the same conversion the processor makes, `processor::listening`).
+    fn level_knob(&mut self, ui: &mut Ui, setter: &ParamSetter, k: usize, color: Color32) {
+        let (_, _, net, sens) = self.slot_load(k);
+        let stage = self.stage(k);
+        let p = self.params.slot(k);
+        let z = net.impedance(REFERENCE_HZ);
+        let spl_mode = p.level_mode.value() == LevelMode::Spl;
+        ui.vertical(|ui| {
+            ui.spacing_mut().item_spacing.y = 1.0;
+            let other = if spl_mode {
+                knob::knob(ui, setter, &p.listening_level, "Listening Level", color);
+                match sens {
+                    Some(sv) => {
+                        let (v, capped) = level_for_spl(p.listening_level.value() as f64, sv, z, &stage);
+                        format!("= {:+.1} dBu{}", v_to_dbu(v), if capped { " (limit)" } else { "" })
+                    }
+                    None => format!("no sensitivity: {:+.1} dBu", p.level.value()),
+                }
+            } else {
+                knob::knob(ui, setter, &p.level, "Level (0 dBFS)", color);
+                sens.map_or_else(|| "no sensitivity".to_string(), |sv| format!("≈ {:.1} dB SPL", spl_for_level(sv, z, &stage)))
+            };
+            ui.label(RichText::new(other).small().weak()).on_hover_text("dB SPL of a 1 kHz sine at −14 dBFS RMS (−14 LUFS) in this headphone");
+            let to = if spl_mode { LevelMode::Dbu } else { LevelMode::Spl };
+            if ui.small_button(if spl_mode { "set in dBu" } else { "set in dB SPL" }).clicked() {
+                setter.begin_set_parameter(&p.level_mode);
+                setter.set_parameter(&p.level_mode, to);
+                setter.end_set_parameter(&p.level_mode);
+            }
         });
     }
 
@@ -524,89 +551,6 @@ impl LoadlineEditor {
     }
 
     /// Live meters for the slot being heard.
-    fn meters_panel(&mut self, ui: &mut Ui) {
-        let active = if self.params.active_slot.value() == SlotChoice::A { 0 } else { 1 };
-        let loads = [self.slot_load(0), self.slot_load(1)];
-        let now = ui.input(|i| i.time);
-        // Read the audio thread's atomics (cheap; the lock is ours).
-        if now - self.meter.last_read_s >= METER_REFRESH_S * 0.9 || self.meter.last_read_s == 0.0 {
-            if let Ok(m) = self.meters.lock() {
-                let s = m.read();
-                self.meter.last = s;
-                self.meter.last_read_s = now;
-                let hold = |h: &mut (f64, f64), v: f64| {
-                    if v >= h.0 || now - h.1 > PEAK_HOLD_S {
-                        *h = (v, now);
-                    }
-                };
-                hold(&mut self.meter.v_peak_hold, s.v_peak);
-                if let Some(i) = s.i_peak {
-                    hold(&mut self.meter.i_peak_hold, i);
-                }
-                if s.clipped {
-                    self.meter.clip_until_s = now + LIGHT_HOLD_S;
-                }
-                if s.limited {
-                    self.meter.limit_until_s = now + LIGHT_HOLD_S;
-                }
-            }
-        }
-        let s = self.meter.last;
-        let color = SLOT_COLORS[active];
-        let stage = self.stage(active);
-        let (_, hp_name, _, sens) = &loads[active];
-        let live = s.blocks > 0;
-        egui::Frame::group(ui.style()).inner_margin(8.0).show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.horizontal(|ui| {
-                ui.label(RichText::new(format!("Meters · slot {} · {hp_name}", if active == 0 { "A" } else { "B" })).strong().color(color));
-                if !live {
-                    ui.label(RichText::new("(no audio yet)").weak());
-                }
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    light(ui, "I LIMIT", now < self.meter.limit_until_s, Color32::from_rgb(255, 150, 40), stage.i_max_a.is_some());
-                    light(ui, "CLIP", now < self.meter.clip_until_s, Color32::from_rgb(240, 60, 50), stage.v_max_v.is_some());
-                });
-            });
-            let bar_w = (ui.available_width() - 330.0).max(80.0);
-            // Voltage on a dB scale: −60 dBV to the rail (or +20 dBV).
-            let v_top = stage.v_max_v.map_or(10.0, |v| v * std::f64::consts::SQRT_2 * 1.12);
-            let dbv = |v: f64| 20.0 * v.max(1e-6).log10();
-            let frac_v = |v: f64| ((dbv(v) + 60.0) / (dbv(v_top) + 60.0)).clamp(0.0, 1.0) as f32;
-            ui.horizontal(|ui| {
-                ui.add_sized(vec2(64.0, 18.0), egui::Label::new("Voltage"));
-                bar(ui, bar_w, frac_v(s.v_rms), Some(frac_v(self.meter.v_peak_hold.0)), color);
-                ui.label(RichText::new(format!("{} RMS · {} peak", fmt_v(s.v_rms), fmt_v(self.meter.v_peak_hold.0))).monospace());
-            });
-            ui.horizontal(|ui| {
-                ui.add_sized(vec2(64.0, 18.0), egui::Label::new("Current"));
-                let i_max = stage.i_max_a;
-                let i_hold = self.meter.i_peak_hold.0;
-                let top = i_max.unwrap_or_else(|| (i_hold * 2.0).max(0.01));
-                bar(ui, bar_w, (s.i_peak.unwrap_or(0.0) / top).clamp(0.0, 1.0) as f32, Some((i_hold / top).clamp(0.0, 1.0) as f32), color);
-                let max = i_max.map_or("no limit".to_string(), |i| format!("of {} max", fmt_a(i)));
-                let text = match s.i_peak {
-                    Some(_) => format!("{} peak {max}", fmt_a(i_hold)),
-                    None => "—".to_string(),
-                };
-                ui.label(RichText::new(text).monospace());
-            });
-            ui.horizontal(|ui| {
-                let p = s.power_w.map_or("—".into(), |p| format!("{:.3} mW", p * 1e3));
-                ui.label(RichText::new(format!("Power {p}")).monospace());
-                ui.add_space(16.0);
-                let spl = match sens {
-                    Some(_) if live && s.v_rms < 1e-5 => "— (silence)".into(),
-                    Some(sv) if live => format!("≈ {:.1} dB SPL", model::spl_estimate_db(*sv, s.v_rms)),
-                    Some(_) => "—".into(),
-                    None => "— (no sensitivity for this load)".into(),
-                };
-                ui.label(RichText::new(format!("SPL {spl}")).monospace())
-                    .on_hover_text("From the load's sensitivity at 1 kHz and the RMS voltage; ignores the response's shape");
-            });
-        });
-    }
-
     /// The three plots.
     fn plots(&mut self, ui: &mut Ui, w: f32) {
         let loads = [self.slot_load(0), self.slot_load(1)];
@@ -683,42 +627,6 @@ impl LoadlineEditor {
             );
         }
     }
-}
-
-/// A horizontal bar with an optional peak tick.
-fn bar(ui: &mut Ui, width: f32, frac: f32, peak: Option<f32>, color: Color32) {
-    let (rect, _) = ui.allocate_exact_size(vec2(width, 14.0), egui::Sense::hover());
-    let p = ui.painter();
-    p.rect_filled(rect, 3.0, ui.visuals().extreme_bg_color);
-    let mut fill = rect;
-    fill.set_width(rect.width() * frac.clamp(0.0, 1.0));
-    p.rect_filled(fill, 3.0, color.gamma_multiply(0.85));
-    if let Some(pk) = peak {
-        let x = rect.left() + rect.width() * pk.clamp(0.0, 1.0);
-        p.line_segment([egui::pos2(x, rect.top()), egui::pos2(x, rect.bottom())], egui::Stroke::new(2.0, Color32::WHITE));
-    }
-}
-
-/// An indicator light; dimmed when the limit it watches is off.
-fn light(ui: &mut Ui, text: &str, on: bool, color: Color32, armed: bool) {
-    let bg = if on { color } else { ui.visuals().extreme_bg_color };
-    let fg = if on {
-        Color32::BLACK
-    } else if armed {
-        ui.visuals().text_color()
-    } else {
-        ui.visuals().weak_text_color().gamma_multiply(0.5)
-    };
-    let r = ui.label(RichText::new(format!(" {text} ")).strong().monospace().color(fg).background_color(bg));
-    r.on_hover_text(if armed { "Lights for 2 s after the limit is reached" } else { "This limit is off for the live slot" });
-}
-
-fn fmt_v(v: f64) -> String {
-    if v < 0.1 { format!("{:.1} mV", v * 1e3) } else { format!("{v:.3} V") }
-}
-
-fn fmt_a(i: f64) -> String {
-    if i < 1.0 { format!("{:.1} mA", i * 1e3) } else { format!("{i:.2} A") }
 }
 
 fn fmt_ohm(z: f64) -> String {

@@ -10,7 +10,8 @@ use crate::dsp::engine::PreparedLoad;
 use crate::dsp::Quality;
 use crate::processor::library;
 use crate::processor::meters::{meters, MeterReader, MeterTarget, MeterWriter};
-use crate::processor::{mailbox, ImportReceiver, ImportSender, ImportedLoad, Processor, Settings, SlotSettings};
+use crate::processor::config::ImportedCurve;
+use crate::processor::{library_sensitivities, mailbox, ImportReceiver, ImportSender, ImportedLoad, Processor, Settings, SlotSettings};
 use nice_plug::prelude::*;
 use nice_plug_egui::EguiEditorState;
 use params::LoadlineParams;
@@ -91,7 +92,7 @@ impl Loadline {
     pub fn settings(params: &LoadlineParams) -> Settings {
         let slot = |k: usize| {
             let p = params.slot(k);
-            SlotSettings { load: p.headphone.value().max(0) as usize, stage: p.stage(params.shared.extras(k)) }
+            SlotSettings { load: p.headphone.value().max(0) as usize, stage: p.stage(params.shared.extras(k)), spl_db: p.spl_db() }
         };
         Settings {
             active: params.active_slot.value().into(),
@@ -275,7 +276,11 @@ impl Plugin for Loadline {
             })
         });
         match built {
-            Ok(p) => {
+            Ok(mut p) => {
+                // Sensitivities for the Listening Level: the library's and those of the curves.
+                let sens = |c: &Option<ImportedCurve>| c.as_ref().and_then(|c| c.sensitivity_db_spl_per_v);
+                p.set_sensitivities(&library_sensitivities(), [sens(&curves[0]), sens(&curves[1])]);
+                p.snap();
                 context.set_latency_samples(p.latency() as u32);
                 self.processor = Some(p);
                 self.requested = generations;
@@ -324,7 +329,7 @@ impl Plugin for Loadline {
             if self.editor_state.is_open() {
                 // Meter the slot being heard (atomics only; see `processor::meters`).
                 let k = settings.active.index();
-                let target = MeterTarget { slot: k, load: p.current_load(k), stage: settings.slots[k].stage };
+                let target = MeterTarget { slot: k, load: p.current_load(k), stage: p.effective_stage(k) };
                 self.meter.begin_block(p.sample_rate(), target);
                 p.process_metered(buffer.as_slice(), Some(&mut self.meter));
                 self.meter.end_block();

@@ -30,6 +30,10 @@ pub const BIAS_RANGE: FloatRange = FloatRange::Linear { min: 0.0, max: 100.0 };
 /// Noise range, dBV in 20 Hz–20 kHz; the bottom position is Off.
 pub const NOISE_RANGE: FloatRange = FloatRange::Linear { min: NOISE_OFF_DBV, max: -40.0 };
 pub const NOISE_OFF_DBV: f32 = -160.0;
+/// Listening Level range, dB SPL of the reference sine (1 kHz at −14 dBFS RMS).
+pub const SPL_RANGE: FloatRange = FloatRange::Linear { min: 40.0, max: 130.0 };
+/// The default listening level, dB SPL: a moderate, common level.
+pub const SPL_DEFAULT_DB: f32 = 80.0;
 
 /// Step sizes, in each parameter's display unit. A host stores a value as its normalised position
 /// and sets it back when a session reopens; nice-plug maps that through the range in `f32`, which
@@ -43,12 +47,24 @@ pub const VMAX_STEP_V: f32 = 0.001;
 pub const IMAX_STEP_MA: f32 = 0.01;
 pub const BIAS_STEP_PCT: f32 = 0.01;
 pub const NOISE_STEP_DB: f32 = 0.01;
+pub const SPL_STEP_DB: f32 = 0.01;
 
 /// The value a host gets back after storing `v` as a normalised position: `v` snapped to `step`
 /// through the range the way nice-plug sets a parameter. Defaults and presets pass through this,
 /// so they are values the parameter can hold and a host's round trip leaves them unchanged.
 pub fn on_grid(range: FloatRange, step: f32, v: f32) -> f32 {
     range.snap_to_step(range.unnormalize(range.normalize(v)), step)
+}
+
+/// How a slot's level is set: the stage's Level in dBu, or the Listening Level in dB SPL.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LevelMode {
+    #[id = "dbu"]
+    #[name = "dBu"]
+    Dbu,
+    #[id = "spl"]
+    #[name = "dB SPL"]
+    Spl,
 }
 
 /// Active Slot choices.
@@ -122,6 +138,13 @@ pub struct SlotParams {
     /// Output noise floor, dBV (bottom position: Off).
     #[id = "noise"]
     pub noise: FloatParam,
+    /// Whether the level is the stage's Level (dBu) or the Listening Level (dB SPL).
+    #[id = "lvlmode"]
+    pub level_mode: EnumParam<LevelMode>,
+    /// dB SPL of the reference sine in the headphone, when Level Mode is dB SPL (a load without
+    /// a sensitivity figure keeps the dBu Level; the editor says so).
+    #[id = "spl"]
+    pub listening_level: FloatParam,
 }
 
 impl SlotParams {
@@ -164,7 +187,17 @@ impl SlotParams {
                 .with_step_size(NOISE_STEP_DB)
                 .with_value_to_string(v2s_with_off("dBV", None, Some(NOISE_OFF_DBV)))
                 .with_string_to_value(s2v_with_off(&["dBV"], Some(NOISE_OFF_DBV))),
+            level_mode: EnumParam::new(name("Level Mode"), LevelMode::Dbu),
+            listening_level: FloatParam::new(name("Listening Level"), SPL_DEFAULT_DB, SPL_RANGE)
+                .with_unit(" dB SPL")
+                .with_step_size(SPL_STEP_DB)
+                .with_string_to_value(Arc::new(|s| parse_number(s, &["dB SPL", "dBSPL", "dB"]))),
         }
+    }
+
+    /// The listening level asked for, dB SPL (`None` in dBu mode).
+    pub fn spl_db(&self) -> Option<f64> {
+        (self.level_mode.value() == LevelMode::Spl).then(|| self.listening_level.value() as f64)
     }
 
     /// The stage these parameters describe; `extras` supplies the fields that are not parameters

@@ -21,6 +21,9 @@ pub struct ImportedCurve {
     /// The measured points `[frequency Hz, |Z| Ω, phase °]`, for plotting (may be empty).
     #[serde(default)]
     pub points: Vec<[f64; 3]>,
+    /// Sensitivity, dB SPL for 1 V at 1 kHz, when known (a headphone made from its spec sheet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sensitivity_db_spl_per_v: Option<f64>,
 }
 
 impl ImportedCurve {
@@ -68,7 +71,7 @@ impl ImportedCurve {
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<(Self, Vec<String>), String> {
         let c = crate::import::import_impedance(bytes).map_err(|e| e.to_string())?;
         let points = c.samples.iter().map(|s| [s.freq_hz, s.z.norm(), s.z.arg().to_degrees()]).collect();
-        Ok((Self { name: name.to_string(), network: c.network, points }, c.notes))
+        Ok((Self { name: name.to_string(), network: c.network, points, sensitivity_db_spl_per_v: None }, c.notes))
     }
 }
 
@@ -116,6 +119,9 @@ pub struct SlotConfig {
     pub stage: StageParams,
     /// The slot's imported curve, if any.
     pub imported: Option<ImportedCurve>,
+    /// The listening level, dB SPL (`None`: the stage's Level in dBu is used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spl_db: Option<f64>,
 }
 
 impl Default for SlotConfig {
@@ -124,6 +130,7 @@ impl Default for SlotConfig {
             headphone: library::loads().first().map(|l| l.id.clone()).unwrap_or_default(),
             stage: StageParams::IDEAL,
             imported: None,
+            spl_db: None,
         }
     }
 }
@@ -206,7 +213,7 @@ impl SessionConfig {
 
     /// The processor settings this session describes.
     pub fn settings(&self) -> Settings {
-        let slot = |s: &SlotConfig| SlotSettings { load: load_index(&s.headphone).unwrap_or(0), stage: s.stage };
+        let slot = |s: &SlotConfig| SlotSettings { load: load_index(&s.headphone).unwrap_or(0), stage: s.stage, spl_db: s.spl_db };
         Settings {
             active: self.active_slot,
             level_match: self.level_match,
@@ -243,7 +250,7 @@ mod tests {
         let mut c = SessionConfig::default();
         c.b.stage.r_out_ohm = 75.0;
         c.b.stage.c_block_f = Some(220e-6);
-        c.b.imported = Some(ImportedCurve { name: "x".into(), network: Network::R(32.0), points: vec![[1000.0, 32.0, 0.0]] });
+        c.b.imported = Some(ImportedCurve { name: "x".into(), network: Network::R(32.0), points: vec![[1000.0, 32.0, 0.0]], sensitivity_db_spl_per_v: None });
         c.b.headphone = IMPORTED_LOAD_ID.into();
         c.active_slot = SlotId::B;
         let t = c.to_toml();

@@ -98,6 +98,9 @@ pub struct MeterTotals {
     pub limiting_steps: u64,
     /// Largest |i| seen, amperes.
     pub i_peak_a: f64,
+    /// `Σ v²` of the headphone voltage over the samples metered, V² (the RMS over a render is
+    /// `√(v2_sum/samples)`; the renderer reports it as a sound pressure).
+    pub v2_sum: f64,
 }
 
 /// The GUI end: reads the atomics. Lives behind the editor's own lock, which the audio thread
@@ -199,14 +202,16 @@ impl MeterWriter {
         let ch = ch.min(CH - 1);
         let g = SQRT_2 * self.level_v;
         let w = &self.decay[..n];
-        let (mut acc, mut peak) = ([0.0f64; 4], [0.0f64; 4]);
+        let (mut acc, mut sum, mut peak) = ([0.0f64; 4], [0.0f64; 4], [0.0f64; 4]);
         let mut clip = 0u64;
         for (k, (&xk, &yk)) in x[..n].iter().zip(&y[..n]).enumerate() {
             let v = yk * g;
             acc[k % 4] += w[n - 1 - k] * (v * v);
+            sum[k % 4] += v * v;
             peak[k % 4] = peak[k % 4].max(v.abs());
             clip += u64::from(xk.abs() >= self.clip_x);
         }
+        self.totals.v2_sum += (sum[0] + sum[1]) + (sum[2] + sum[3]);
         self.ms[ch] = self.ms[ch] * self.decay[n] + self.coeff * ((acc[0] + acc[1]) + (acc[2] + acc[3]));
         self.v_peak = peak.iter().copied().fold(self.v_peak, f64::max);
         self.totals.samples += n as u64;
@@ -224,6 +229,7 @@ impl MeterWriter {
         let ch = ch.min(CH - 1);
         let v = y * SQRT_2 * self.level_v;
         self.ms[ch] += self.coeff * (v * v - self.ms[ch]);
+        self.totals.v2_sum += v * v;
         self.v_peak = self.v_peak.max(v.abs());
         self.totals.samples += 1;
         if x.abs() >= self.clip_x {

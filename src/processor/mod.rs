@@ -22,6 +22,7 @@ pub mod config;
 pub mod ftz;
 pub mod handover;
 mod ideal;
+pub mod listening;
 pub mod library;
 pub mod meters;
 mod ramp;
@@ -81,6 +82,9 @@ pub struct SlotSettings {
     pub load: usize,
     /// The output stage.
     pub stage: StageParams,
+    /// The listening level, dB SPL of the reference sine (see `listening.rs`); `None` plays the
+    /// stage's own Level, as does a load without a sensitivity figure.
+    pub spl_db: Option<f64>,
 }
 
 /// Everything the processor does, as plain values. The plugin builds one from its parameters
@@ -98,7 +102,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        let s = SlotSettings { load: 0, stage: StageParams::IDEAL };
+        let s = SlotSettings { load: 0, stage: StageParams::IDEAL, spl_db: None };
         Self { active: SlotId::A, level_match: false, listen: Listen::Emulation, trim_db: 0.0, bypass: false, slots: [s, s] }
     }
 }
@@ -221,7 +225,33 @@ impl Processor {
         let nets: Vec<Network> = crate::library::loads().iter().map(|l| l.network.clone()).collect();
         let wanted = [settings.slots[0].load, settings.slots[1].load];
         let library = PreparedLibrary::build_only(fs_hz, quality, &nets, &wanted)?;
-        Self::prepared(&library, channels, imported, settings, seed)
+        let mut p = Self::prepared(&library, channels, imported, settings, seed)?;
+        p.set_sensitivities(&library_sensitivities(), [None, None]);
+        p.snap();
+        Ok(p)
+    }
+
+    /// Gives the loads their sensitivities, dB SPL for 1 V at 1 kHz, so a listening level can be
+    /// played: `library` in library order, `imported` for each slot's imported curve (`None` or
+    /// a non-positive value: not known). Set-up only; call [`Processor::snap`] after it offline.
+    pub fn set_sensitivities(&mut self, library: &[Option<f64>], imported: [Option<f64>; 2]) {
+        for (chain, imp) in self.slots.iter_mut().zip(imported) {
+            let n = chain.imported_index();
+            let mut all: Vec<Option<f64>> = (0..n).map(|k| library.get(k).copied().flatten()).collect();
+            all.push(imp);
+            chain.set_sensitivities(&all);
+        }
+    }
+
+    /// The stage slot `slot` plays now: its Level follows the listening level when one is set
+    /// (the meters scale by it; the renderer reports it).
+    pub fn effective_stage(&self, slot: usize) -> StageParams {
+        self.slots[slot.min(1)].effective_stage()
+    }
+
+    /// Sensitivity of the load slot `slot` plays now, dB SPL for 1 V, if known.
+    pub fn sensitivity(&self, slot: usize) -> Option<f64> {
+        self.slots[slot.min(1)].sensitivity()
     }
 
     /// Base sample rate, hertz.
@@ -264,7 +294,7 @@ impl Processor {
     pub fn set_settings(&mut self, s: &Settings) {
         self.settings = *s;
         for (chain, ss) in self.slots.iter_mut().zip(s.slots.iter()) {
-            chain.set(ss.load, &ss.stage, s.level_match);
+            chain.set(ss.load, &ss.stage, s.level_match, ss.spl_db);
         }
         self.mix_b.set(s.active.index() as f64);
         let (e, i) = listen_gains(s.listen);
@@ -455,6 +485,12 @@ impl Processor {
         }
         self.slots.iter_mut().for_each(|s| s.flush_denormals());
     }
+}
+
+/// The built-in library's sensitivities in library order (`None` for loads that are not
+/// transducers, recorded as 0).
+pub fn library_sensitivities() -> Vec<Option<f64>> {
+    crate::library::loads().iter().map(|l| (l.sensitivity_db_spl_per_v > 0.0).then_some(l.sensitivity_db_spl_per_v)).collect()
 }
 
 /// Samples per chunk of [`Processor::process_metered`]: a host block of up to this many samples

@@ -2,6 +2,7 @@
 //! fade used for load swaps and the Level Match gain.
 
 use super::handover::{ImportedLoad, LEVEL_MATCH_HZ};
+use super::listening::level_for_spl;
 use super::ramp::Ramp;
 use crate::dsp::network::NetworkError;
 use crate::dsp::smoother::Smoother;
@@ -40,7 +41,14 @@ pub struct SlotChain {
     /// Level Match gain (linear, log-smoothed).
     level_gain: Smoother,
     level_match: bool,
+    /// The stage as set.
     stage: StageParams,
+    /// The listening level asked for, dB SPL (`None`: the stage's own Level).
+    spl_db: Option<f64>,
+    /// Sensitivity of every pool entry, dB SPL for 1 V at 1 kHz (`None`: not known).
+    sens: Vec<Option<f64>>,
+    /// The stage the engines were last given (the Level follows the listening level).
+    applied: StageParams,
 }
 
 impl SlotChain {
@@ -84,6 +92,9 @@ impl SlotChain {
             level_gain: Smoother::new(1.0, true),
             level_match,
             stage: stage.sanitized(),
+            spl_db: None,
+            sens: vec![None; n],
+            applied: stage.sanitized(),
         };
         s.level_gain.set_rate(fs_hz);
         s.level_gain.set(s.level_target(), true);
@@ -100,16 +111,47 @@ impl SlotChain {
         self.current
     }
 
-    /// Sets the target stage, load and Level Match (per block; no allocation).
-    pub fn set(&mut self, load: usize, stage: &StageParams, level_match: bool) {
+    /// Sets the target stage, load, Level Match and listening level (per block; no allocation).
+    pub fn set(&mut self, load: usize, stage: &StageParams, level_match: bool, spl_db: Option<f64>) {
         self.target = load.min(self.z_1k.len() - 1);
-        let stage = stage.sanitized();
-        if stage != self.stage {
-            self.stage = stage;
-            self.engines.iter_mut().for_each(|e| e.set_params(&stage));
-        }
+        self.stage = stage.sanitized();
+        self.spl_db = spl_db;
+        self.apply_stage();
         self.level_match = level_match;
         self.level_gain.set(self.level_target(), false);
+    }
+
+    /// Gives every pool entry its sensitivity (dB SPL for 1 V; the last entry is the imported
+    /// curve's). Entries past `sens` are unknown. Set-up only (does not allocate).
+    pub fn set_sensitivities(&mut self, sens: &[Option<f64>]) {
+        for (k, v) in self.sens.iter_mut().enumerate() {
+            *v = sens.get(k).copied().flatten().filter(|s| s.is_finite() && *s > 0.0);
+        }
+        self.apply_stage();
+    }
+
+    /// The stage the engines play: the stage as set, its Level derived from the listening level
+    /// when one is asked for and the load playing has a sensitivity (see `listening.rs`).
+    pub fn effective_stage(&self) -> StageParams {
+        let mut s = self.stage;
+        if let (Some(db), Some(sens), Some(z)) = (self.spl_db, self.sens[self.current], self.z_1k[self.current]) {
+            s.level_v = level_for_spl(db, sens, z, &s).0;
+        }
+        s
+    }
+
+    /// The sensitivity of the load playing, if known.
+    pub fn sensitivity(&self) -> Option<f64> {
+        self.sens[self.current]
+    }
+
+    /// Hands the engines the effective stage if it changed (they smooth it).
+    fn apply_stage(&mut self) {
+        let eff = self.effective_stage();
+        if eff != self.applied {
+            self.applied = eff;
+            self.engines.iter_mut().for_each(|e| e.set_params(&eff));
+        }
     }
 
     /// Jumps every smoothed quantity (stage, level, fade) to its target and performs a pending
@@ -174,6 +216,8 @@ impl SlotChain {
                 }
             }
             self.current = t;
+            // The listening level's Level follows the new load's sensitivity and divider.
+            self.apply_stage();
         }
         // A staged curve that is no longer playing goes straight into the pool.
         if self.current != imp && self.garbage.is_none() {
