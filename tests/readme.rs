@@ -51,7 +51,7 @@ fn renderer_examples_run_as_written() {
         let o = Command::new(env!("CARGO_BIN_EXE_loadline")).args(words).current_dir(&d).output().unwrap();
         assert!(o.status.success(), "{line}: {}", String::from_utf8_lossy(&o.stderr));
     }
-    for made in ["mix_laptop.wav", "renders/a.wav", "renders/b.wav", "diff.wav", "m.flac", "m16.wav", "m16.json", "hd.zma", "compare.png"] {
+    for made in ["mix_laptop.wav", "renders/a.wav", "renders/b.wav", "diff.wav", "m.flac", "m16.wav", "m16.json", "loud.wav", "hd.zma", "compare.png"] {
         assert!(d.join(made).is_file(), "{made} was not written");
     }
     let _ = std::fs::remove_dir_all(&d);
