@@ -316,6 +316,46 @@ fn good_file_is_imported_selected_and_reported() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// "New from specs…": the form's figures become the slot's headphone, with its sensitivity, saved
+/// like an imported curve; the status lists what was met and assumed.
+#[test]
+fn a_headphone_from_specs_is_made_in_the_editor() {
+    let (mut h, fx) = harness();
+    h.step();
+    h.get_all_by_label("New from specs…").next().expect("slot A's form").click();
+    step_for(&mut h, 3);
+    // Slot A's fields in order: the import path, then name, nominal, sensitivity, resonance, peak…
+    let fill = |h: &mut Harness<'static, (LoadlineEditor, GuiContext)>, index: usize, text: &str| {
+        h.get_all_by_role(Role::TextInput).nth(index).expect("a field").click();
+        h.step();
+        h.get_all_by_role(Role::TextInput).nth(index).unwrap().type_text(text);
+        h.step();
+    };
+    fill(&mut h, 1, "Test 300");
+    fill(&mut h, 2, "300");
+    fill(&mut h, 3, "97");
+    fill(&mut h, 4, "95");
+    fill(&mut h, 5, "560");
+    h.get_by_label("Make").click();
+    step_for(&mut h, 2);
+    wait_for_import(&mut h);
+    match h.state().0.import_status(0) {
+        Some(ImportStatus::Done { name, report }) => {
+            assert_eq!(name, "Test 300");
+            assert!(report.iter().any(|l| l.starts_with("met: peak_ohm 560")), "{report:?}");
+            assert!(report.iter().any(|l| l.starts_with("assumed")), "{report:?}");
+        }
+        other => panic!("expected success, got {other:?}"),
+    }
+    let curve = fx.params.shared.imported(0).expect("the curve is in the session");
+    assert_eq!(curve.name, "Test 300");
+    // 97 dB SPL/mW at 300 Ω is 102.2 dB SPL/V.
+    assert!((curve.sensitivity_db_spl_per_v.unwrap() - (97.0 - 10.0 * 0.3f64.log10())).abs() < 1e-9);
+    assert_eq!(fx.params.a.headphone.value() as usize, library::loads().len());
+    // Saved with the session: the state carries the network and the sensitivity.
+    assert!(fx.params.serialize_fields()["loadline"].contains("sensitivity_db_spl_per_v"));
+}
+
 /// Sets an int parameter directly (as a host would).
 fn knob_set(p: &IntParam, v: i32) {
     let n = p.preview_normalized(v);

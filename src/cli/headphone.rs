@@ -130,11 +130,7 @@ fn spec_file(spec: &Spec, built: &Built) -> Result<String> {
 pub fn read_spec(path: &Path) -> Result<(Spec, Built)> {
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| anyhow!("{shown}: cannot read: {e}"))?;
-    let spec: Spec = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-        let at = line.map_or(String::new(), |l| format!("line {l}: "));
-        anyhow!("{shown}: {at}{}", e.message().trim())
-    })?;
+    let spec = Spec::from_toml(&text).map_err(|e| anyhow!("{shown}: {e}"))?;
     let built = spec.build().map_err(|e| anyhow!("{shown}: {e}"))?;
     Ok((spec, built))
 }

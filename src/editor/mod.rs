@@ -9,6 +9,7 @@
 
 pub mod knob;
 mod meters_view;
+mod specs_form;
 pub mod model;
 pub mod plot;
 
@@ -45,7 +46,7 @@ pub const PEAK_HOLD_S: f64 = 1.5;
 /// Meter refresh interval, seconds.
 const METER_REFRESH_S: f64 = 1.0 / 30.0;
 /// File types the importer reads.
-const IMPORT_EXTENSIONS: [&str; 5] = ["zma", "txt", "csv", "frd", "dat"];
+const IMPORT_EXTENSIONS: [&str; 6] = ["zma", "txt", "csv", "frd", "dat", "toml"];
 
 /// The editor's window state (size and open flag), shared with the plugin.
 pub fn default_state() -> Arc<EguiEditorState> {
@@ -91,6 +92,8 @@ struct SlotUi {
     pending: Option<Receiver<ImportOutcome>>,
     /// The imported curve as last read, by generation (so we do not clone it every frame).
     imported: Option<(u64, Option<ImportedCurve>)>,
+    /// "New from specs…".
+    spec: specs_form::SpecForm,
 }
 
 /// The editor app.
@@ -166,6 +169,16 @@ impl LoadlineEditor {
                 None => ImportOutcome { name: String::new(), result: Err(String::new()) },
             };
             let _ = tx.send(outcome);
+        });
+    }
+
+    /// Builds a headphone from its spec sheet on a worker thread; it arrives like an import.
+    fn start_spec(&mut self, k: usize, spec: crate::library::specsheet::Spec) {
+        let (tx, rx) = mpsc::channel();
+        self.slots[k].status = Some(ImportStatus::Busy(spec.name.clone()));
+        self.slots[k].pending = Some(rx);
+        std::thread::spawn(move || {
+            let _ = tx.send(ImportOutcome { name: spec.name.clone(), result: ImportedCurve::from_spec(&spec) });
         });
     }
 
@@ -398,6 +411,11 @@ impl LoadlineEditor {
                 self.import_line(ui, k);
                 ui.end_row();
             });
+            let busy = self.slots[k].pending.is_some();
+            let id = ui.make_persistent_id(("specs", k));
+            if let Some(spec) = self.slots[k].spec.ui(ui, id, busy) {
+                self.start_spec(k, spec);
+            }
             self.import_status_line(ui, k);
             ui.add_space(4.0);
             let params = self.params.clone();
@@ -453,7 +471,7 @@ impl LoadlineEditor {
         let mut chosen = None;
         let r = egui::ComboBox::from_id_salt(("stage", k)).selected_text(current.clone()).width(ui.available_width().min(330.0)).show_ui(ui, |ui| {
             for s in library::stages() {
-                if ui.selectable_label(s.name == current, &s.name).on_hover_text(&s.basis).clicked() {
+                if ui.selectable_label(s.name == current, with_assumed(&s.name, &s.assumed)).on_hover_text(hover(&s.basis, &s.assumed)).clicked() {
                     chosen = Some(s);
                 }
             }
@@ -479,8 +497,8 @@ impl LoadlineEditor {
         let mut import = false;
         let r = egui::ComboBox::from_id_salt(("headphone", k)).selected_text(name).width(ui.available_width().min(330.0)).show_ui(ui, |ui| {
             for (i, l) in loads.iter().enumerate() {
-                let text = format!("{}  ({:.0} Ω)", l.name, l.nominal_ohm);
-                if ui.selectable_label(i == idx, text).on_hover_text(&l.basis).clicked() {
+                let text = with_assumed(&format!("{}  ({:.0} Ω)", l.name, l.nominal_ohm), &l.assumed);
+                if ui.selectable_label(i == idx, text).on_hover_text(hover(&l.basis, &l.assumed)).clicked() {
                     chosen = Some(i);
                 }
             }
@@ -512,7 +530,7 @@ impl LoadlineEditor {
         ui.horizontal(|ui| {
             let s = &mut self.slots[k];
             let field = egui::TextEdit::singleline(&mut s.path)
-                .hint_text("…or a file path (.zma, .txt, .csv)")
+                .hint_text("…or a file path (.zma, .txt, .csv, headphone .toml)")
                 .desired_width((ui.available_width() - 70.0).clamp(120.0, 260.0));
             let r = ui.add(field);
             let r = r.on_hover_text("Path of an impedance measurement to import into this slot");
@@ -627,6 +645,16 @@ impl LoadlineEditor {
             );
         }
     }
+}
+
+/// A named reference's menu entry marks that some of its figures are assumed.
+fn with_assumed(name: &str, assumed: &[String]) -> String {
+    if assumed.is_empty() { name.to_string() } else { format!("{name}  *") }
+}
+
+/// The basis, and for a named reference which of its figures are assumed rather than published.
+fn hover(basis: &str, assumed: &[String]) -> String {
+    if assumed.is_empty() { basis.to_string() } else { format!("{basis}\n\n* Assumed (not published): {}", assumed.join(", ")) }
 }
 
 fn fmt_ohm(z: f64) -> String {

@@ -187,6 +187,15 @@ struct Target {
 }
 
 impl Spec {
+    /// Reads a spec file (the format `loadline headphone new` writes: the fields above at the top
+    /// level, `#` comments). The error names the line and the field.
+    pub fn from_toml(text: &str) -> Result<Spec, String> {
+        toml::from_str(text).map_err(|e| {
+            let at = e.span().map_or(String::new(), |s| format!("line {}: ", text[..s.start.min(text.len())].matches('\n').count() + 1));
+            format!("{at}{}", e.message().trim())
+        })
+    }
+
     /// Checks the figures against each other and against physics; the first problem found.
     pub fn check(&self) -> Result<(), SpecError> {
         if self.name.trim().is_empty() {

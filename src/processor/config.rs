@@ -4,6 +4,7 @@
 use super::{Listen, Settings, SlotId, SlotSettings};
 use crate::dsp::{Network, StageParams};
 use crate::library;
+use crate::library::specsheet::Spec;
 use serde::{Deserialize, Serialize};
 
 /// Name used for a slot's imported curve wherever a load is named.
@@ -33,7 +34,23 @@ impl ImportedCurve {
     pub fn from_file(path: &std::path::Path) -> Result<(Self, Vec<String>), String> {
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        // A headphone file from `loadline headphone new` is a spec sheet, not a measurement.
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+            let text = String::from_utf8(bytes).map_err(|_| "not a text file".to_string())?;
+            return Self::from_spec(&Spec::from_toml(&text)?);
+        }
         Self::from_bytes(&name, &bytes)
+    }
+
+    /// A headphone made from its spec sheet (a worker thread: tens of milliseconds), named after
+    /// it and carrying its sensitivity. Returns the curve and the report (what was given, met and
+    /// assumed).
+    pub fn from_spec(spec: &Spec) -> Result<(Self, Vec<String>), String> {
+        let b = spec.build().map_err(|e| e.to_string())?;
+        let mut report = b.report.clone();
+        report.extend(b.checks.iter().map(|c| format!("met: {} {} (network {:.4}, {:+.3} %)", c.field, c.given, c.got, 100.0 * c.deviation())));
+        let curve = Self { name: spec.name.clone(), network: b.network, points: Vec::new(), sensitivity_db_spl_per_v: Some(b.sensitivity_db_spl_per_v) };
+        Ok((curve, report))
     }
 
     /// Whether a curve that came from outside (a saved session, a settings file) is safe to
