@@ -75,6 +75,34 @@ fn a_high_impedance_line_out_clips_where_the_physics_says() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// A phone dongle into a low-impedance planar runs into its current limit before its rails: the
+/// reference sine's peak current reaches Max Current where `i = √2·V_src/|Z + Zs|` says.
+#[test]
+fn a_phone_dongle_limits_current_in_a_planar_where_the_physics_says() {
+    let d = tmpdir("spl-limit");
+    reference_sine(&d.join("in.wav"), 0.5);
+    let (stage_id, load_id) = ("phone-dongle", "planar-14");
+    let stage = find_stage(stage_id).unwrap().params;
+    let load = find_load(load_id).unwrap();
+    let z = load.network.impedance(REFERENCE_HZ);
+    let zt = (z + stage.source_impedance(REFERENCE_HZ)).norm();
+    let v_src_at_limit = stage.i_max_a.unwrap() * zt / std::f64::consts::SQRT_2;
+    assert!(v_src_at_limit < stage.v_max_v.unwrap(), "the current limit must come first");
+    let onset = load.sensitivity_db_spl_per_v + 20.0 * (v_src_at_limit * z.norm() / zt).log10();
+    println!("{stage_id} into {load_id}: the reference sine limits above {onset:.2} dB SPL");
+    for (offset, limits) in [(-1.0, false), (1.0, true)] {
+        let spl = format!("{:.2}", onset + offset);
+        let r = render(&d, &["render", "in.wav", "-o", "out.wav", "--stage", stage_id, "--headphone", load_id, "--spl", &spl]);
+        let lim = r["current_limiting_percent"].as_f64().unwrap();
+        let note = r["listening"]["note"].as_str().unwrap_or("");
+        println!("  {spl} dB SPL: current limiting {lim:.2} % of steps; {note}");
+        assert_eq!(lim > 0.0, limits, "{spl} dB SPL: {lim} %");
+        assert_eq!(note.contains("limits"), limits, "{spl} dB SPL: {note:?}");
+        assert_eq!(r["rail_clipping_percent"].as_f64(), Some(0.0));
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 #[test]
 fn a_load_without_a_sensitivity_says_so() {
     let d = tmpdir("spl-none");
