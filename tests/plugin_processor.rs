@@ -185,6 +185,34 @@ fn imported_curve_installs_and_plays() {
     p.set_settings(&s);
 }
 
+/// A listening level follows a curve imported while playing: its sensitivity arrives with it, and
+/// the Level changes at the swap to what the new curve's sensitivity and divider ask.
+#[test]
+fn a_listening_level_follows_a_curve_installed_while_playing() {
+    use loadline::processor::listening::level_for_spl;
+    let fs = 48_000.0;
+    let mut s = settings(3, stage(100.0), stage(0.0));
+    s.slots[0].spl_db = Some(90.0);
+    let mut p = Processor::new(fs, Quality::Default, 1, &lib(), [None, None], &s, 1).unwrap();
+    let x = sine(1000.0, fs, 4800, 0.1);
+    for (net, sens, generation) in [(Network::R(100.0), 100.0, 1), (Network::R(300.0), 95.0, 2)] {
+        let z = net.impedance(1000.0);
+        let imp = ImportedLoad::build(&net, fs, Quality::Default, 1, 0, generation).unwrap().with_sensitivity(Some(sens));
+        p.install_imported(imp).unwrap();
+        run(&mut p, &x, 128);
+        let _ = p.take_garbage();
+        assert_eq!(p.current_load(0), 3);
+        assert_eq!(p.sensitivity(0), Some(sens));
+        let (want, _) = level_for_spl(90.0, sens, z, &stage(100.0));
+        assert_eq!(p.effective_stage(0).level_v, want, "curve {generation}");
+    }
+    // Without a sensitivity the slot keeps its own Level.
+    let imp = ImportedLoad::build(&Network::R(50.0), fs, Quality::Default, 1, 0, 3).unwrap();
+    p.install_imported(imp).unwrap();
+    run(&mut p, &x, 128);
+    assert_eq!(p.effective_stage(0).level_v, stage(100.0).level_v);
+}
+
 #[test]
 fn no_subnormals_reach_the_output() {
     let fs = 96_000.0;

@@ -20,6 +20,8 @@ pub struct SpecForm {
     pub peak: String,
     pub min: String,
     pub z20k: String,
+    /// Voice-coil inductance, µH.
+    pub coil: String,
     pub dc: String,
     /// Why the last "Make" was refused.
     pub error: Option<String>,
@@ -38,6 +40,7 @@ impl Default for SpecForm {
             peak: String::new(),
             min: String::new(),
             z20k: String::new(),
+            coil: String::new(),
             dc: String::new(),
             error: None,
         }
@@ -68,7 +71,7 @@ impl SpecForm {
             peak_ohm: number("Peak |Z|", &self.peak)?,
             min_ohm: number("Minimum |Z|", &self.min)?,
             z_20k_ohm: number("|Z| at 20 kHz", &self.z20k)?,
-            voice_coil_h: None,
+            voice_coil_h: number("Coil inductance", &self.coil)?.map(|uh| uh * 1e-6),
             dc_ohm: number("DC resistance", &self.dc)?,
         })
     }
@@ -104,6 +107,7 @@ impl SpecForm {
                 row(ui, "Peak |Z| (Ω)", &mut self.peak, "optional");
                 row(ui, "Minimum |Z| (Ω)", &mut self.min, "optional, measured");
                 row(ui, "|Z| at 20 kHz (Ω)", &mut self.z20k, "optional");
+                row(ui, "Coil inductance (µH)", &mut self.coil, "or this, optional");
                 row(ui, "DC resistance (Ω)", &mut self.dc, "optional");
             });
             if ui.add_enabled(!busy, egui::Button::new("Make")).clicked() {

@@ -226,7 +226,7 @@ impl Plugin for Loadline {
                         sender.collect();
                         return;
                     };
-                    match ImportedLoad::build(&curve.network, fs_hz, quality, channels, slot, generation) {
+                    match ImportedLoad::build(&curve.network, fs_hz, quality, channels, slot, generation).map(|l| l.with_sensitivity(curve.sensitivity_db_spl_per_v)) {
                         Ok(load) => {
                             if sender.send(load).is_err() {
                                 nice_warn!("Loadline: imported-curve mailbox full; curve dropped");

@@ -31,6 +31,8 @@ pub struct ImportedLoad {
     pub fs_hz: f64,
     /// Quality it was compiled for.
     pub quality: Quality,
+    /// The headphone's sensitivity, dB SPL for 1 V at 1 kHz, when known (for a listening level).
+    pub sensitivity: Option<f64>,
 }
 
 impl ImportedLoad {
@@ -52,7 +54,14 @@ impl ImportedLoad {
             z_1k: net.impedance(LEVEL_MATCH_HZ),
             fs_hz,
             quality,
+            sensitivity: None,
         })
+    }
+
+    /// The same, carrying the headphone's sensitivity (dB SPL for 1 V at 1 kHz).
+    pub fn with_sensitivity(mut self, sensitivity: Option<f64>) -> Self {
+        self.sensitivity = sensitivity.filter(|s| s.is_finite() && *s > 0.0);
+        self
     }
 
     /// True if this was built for the given configuration.

@@ -204,6 +204,7 @@ impl SlotChain {
                     }
                 }
                 self.z_1k[imp] = Some(new.z_1k);
+                self.sens[imp] = new.sensitivity;
                 self.garbage = Some(new);
             }
         }
@@ -216,8 +217,6 @@ impl SlotChain {
                 }
             }
             self.current = t;
-            // The listening level's Level follows the new load's sensitivity and divider.
-            self.apply_stage();
         }
         // A staged curve that is no longer playing goes straight into the pool.
         if self.current != imp && self.garbage.is_none() {
@@ -225,6 +224,8 @@ impl SlotChain {
                 self.put_in_pool(new);
             }
         }
+        // The listening level's Level follows the new load's (or curve's) sensitivity and divider.
+        self.apply_stage();
         self.level_gain.set(self.level_target(), true);
     }
 
@@ -234,6 +235,7 @@ impl SlotChain {
             std::mem::swap(&mut p[imp], slot);
         }
         self.z_1k[imp] = Some(new.z_1k);
+        self.sens[imp] = new.sensitivity;
         self.garbage = Some(new);
     }
 
