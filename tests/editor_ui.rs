@@ -172,7 +172,7 @@ fn the_level_switches_to_a_listening_level_and_shows_both_units() {
     // dBu mode: the Level knob, and the SPL it gives under it.
     let text = |n: &egui_kittest::Node| n.accesskit_node().label().or(n.accesskit_node().value()).map(|l| l.to_string());
     let labels: Vec<String> = h.query_all_by_label_contains("dB SPL").filter_map(|n| text(&n)).collect();
-    assert_eq!(labels.iter().filter(|l| l.starts_with("≈ ") && l.ends_with(" dB SPL")).count(), 2, "{labels:?}");
+    assert_eq!(labels.iter().filter(|l| l.starts_with("Level ≈ ") && l.ends_with(" dB SPL")).count(), 2, "{labels:?}");
     h.get_all_by_label("set in dB SPL").next().expect("the switch").click();
     step_for(&mut h, 3);
     assert_eq!(fx.params.a.level_mode.value(), LevelMode::Spl);
@@ -181,7 +181,7 @@ fn the_level_switches_to_a_listening_level_and_shows_both_units() {
     let load = &library::loads()[fx.params.a.headphone.value() as usize];
     let stage = fx.params.a.stage(fx.params.shared.extras(0));
     let (v, _) = level_for_spl(fx.params.a.listening_level.value() as f64, load.sensitivity_db_spl_per_v, load.network.impedance(1000.0), &stage);
-    h.get_by_label(&format!("= {:+.1} dBu", v_to_dbu(v)));
+    h.get_by_label(&format!("Listening Level = Level {:+.1} dBu", v_to_dbu(v)));
     h.get_by_label("set in dBu").click();
     step_for(&mut h, 3);
     assert_eq!(fx.params.a.level_mode.value(), LevelMode::Dbu);

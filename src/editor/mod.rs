@@ -430,33 +430,39 @@ impl LoadlineEditor {
                 knob::knob(ui, setter, &p.bias, "Bias", color);
                 knob::knob(ui, setter, &p.noise, "Noise", color);
             });
+            self.level_line(ui, setter, k);
         });
     }
 
-    /// The Level knob in dBu, or the Listening Level knob in dB SPL, with the other unit under it
-    /// and a button to switch (the same conversion the processor makes, `processor::listening`).
+    /// The Level knob in dBu, or the Listening Level knob in dB SPL.
     fn level_knob(&mut self, ui: &mut Ui, setter: &ParamSetter, k: usize, color: Color32) {
+        let p = self.params.slot(k);
+        if p.level_mode.value() == LevelMode::Spl {
+            knob::knob(ui, setter, &p.listening_level, "Listening Level", color);
+        } else {
+            knob::knob(ui, setter, &p.level, "Level (0 dBFS)", color);
+        }
+    }
+
+    /// Under the knobs: the level in the other unit (the same conversion the processor makes,
+    /// `processor::listening`) and the switch between dBu and dB SPL.
+    fn level_line(&mut self, ui: &mut Ui, setter: &ParamSetter, k: usize) {
         let (_, _, net, sens) = self.slot_load(k);
         let stage = self.stage(k);
         let p = self.params.slot(k);
         let z = net.impedance(REFERENCE_HZ);
         let spl_mode = p.level_mode.value() == LevelMode::Spl;
-        ui.vertical(|ui| {
-            ui.spacing_mut().item_spacing.y = 1.0;
-            let other = if spl_mode {
-                knob::knob(ui, setter, &p.listening_level, "Listening Level", color);
-                match sens {
-                    Some(sv) => {
-                        let (v, capped) = level_for_spl(p.listening_level.value() as f64, sv, z, &stage);
-                        format!("= {:+.1} dBu{}", v_to_dbu(v), if capped { " (limit)" } else { "" })
-                    }
-                    None => format!("no sensitivity: {:+.1} dBu", p.level.value()),
+        ui.horizontal(|ui| {
+            let other = match (spl_mode, sens) {
+                (true, Some(sv)) => {
+                    let (v, capped) = level_for_spl(p.listening_level.value() as f64, sv, z, &stage);
+                    format!("Listening Level = Level {:+.1} dBu{}", v_to_dbu(v), if capped { " (at its limit)" } else { "" })
                 }
-            } else {
-                knob::knob(ui, setter, &p.level, "Level (0 dBFS)", color);
-                sens.map_or_else(|| "no sensitivity".to_string(), |sv| format!("≈ {:.1} dB SPL", spl_for_level(sv, z, &stage)))
+                (true, None) => format!("no sensitivity for this headphone: Level {:+.1} dBu applies", p.level.value()),
+                (false, Some(sv)) => format!("Level ≈ {:.1} dB SPL", spl_for_level(sv, z, &stage)),
+                (false, None) => "no sensitivity for this headphone".to_string(),
             };
-            ui.label(RichText::new(other).small().weak()).on_hover_text("dB SPL of a 1 kHz sine at −14 dBFS RMS (−14 LUFS) in this headphone");
+            ui.label(RichText::new(other).small()).on_hover_text("dB SPL of a 1 kHz sine at −14 dBFS RMS (−14 LUFS) in this headphone");
             let to = if spl_mode { LevelMode::Dbu } else { LevelMode::Spl };
             if ui.small_button(if spl_mode { "set in dBu" } else { "set in dB SPL" }).clicked() {
                 setter.begin_set_parameter(&p.level_mode);
@@ -531,12 +537,15 @@ impl LoadlineEditor {
             let s = &mut self.slots[k];
             let field = egui::TextEdit::singleline(&mut s.path)
                 .hint_text("…or a file path (.zma, .txt, .csv, headphone .toml)")
-                .desired_width((ui.available_width() - 70.0).clamp(120.0, 260.0));
+                .desired_width((ui.available_width() - 190.0).clamp(100.0, 260.0));
             let r = ui.add(field);
             let r = r.on_hover_text("Path of an impedance measurement to import into this slot");
             let enter = r.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let busy = s.pending.is_some();
             let clicked = ui.add_enabled(!busy && !s.path.trim().is_empty(), egui::Button::new("Import")).clicked();
+            if ui.selectable_label(s.spec.open, "New from specs…").on_hover_text("Make this slot's headphone from its spec sheet").clicked() {
+                s.spec.open = !s.spec.open;
+            }
             if (clicked || enter) && !busy && !s.path.trim().is_empty() {
                 let path = PathBuf::from(s.path.trim());
                 self.start_import(k, path);

@@ -76,11 +76,15 @@ impl SpecForm {
         })
     }
 
-    /// Draws the form (inside a collapsing header); returns the spec when "Make" is clicked and
-    /// the fields parse.
+    /// Draws the form while it is open (the import line's "New from specs…" button opens it);
+    /// returns the spec when "Make" is clicked and the fields parse.
     pub fn ui(&mut self, ui: &mut Ui, id: egui::Id, busy: bool) -> Option<Spec> {
         let mut made = None;
-        egui::CollapsingHeader::new("New from specs…").id_salt(id).default_open(self.open).show(ui, |ui| {
+        if !self.open {
+            return None;
+        }
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.label(RichText::new("New headphone from its spec sheet").strong());
             egui::Grid::new(id.with("grid")).num_columns(2).spacing(egui::vec2(8.0, 3.0)).show(ui, |ui| {
                 let row = |ui: &mut Ui, label: &str, value: &mut String, hint: &str| {
                     ui.label(label);
@@ -110,7 +114,14 @@ impl SpecForm {
                 row(ui, "Coil inductance (µH)", &mut self.coil, "or this, optional");
                 row(ui, "DC resistance (Ω)", &mut self.dc, "optional");
             });
-            if ui.add_enabled(!busy, egui::Button::new("Make")).clicked() {
+            let make = ui.horizontal(|ui| {
+                let make = ui.add_enabled(!busy, egui::Button::new("Make")).clicked();
+                if ui.button("Close").clicked() {
+                    self.open = false;
+                }
+                make
+            });
+            if make.inner {
                 match self.to_spec() {
                     Ok(s) => {
                         self.error = None;
