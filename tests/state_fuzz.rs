@@ -182,6 +182,8 @@ fn the_costliest_states_are_refused_or_bounded() {
         ("nested past the depth limit", curve(nested, json!([])), false),
         ("100 000 points", curve(json!({"r": 32.0}), points), false),
         ("at the element limit", curve(at_limit, json!([])), true),
+        ("a sensitivity past physics", curve(json!({"r": 32.0}), json!([])).replace("\"points\":[]", "\"points\":[],\"sensitivity_db_spl_per_v\":1e300"), false),
+        ("a spec-sheet curve's sensitivity", curve(json!({"r": 32.0}), json!([])).replace("\"points\":[]", "\"points\":[],\"sensitivity_db_spl_per_v\":102.2"), true),
         ("a valid curve", valid_state().to_string(), true),
     ];
     for (what, text, kept) in cases {

@@ -78,6 +78,9 @@ impl ImportedCurve {
         if self.points.len() > CURVE_MAX_POINTS {
             return Err(format!("it has {} plot points (at most {CURVE_MAX_POINTS})", self.points.len()));
         }
+        if let Some(s) = self.sensitivity_db_spl_per_v.filter(|s| !(s.is_finite() && (SENSITIVITY_RANGE_DB.0..=SENSITIVITY_RANGE_DB.1).contains(s))) {
+            return Err(format!("its sensitivity {s} dB SPL/V is outside {}…{}", SENSITIVITY_RANGE_DB.0, SENSITIVITY_RANGE_DB.1));
+        }
         match self.points.iter().find(|p| !(p[0] > 0.0 && p[1] >= 0.0 && p.iter().all(|v| v.is_finite()))) {
             Some(p) => Err(format!("plot point {p:?} is not a positive frequency, |Z| and a finite phase")),
             None => Ok(()),
@@ -125,6 +128,10 @@ fn check_values(n: &Network) -> Result<(), String> {
         Err(format!("element {kind} = {v:e} is outside {lo:e}..{hi:e}"))
     }
 }
+
+/// Sensitivities a curve may carry, dB SPL for 1 V (the spec-sheet builder's range, 70 dB/mW into
+/// 2 kΩ to 150 dB/V, with margin).
+pub const SENSITIVITY_RANGE_DB: (f64, f64) = (50.0, 160.0);
 
 /// One slot of a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
