@@ -21,6 +21,7 @@
 //!
 //! Threading: any thread; allocates (runs when a headphone is made or loaded, never per sample).
 
+use crate::dsp::linalg::{lstsq, Mat};
 use crate::dsp::network::{build::*, log_grid, Network};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
@@ -514,21 +515,22 @@ fn fit(topo: &Topology, targets: &[Target], band: (f64, f64), x0: Vec<f64>) -> V
                 resid(&a).iter().zip(resid(&b)).map(|(p, m)| (p - m) / (2.0 * h)).collect()
             })
             .collect();
-        let mut jtj = vec![vec![0.0; n]; n];
-        let mut jtr = vec![0.0; n];
-        for i in 0..n {
-            for k in 0..n {
-                jtj[i][k] = cols[i].iter().zip(&cols[k]).map(|(a, b)| a * b).sum();
-            }
-            jtr[i] = cols[i].iter().zip(&r).map(|(a, b)| a * b).sum();
-        }
+        // The damped step solves [J; √(λ·(1 + diag JᵀJ))]·δ = [−r; 0] by least squares (as
+        // `import/refine.rs` does), which stays well conditioned where the normal equations would not.
+        let m = r.len();
+        let diag: Vec<f64> = cols.iter().map(|c| c.iter().map(|v| v * v).sum()).collect();
+        let mut b: Vec<f64> = r.iter().map(|v| -v).collect();
+        b.extend(std::iter::repeat_n(0.0, n));
         let mut improved = false;
         for _ in 0..12 {
-            let mut a = jtj.clone();
-            for (i, row) in a.iter_mut().enumerate() {
-                row[i] += lambda * (1.0 + jtj[i][i]);
+            let mut a = Mat::zeros(m + n, n);
+            for (j, col) in cols.iter().enumerate() {
+                for (i, &v) in col.iter().enumerate() {
+                    a.set(i, j, v);
+                }
+                a.set(m + j, j, (lambda * (1.0 + diag[j])).sqrt());
             }
-            let Some(step) = solve(a, jtr.iter().map(|v| -v).collect()) else {
+            let Some(step) = lstsq(&a, &b) else {
                 lambda *= 10.0;
                 continue;
             };
@@ -548,29 +550,4 @@ fn fit(topo: &Topology, targets: &[Target], band: (f64, f64), x0: Vec<f64>) -> V
         }
     }
     x
-}
-
-/// Solves `a·x = b` by Gaussian elimination with partial pivoting (`None` if singular).
-fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
-    let n = b.len();
-    for col in 0..n {
-        let p = (col..n).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
-        if a[p][col].abs() < 1e-300 {
-            return None;
-        }
-        a.swap(col, p);
-        b.swap(col, p);
-        let (top, rest) = a.split_at_mut(col + 1);
-        let pivot = &top[col];
-        for (k, row) in rest.iter_mut().enumerate() {
-            let f = row[col] / pivot[col];
-            row[col..].iter_mut().zip(&pivot[col..]).for_each(|(v, p)| *v -= f * p);
-            b[col + 1 + k] -= f * b[col];
-        }
-    }
-    let mut x = vec![0.0; n];
-    for i in (0..n).rev() {
-        x[i] = (b[i] - (i + 1..n).map(|k| a[i][k] * x[k]).sum::<f64>()) / a[i][i];
-    }
-    x.iter().all(|v| v.is_finite()).then_some(x)
 }
