@@ -3,6 +3,7 @@
 //! `lib.rs` is glue only. The circuit engine lives in [`dsp`] (framework-free), the load and stage
 //! library in [`library`].
 
+pub mod bench;
 pub mod dsp;
 pub mod editor;
 pub mod import;

@@ -1,0 +1,147 @@
+//! The virtual bench: an emulated output measured as an audio analyser measures a real one, from
+//! rendered audio (issue 18). A coherent sine goes through the same engine the plugin runs, into
+//! a resistive load; the analyser reads the load voltage's spectrum.
+//!
+//! * Output impedance from two loads: with the open-circuit source `E` and output impedance `Z`,
+//!   `V_k = E·R_k/(R_k + Z)`, so from the load voltages `V_a`, `V_b` into `R_a`, `R_b`:
+//!   `Z = (V_a − V_b)/(V_b/R_b − V_a/R_a)` (the two-load method of, e.g., AES17 §6.7's output
+//!   impedance by load variation).
+//! * Maximum output: the level at which the load voltage's THD reaches a threshold (1 %, the
+//!   usual rating), found by bisection on the drive; the fundamental's RMS voltage there and its
+//!   power `V²/R`, as an analyser reports them.
+//!
+//! Threading: any thread but the audio thread (allocates; tens of milliseconds per measurement).
+
+use crate::dsp::nonlinear::knee;
+use crate::dsp::{Engine, Network, Quality, StageParams};
+use realfft::RealFftPlanner;
+use std::f64::consts::{PI, SQRT_2};
+
+/// The analyser's settings: base rate, test frequency and frame length (whole periods).
+#[derive(Debug, Clone, Copy)]
+pub struct Analyser {
+    pub fs_hz: f64,
+    pub f_hz: f64,
+    /// Samples per frame; the test frequency sits exactly on a bin.
+    pub frame: usize,
+}
+
+impl Default for Analyser {
+    fn default() -> Self {
+        // 1 kHz at 48 kHz: 200 periods in 9600 samples.
+        Self { fs_hz: 48_000.0, f_hz: 1000.0, frame: 9600 }
+    }
+}
+
+/// One reading of the load voltage: the fundamental (V RMS) and THD (every harmonic below the
+/// base rate's Nyquist frequency, ratio).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    pub v_rms: f64,
+    pub thd: f64,
+}
+
+/// The maximum output into one load.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MaxOutput {
+    pub r_load_ohm: f64,
+    /// Fundamental at the threshold, V RMS, and the power it puts into the load, watts.
+    pub v_rms: f64,
+    pub p_w: f64,
+}
+
+impl Analyser {
+    /// The load voltage of `stage` driving `r_load_ohm` with a sine whose open-circuit RMS is
+    /// `e_rms` volts, measured over the frame after one frame of settling.
+    pub fn read(&self, stage: &StageParams, r_load_ohm: f64, e_rms: f64) -> Reading {
+        let net = Network::R(r_load_ohm);
+        // A stage's Level is the open-circuit RMS at 0 dBFS: a sine of peak `a` gives `a·Level`.
+        let mut p = *stage;
+        p.noise_dbv = None;
+        let a = e_rms / p.level_v;
+        let mut e = Engine::new(self.fs_hz, Quality::Default, &net, &p, 1).expect("a resistor is a valid load");
+        let w = 2.0 * PI * self.f_hz / self.fs_hz;
+        let mut x: Vec<f64> = (0..2 * self.frame).map(|k| a * (w * k as f64).sin()).collect();
+        e.process_block_f64(&mut x);
+        let y = &x[self.frame..];
+        let mut fft = RealFftPlanner::<f64>::new().plan_fft_forward(self.frame);
+        let mut inp = y.to_vec();
+        let mut out = fft.make_output_vec();
+        fft.process(&mut inp, &mut out).expect("frame length matches the plan");
+        let _ = &mut fft;
+        let k0 = (self.f_hz * self.frame as f64 / self.fs_hz).round() as usize;
+        let amp = |k: usize| out.get(k).map_or(0.0, |c| 2.0 * c.norm() / self.frame as f64);
+        let h1 = amp(k0);
+        // Every harmonic below the base rate's Nyquist frequency.
+        let h_max = (self.frame / 2) / k0;
+        let harm = (2..=h_max).map(|h| amp(h * k0).powi(2)).sum::<f64>().sqrt();
+        // The engine's output is the load voltage over the Level's peak (see `engine/edges.rs`).
+        Reading { v_rms: h1 * p.level_v, thd: if h1 > 0.0 { harm / h1 } else { f64::INFINITY } }
+    }
+
+    /// Output impedance from the load voltages into `r_a` and `r_b` at a small drive, ohms.
+    pub fn output_impedance(&self, stage: &StageParams, r_a: f64, r_b: f64) -> f64 {
+        let e = small_drive(stage);
+        let (va, vb) = (self.read(stage, r_a, e).v_rms, self.read(stage, r_b, e).v_rms);
+        (va - vb) / (vb / r_b - va / r_a)
+    }
+
+    /// The largest output into `r_load_ohm` whose THD stays at `thd` (0.01 for 1 %).
+    pub fn max_output(&self, stage: &StageParams, r_load_ohm: f64, thd: f64) -> MaxOutput {
+        // Bracket the drive around the linear prediction (rails or current limit), then bisect in dB.
+        let guess = predicted_max_e(stage, r_load_ohm).unwrap_or(10.0 * stage.level_v);
+        let (mut lo, mut hi) = ((guess / 8.0).ln(), (guess * 8.0).ln());
+        for _ in 0..40 {
+            let mid = 0.5 * (lo + hi);
+            if self.read(stage, r_load_ohm, mid.exp()).thd > thd {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        let v = self.read(stage, r_load_ohm, lo.exp()).v_rms;
+        MaxOutput { r_load_ohm, v_rms: v, p_w: v * v / r_load_ohm }
+    }
+}
+
+/// A drive far below any limit: a tenth of the smaller of the rails and the current limit into
+/// a short, or 0.1 V.
+fn small_drive(stage: &StageParams) -> f64 {
+    let by_v = stage.v_max_v.unwrap_or(f64::INFINITY);
+    let by_i = stage.i_max_a.map_or(f64::INFINITY, |i| i / SQRT_2 * (stage.r_out_ohm + 1.0));
+    (0.1 * by_v.min(by_i)).min(0.1)
+}
+
+/// The open-circuit RMS drive at which a linear stage reaches its rails (`E = V_max`) or its
+/// current limit (`√2·E/(R + Zs) = I_max`), whichever comes first (`None`: no limit).
+pub fn predicted_max_e(stage: &StageParams, r_load_ohm: f64) -> Option<f64> {
+    let by_v = stage.v_max_v;
+    let by_i = stage.i_max_a.map(|i| i * (r_load_ohm + stage.r_out_ohm) / SQRT_2);
+    match (by_v, by_i) {
+        (Some(v), Some(i)) => Some(v.min(i)),
+        (v, i) => v.or(i),
+    }
+}
+
+/// The analytic maximum load voltage (V RMS) at 1 % THD of a stage with resistive output
+/// impedance whose limits are far apart: the predicted drive through the divider `R/(R + Zs)`,
+/// times the knee's fundamental gain at onset ([`knee_fundamental_gain`]). The knee is calibrated so
+/// a sine whose linear peak reaches the onset has exactly 1 % THD (`dsp/nonlinear.rs`); its
+/// fundamental is then slightly compressed.
+pub fn predicted_max_v(stage: &StageParams, r_load_ohm: f64) -> Option<f64> {
+    predicted_max_e(stage, r_load_ohm).map(|e| e * r_load_ohm / (r_load_ohm + stage.r_out_ohm) * knee_fundamental_gain())
+}
+
+/// The fundamental of the soft knee `S` driven by a unit sine at its onset, relative to the
+/// sine: `(2/π)·∫₀^π S(sin θ)·sin θ dθ` (midpoint rule, 4096 points).
+pub fn knee_fundamental_gain() -> f64 {
+    let n = 4096;
+    let h = PI / n as f64;
+    (0..n).map(|k| {
+        let t = (k as f64 + 0.5) * h;
+        knee(t.sin()).0 * t.sin()
+    }).sum::<f64>() * h * 2.0 / PI
+}
+
+#[cfg(test)]
+mod tests;
