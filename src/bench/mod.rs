@@ -86,11 +86,18 @@ impl Analyser {
         (va - vb) / (vb / r_b - va / r_a)
     }
 
-    /// The largest output into `r_load_ohm` whose THD stays at `thd` (0.01 for 1 %).
+    /// The largest output into `r_load_ohm` whose THD stays at `thd` (0.01 for 1 %), driving at
+    /// most digital full scale (0 dBFS, as an analyser drives a DAC): a stage whose Level sits
+    /// below its limits gives its 0 dBFS output.
     pub fn max_output(&self, stage: &StageParams, r_load_ohm: f64, thd: f64) -> MaxOutput {
+        let full_scale = stage.level_v;
+        let at_fs = self.read(stage, r_load_ohm, full_scale);
+        if at_fs.thd <= thd {
+            return MaxOutput { r_load_ohm, v_rms: at_fs.v_rms, p_w: at_fs.v_rms * at_fs.v_rms / r_load_ohm };
+        }
         // Bracket the drive around the linear prediction (rails or current limit), then bisect in dB.
-        let guess = predicted_max_e(stage, r_load_ohm).unwrap_or(10.0 * stage.level_v);
-        let (mut lo, mut hi) = ((guess / 8.0).ln(), (guess * 8.0).ln());
+        let guess = predicted_max_e(stage, r_load_ohm).unwrap_or(full_scale).min(full_scale);
+        let (mut lo, mut hi) = ((guess / 8.0).ln(), (guess * 8.0).min(full_scale).ln());
         for _ in 0..40 {
             let mid = 0.5 * (lo + hi);
             if self.read(stage, r_load_ohm, mid.exp()).thd > thd {
