@@ -144,7 +144,7 @@ pub fn resolve_load(key: &str) -> Result<(String, Network)> {
 /// transducer).
 pub fn resolve_load_with_sensitivity(key: &str) -> Result<(String, Network, Option<f64>)> {
     if let Some(l) = library::find_load(key) {
-        return Ok((l.name.clone(), l.network.clone(), (l.sensitivity_db_spl_per_v > 0.0).then_some(l.sensitivity_db_spl_per_v)));
+        return Ok((l.name.clone(), l.network.clone(), l.sensitivity()));
     }
     let path = Path::new(key);
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {

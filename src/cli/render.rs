@@ -15,7 +15,7 @@ use loadline::plugin::NOISE_SEED;
 use loadline::processor::config::{load_index, SessionConfig};
 use loadline::processor::meters::{meters, MeterTarget};
 use loadline::processor::listening::spl_of;
-use loadline::processor::{level_match_gain, library_sensitivities, Processor, LEVEL_MATCH_HZ};
+use loadline::processor::{level_match_gain, Processor, LEVEL_MATCH_HZ};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -162,17 +162,12 @@ fn render_file(setup: &Setup, job: &Job, out: Output, bar: &ProgressBar) -> Resu
     bar.set_length(reader.frames_hint.unwrap_or(0));
     bar.set_message(job.input.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
     let cfg = &setup.cfg;
-    let imported = [cfg.a.imported.as_ref().map(|c| &c.network), cfg.b.imported.as_ref().map(|c| &c.network)];
+    let imported = [cfg.a.imported.as_ref(), cfg.b.imported.as_ref()];
     let mut p = Processor::with_library(rate as f64, args.quality.into(), nch, imported, &cfg.settings(), NOISE_SEED)
         .map_err(|e| anyhow!("cannot prepare the processor: {e}"))?;
     // The renderer never switches slots, so the silent slot need not run (it is multiplied by an
     // exact zero in the plugin, so the output is unchanged).
     p.set_skip_silent_slot(true);
-    // Sensitivities for a listening level: the library's (set by `with_library`) and those of
-    // headphones made from spec sheets.
-    let sens_of = |s: &loadline::processor::config::SlotConfig| s.imported.as_ref().and_then(|c| c.sensitivity_db_spl_per_v);
-    p.set_sensitivities(&library_sensitivities(), [sens_of(&cfg.a), sens_of(&cfg.b)]);
-    p.snap();
     // The meters (the same ones the editor shows) count clipping and limiting and measure the
     // load current; they do not change the output.
     let (mut meter, _) = meters();
@@ -457,3 +452,4 @@ fn render_all(setup: &Setup, jobs: &[Job]) -> Result<()> {
         }
     }
 }
+

@@ -253,7 +253,7 @@ pub fn slot_load(s: &SlotConfig) -> Result<(String, Network)> {
 pub fn slot_sensitivity(s: &SlotConfig) -> Option<f64> {
     match (&s.imported, load_index(&s.headphone)) {
         (Some(c), Some(k)) if k == library::loads().len() => c.sensitivity_db_spl_per_v,
-        (_, Some(k)) => library::loads().get(k).map(|l| l.sensitivity_db_spl_per_v).filter(|&v| v > 0.0),
+        (_, Some(k)) => library::loads().get(k).and_then(|l| l.sensitivity()),
         _ => None,
     }
 }

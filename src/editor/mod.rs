@@ -231,12 +231,12 @@ impl LoadlineEditor {
         let loads = library::loads();
         let idx = self.params.slot(k).headphone.value().max(0) as usize;
         if let Some(l) = loads.get(idx) {
-            return (idx, l.name.clone(), l.network.clone(), (l.sensitivity_db_spl_per_v > 0.0).then_some(l.sensitivity_db_spl_per_v));
+            return (idx, l.name.clone(), l.network.clone(), l.sensitivity());
         }
         match self.imported(k) {
             Some(c) => (idx, format!("Imported: {}", c.name), c.network, c.sensitivity_db_spl_per_v),
             // No curve: the processor plays the first library load.
-            None => (0, loads[0].name.clone(), loads[0].network.clone(), Some(loads[0].sensitivity_db_spl_per_v)),
+            None => (0, loads[0].name.clone(), loads[0].network.clone(), loads[0].sensitivity()),
         }
     }
 

@@ -48,6 +48,14 @@ pub struct Load {
     pub assumed: Vec<String>,
 }
 
+impl Load {
+    /// Sensitivity, dB SPL for 1 V RMS at 1 kHz (`None` for a load that is not a transducer,
+    /// whose data-file figure is 0).
+    pub fn sensitivity(&self) -> Option<f64> {
+        (self.sensitivity_db_spl_per_v > 0.0).then_some(self.sensitivity_db_spl_per_v)
+    }
+}
+
 /// An output-stage preset.
 #[derive(Debug, Clone)]
 pub struct StagePreset {

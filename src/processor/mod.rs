@@ -213,20 +213,21 @@ impl Processor {
     }
 
     /// Builds a processor over the built-in load library ([`crate::library::loads`]), fitting
-    /// only the loads `settings` use: the others cannot be switched to (for renders).
+    /// only the loads `settings` use: the others cannot be switched to (for renders). Every load,
+    /// the slots' imported curves included, gets its sensitivity for a listening level.
     pub fn with_library(
         fs_hz: f64,
         quality: Quality,
         channels: usize,
-        imported: [Option<&Network>; 2],
+        imported: [Option<&config::ImportedCurve>; 2],
         settings: &Settings,
         seed: u64,
     ) -> Result<Self, NetworkError> {
         let nets: Vec<Network> = crate::library::loads().iter().map(|l| l.network.clone()).collect();
         let wanted = [settings.slots[0].load, settings.slots[1].load];
         let library = PreparedLibrary::build_only(fs_hz, quality, &nets, &wanted)?;
-        let mut p = Self::prepared(&library, channels, imported, settings, seed)?;
-        p.set_sensitivities(&library_sensitivities(), [None, None]);
+        let mut p = Self::prepared(&library, channels, imported.map(|c| c.map(|c| &c.network)), settings, seed)?;
+        p.set_sensitivities(&library_sensitivities(), imported.map(|c| c.and_then(|c| c.sensitivity_db_spl_per_v)));
         p.snap();
         Ok(p)
     }
@@ -490,7 +491,7 @@ impl Processor {
 /// The built-in library's sensitivities in library order (`None` for loads that are not
 /// transducers, recorded as 0).
 pub fn library_sensitivities() -> Vec<Option<f64>> {
-    crate::library::loads().iter().map(|l| (l.sensitivity_db_spl_per_v > 0.0).then_some(l.sensitivity_db_spl_per_v)).collect()
+    crate::library::loads().iter().map(|l| l.sensitivity()).collect()
 }
 
 /// Samples per chunk of [`Processor::process_metered`]: a host block of up to this many samples
