@@ -453,3 +453,34 @@ fn render_all(setup: &Setup, jobs: &[Job]) -> Result<()> {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::peak_abs;
+
+    /// The eight-lane peak equals the plain running maximum and count, for every length around the
+    /// lane width, with NaN and infinities anywhere.
+    #[test]
+    fn peak_abs_equals_the_plain_fold() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for len in 0..40 {
+            for _ in 0..50 {
+                let x: Vec<f32> = (0..len)
+                    .map(|_| match next() % 23 {
+                        0 => f32::NAN,
+                        1 => f32::INFINITY,
+                        2 => f32::NEG_INFINITY,
+                        _ => (next() % 20_001) as f32 / 10_000.0 - 1.0,
+                    })
+                    .collect();
+                let plain = x.iter().fold((0.0f32, 0u64), |(p, b), &v| if v.is_finite() { (p.max(v.abs()), b) } else { (p, b + 1) });
+                assert_eq!(peak_abs(&x), plain, "{x:?}");
+            }
+        }
+    }
+}
