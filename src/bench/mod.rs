@@ -41,42 +41,73 @@ pub struct Reading {
     pub thd: f64,
 }
 
+/// One sine reading with its noise: fundamental (V RMS at the load), THD and THD+N (ratios).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct SineReading {
+    pub v_rms: f64,
+    pub thd: f64,
+    pub thd_n: f64,
+}
+
 /// The maximum output into one load.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct MaxOutput {
     pub r_load_ohm: f64,
     /// Fundamental at the threshold, V RMS, and the power it puts into the load, watts.
     pub v_rms: f64,
     pub p_w: f64,
+    /// The open-circuit drive that gives it, V RMS.
+    pub drive_v_rms: f64,
+    /// True when digital full scale, not the THD threshold, set the maximum.
+    pub at_full_scale: bool,
 }
 
 impl Analyser {
     /// The load voltage of `stage` driving `r_load_ohm` with a sine whose open-circuit RMS is
-    /// `e_rms` volts, measured over the frame after one frame of settling.
+    /// `e_rms` volts, measured over the frame after one frame of settling (noise off).
     pub fn read(&self, stage: &StageParams, r_load_ohm: f64, e_rms: f64) -> Reading {
-        let net = Network::R(r_load_ohm);
-        // A stage's Level is the open-circuit RMS at 0 dBFS: a sine of peak `a` gives `a·Level`.
-        let mut p = *stage;
-        p.noise_dbv = None;
-        let a = e_rms / p.level_v;
-        let mut e = Engine::new(self.fs_hz, Quality::Default, &net, &p, 1).expect("a resistor is a valid load");
+        let r = self.read_sine(stage, &Network::R(r_load_ohm), e_rms, false);
+        Reading { v_rms: r.v_rms, thd: r.thd }
+    }
+
+    /// A sine of open-circuit RMS `e_rms` volts at [`Self::f_hz`] into `load`: its fundamental,
+    /// THD (every harmonic below Nyquist) and THD+N (everything but the fundamental from 20 Hz to
+    /// 20 kHz, the AES17 bandwidth), with the stage's noise floor when `noise`.
+    pub fn read_sine(&self, stage: &StageParams, load: &Network, e_rms: f64, noise: bool) -> SineReading {
         let w = 2.0 * PI * self.f_hz / self.fs_hz;
-        let mut x: Vec<f64> = (0..2 * self.frame).map(|k| a * (w * k as f64).sin()).collect();
-        e.process_block_f64(&mut x);
-        let y = &x[self.frame..];
-        let mut fft = RealFftPlanner::<f64>::new().plan_fft_forward(self.frame);
-        let mut inp = y.to_vec();
-        let mut out = fft.make_output_vec();
-        fft.process(&mut inp, &mut out).expect("frame length matches the plan");
-        let _ = &mut fft;
+        let spec = self.steady_spectrum(stage, load, self.frame, noise, |k| SQRT_2 * e_rms * (w * k as f64).sin());
         let k0 = (self.f_hz * self.frame as f64 / self.fs_hz).round() as usize;
-        let amp = |k: usize| out.get(k).map_or(0.0, |c| 2.0 * c.norm() / self.frame as f64);
+        let amp = |k: usize| spec.get(k).copied().unwrap_or(0.0);
         let h1 = amp(k0);
         // Every harmonic below the base rate's Nyquist frequency.
         let h_max = (self.frame / 2) / k0;
         let harm = (2..=h_max).map(|h| amp(h * k0).powi(2)).sum::<f64>().sqrt();
+        let bin_hz = self.fs_hz / self.frame as f64;
+        let (lo, hi) = ((20.0 / bin_hz).ceil() as usize, ((20_000.0 / bin_hz).floor() as usize).min(spec.len() - 1));
+        let rest = (lo..=hi).filter(|&k| k != k0).map(|k| amp(k).powi(2)).sum::<f64>().sqrt();
+        let ratio = |x: f64| if h1 > 0.0 { x / h1 } else { f64::INFINITY };
+        SineReading { v_rms: h1 / SQRT_2, thd: ratio(harm), thd_n: ratio(rest) }
+    }
+
+    /// Drives `stage` into `load` with the periodic signal `e_v(k)` (open-circuit volts at sample
+    /// `k`, period `frame`) for two periods and returns the load voltage's amplitude spectrum over
+    /// the second (peak volts per bin, bins `fs/frame` apart).
+    pub(crate) fn steady_spectrum(&self, stage: &StageParams, load: &Network, frame: usize, noise: bool, e_v: impl Fn(usize) -> f64) -> Vec<f64> {
+        let mut p = *stage;
+        if !noise {
+            p.noise_dbv = None;
+        }
+        // A stage's Level is the open-circuit RMS at 0 dBFS: a sample `x` is `x·√2·Level` volts.
+        let to_fs = 1.0 / (SQRT_2 * p.level_v);
+        let mut e = Engine::new(self.fs_hz, Quality::Default, load, &p, 1).expect("library and bench loads are valid networks");
+        let mut x: Vec<f64> = (0..2 * frame).map(|k| e_v(k % frame) * to_fs).collect();
+        e.process_block_f64(&mut x);
+        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(frame);
+        let mut inp = x[frame..].to_vec();
+        let mut out = fft.make_output_vec();
+        fft.process(&mut inp, &mut out).expect("frame length matches the plan");
         // The engine's output is the load voltage over the Level's peak (see `engine/edges.rs`).
-        Reading { v_rms: h1 * p.level_v, thd: if h1 > 0.0 { harm / h1 } else { f64::INFINITY } }
+        out.iter().map(|c| 2.0 * c.norm() / frame as f64 / to_fs).collect()
     }
 
     /// Output impedance from the load voltages into `r_a` and `r_b` at a small drive, ohms.
@@ -90,24 +121,32 @@ impl Analyser {
     /// most digital full scale (0 dBFS, as an analyser drives a DAC): a stage whose Level sits
     /// below its limits gives its 0 dBFS output.
     pub fn max_output(&self, stage: &StageParams, r_load_ohm: f64, thd: f64) -> MaxOutput {
+        self.max_output_into(stage, &Network::R(r_load_ohm), thd)
+    }
+
+    /// [`Self::max_output`] into any load network; `r_load_ohm` is then |Z| at the test frequency
+    /// and the power is the real power `V²·Re(1/Z)`.
+    pub fn max_output_into(&self, stage: &StageParams, load: &Network, thd: f64) -> MaxOutput {
+        let z = load.impedance(self.f_hz);
+        let out = |v: f64, e: f64, at_full_scale: bool| MaxOutput { r_load_ohm: z.norm(), v_rms: v, p_w: v * v * z.inv().re, drive_v_rms: e, at_full_scale };
+        let read = |e: f64| self.read_sine(stage, load, e, false);
         let full_scale = stage.level_v;
-        let at_fs = self.read(stage, r_load_ohm, full_scale);
+        let at_fs = read(full_scale);
         if at_fs.thd <= thd {
-            return MaxOutput { r_load_ohm, v_rms: at_fs.v_rms, p_w: at_fs.v_rms * at_fs.v_rms / r_load_ohm };
+            return out(at_fs.v_rms, full_scale, true);
         }
         // Bracket the drive around the linear prediction (rails or current limit), then bisect in dB.
-        let guess = predicted_max_e(stage, r_load_ohm).unwrap_or(full_scale).min(full_scale);
+        let guess = predicted_max_e(stage, z.norm()).unwrap_or(full_scale).min(full_scale);
         let (mut lo, mut hi) = ((guess / 8.0).ln(), (guess * 8.0).min(full_scale).ln());
         for _ in 0..40 {
             let mid = 0.5 * (lo + hi);
-            if self.read(stage, r_load_ohm, mid.exp()).thd > thd {
+            if read(mid.exp()).thd > thd {
                 hi = mid;
             } else {
                 lo = mid;
             }
         }
-        let v = self.read(stage, r_load_ohm, lo.exp()).v_rms;
-        MaxOutput { r_load_ohm, v_rms: v, p_w: v * v / r_load_ohm }
+        out(read(lo.exp()).v_rms, lo.exp(), false)
     }
 }
 
@@ -149,6 +188,9 @@ pub fn knee_fundamental_gain() -> f64 {
         knee(t.sin()).0 * t.sin()
     }).sum::<f64>() * h * 2.0 / PI
 }
+
+pub mod sweeps;
+pub use sweeps::{measure, LevelPoint, Measurement, ResponsePoint, LOAD_SWEEP_OHM};
 
 #[cfg(test)]
 mod tests;
