@@ -110,9 +110,11 @@ impl Analyser {
         out.iter().map(|c| 2.0 * c.norm() / frame as f64 / to_fs).collect()
     }
 
-    /// Output impedance from the load voltages into `r_a` and `r_b` at a small drive, ohms.
+    /// Output impedance from the load voltages into `r_a` and `r_b` at a drive 20 dB below the
+    /// limits into the smaller load (and at most 0.1 V), ohms: far from clipping and limiting, and
+    /// well above a class-AB stage's crossover region, where its output impedance rises.
     pub fn output_impedance(&self, stage: &StageParams, r_a: f64, r_b: f64) -> f64 {
-        let e = small_drive(stage);
+        let e = predicted_max_e(stage, r_a.min(r_b)).map_or(0.1, |e| (0.1 * e).min(0.1));
         let (va, vb) = (self.read(stage, r_a, e).v_rms, self.read(stage, r_b, e).v_rms);
         (va - vb) / (vb / r_b - va / r_a)
     }
@@ -148,14 +150,6 @@ impl Analyser {
         }
         out(read(lo.exp()).v_rms, lo.exp(), false)
     }
-}
-
-/// A drive far below any limit: a tenth of the smaller of the rails and the current limit into
-/// a short, or 0.1 V.
-fn small_drive(stage: &StageParams) -> f64 {
-    let by_v = stage.v_max_v.unwrap_or(f64::INFINITY);
-    let by_i = stage.i_max_a.map_or(f64::INFINITY, |i| i / SQRT_2 * (stage.r_out_ohm + 1.0));
-    (0.1 * by_v.min(by_i)).min(0.1)
 }
 
 /// The open-circuit RMS drive at which a linear stage reaches its rails (`E = V_max`) or its

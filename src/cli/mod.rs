@@ -1,5 +1,7 @@
 //! Command-line front end: argument parsing and dispatch. Each subcommand lives in its own file.
 
+mod bench;
+mod bench_chart;
 mod decode;
 mod demo;
 mod encode;
@@ -36,6 +38,9 @@ enum Cmd {
     Impedance(list::ImpedanceArgs),
     /// Plot |Z| and phase of loads and the response deviation of configurations as SVG.
     Plot(plot::PlotArgs),
+    /// Measure a stage into a headphone as an audio analyser would: response, THD+N against
+    /// level, maximum output against load, output impedance (PNG or SVG chart, JSON).
+    Bench(bench::BenchArgs),
     /// Headphones from spec sheets.
     #[command(subcommand)]
     Headphone(headphone::HeadphoneCmd),
@@ -64,6 +69,7 @@ pub fn run() -> Result<()> {
         Cmd::List { json } => list::list(json),
         Cmd::Impedance(a) => list::impedance(a),
         Cmd::Plot(a) => plot::run(a),
+        Cmd::Bench(a) => bench::run(a),
         Cmd::Demo { out, force } => demo::run(&out, force),
         Cmd::Headphone(c) => headphone::run(c),
     }

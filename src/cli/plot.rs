@@ -40,7 +40,7 @@ pub struct PlotArgs {
 const SIZE: (u32, u32) = (1100, 960);
 /// Width of the legend column to the right of the plots, pixels.
 const LEGEND_W: u32 = 330;
-const COLORS: [RGBColor; 6] = [
+pub(super) const COLORS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -68,7 +68,7 @@ fn reject_inert_flags(a: &StageArgs) -> Result<()> {
 }
 
 /// `f` in hertz as an axis label ("20", "200", "2k", "20k").
-fn hz_label(f: &f64) -> String {
+pub(super) fn hz_label(f: &f64) -> String {
     if *f >= 1000.0 {
         format!("{}k", (f / 100.0).round() / 10.0)
     } else {
@@ -77,7 +77,7 @@ fn hz_label(f: &f64) -> String {
 }
 
 /// An axis value with no more decimals than it needs ("30", "2.5", "0.25").
-fn tidy(v: f64) -> String {
+pub(super) fn tidy(v: f64) -> String {
     let r = (v * 1000.0).round() / 1000.0;
     if r == 0.0 { "0".to_string() } else { format!("{r}") }
 }
@@ -239,6 +239,6 @@ fn loads_name(cfg: &loadline::processor::config::SessionConfig, net: &Network) -
 
 /// Gives plotters a font from bytes (egui's bundled Ubuntu Light) for PNG text and SVG layout, so
 /// no system font lookup is needed.
-fn register_font() {
+pub(super) fn register_font() {
     let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT);
 }
