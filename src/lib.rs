@@ -8,6 +8,7 @@ pub mod dsp;
 pub mod editor;
 pub mod import;
 pub mod library;
+pub mod panel;
 pub mod plugin;
 pub mod processor;
 

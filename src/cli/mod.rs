@@ -8,6 +8,8 @@ mod encode;
 mod headphone;
 mod list;
 mod output;
+mod panel;
+mod panel_report;
 mod plot;
 mod render;
 mod report;
@@ -41,6 +43,9 @@ enum Cmd {
     /// Measure a stage into a headphone as an audio analyser would: response, THD+N against
     /// level, maximum output against load, output impedance (PNG or SVG chart, JSON).
     Bench(bench::BenchArgs),
+    /// Render a mix through a panel of common listening setups at one listening level, with a
+    /// self-contained HTML report.
+    Panel(panel::PanelArgs),
     /// Headphones from spec sheets.
     #[command(subcommand)]
     Headphone(headphone::HeadphoneCmd),
@@ -70,6 +75,7 @@ pub fn run() -> Result<()> {
         Cmd::Impedance(a) => list::impedance(a),
         Cmd::Plot(a) => plot::run(a),
         Cmd::Bench(a) => bench::run(a),
+        Cmd::Panel(a) => panel::run(a),
         Cmd::Demo { out, force } => demo::run(&out, force),
         Cmd::Headphone(c) => headphone::run(c),
     }

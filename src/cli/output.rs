@@ -22,6 +22,8 @@ pub enum Format {
     Zma,
     /// A headphone's spec sheet (`loadline headphone new`).
     Toml,
+    /// The listener panel's report.
+    Html,
 }
 
 impl Format {
@@ -34,6 +36,7 @@ impl Format {
             Format::Json => &["json"],
             Format::Zma => &["zma", "txt"],
             Format::Toml => &["toml"],
+            Format::Html => &["html"],
         }
     }
 
@@ -46,6 +49,7 @@ impl Format {
             Format::Json => "JSON (.json)",
             Format::Zma => "ZMA text (.zma or .txt)",
             Format::Toml => "TOML (.toml)",
+            Format::Html => "HTML (.html)",
         }
     }
 }
