@@ -10,6 +10,8 @@ command -v ngspice >/dev/null 2>&1 || need_apt+=(ngspice)
 # Real hosts for tests/host: Ardour 7 (VST3, headless through Lua) and Qtractor's CLAP scanner.
 command -v ardour7-lua >/dev/null 2>&1 || need_apt+=(ardour)
 [ -x /usr/lib/x86_64-linux-gnu/qtractor/qtractor_plugin_scan ] || need_apt+=(qtractor)
+# Headless Chromium opens the listener panel's report.html (tests/cli_panel.rs).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -51,6 +51,17 @@ fn a_three_minute_mix_through_the_shipped_panel() {
     let read = |p: &Path| hound::WavReader::open(p).unwrap().into_samples::<i32>().map(|s| s.unwrap()).collect::<Vec<i32>>();
     assert!(read(&d.join("one.wav")) == read(&d.join("panel").join(one["file"].as_str().unwrap())), "panel and render differ");
 
+    // The report opens in headless Chromium (Debian's `chromium`, installed by scripts/test.sh):
+    // the browser's parsed page holds a row per setup and the chart.
+    let url = format!("file://{}", d.join("panel/report.html").display());
+    let o = std::process::Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", &url])
+        .output()
+        .expect("chromium must be installed (scripts/test.sh installs it)");
+    let dom = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(dom.matches("<tr>").count(), setups.len() + 1, "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dom.contains("<svg") && dom.contains("Response as heard"));
+
     // Again into the same folder: refused before any work, folder unchanged.
     let before = checksums(&d);
     let (ok, _, err) = run(&d, &["panel", "mix.wav", "--out-dir", "panel"]);
