@@ -8,7 +8,7 @@
 //! * **Distortion**: in windows of [`WINDOW_S`], the part of the emulation not correlated with the
 //!   linear twin, `‖e − α·l‖/‖α·l‖` with `α = ⟨e, l⟩/⟨l, l⟩` (for a sine, the harmonics over the
 //!   fundamental: THD+N without the noise, which both renders share). The worst window counts
-//!   among those within [`DISTORTION_FLOOR_DB`] of the loudest, so silence does not.
+//!   among those within [`DISTORTION_FLOOR_DB`] of the loudest whose input is not silent.
 //!
 //! Threading: a render worker's own thread (allocates in `new`, not per push).
 
@@ -22,6 +22,8 @@ pub const FRAME: usize = 16_384;
 pub const WINDOW_S: f64 = 0.1;
 /// Windows quieter than the loudest by more than this are not rated for distortion, dB.
 pub const DISTORTION_FLOOR_DB: f64 = 40.0;
+/// Nor are windows whose input is below this RMS, dBFS (silence: only the stage's noise plays).
+pub const SILENCE_DBFS: f64 = -100.0;
 /// The panel's reference frequency and its bass and treble points, hertz.
 pub const MID_HZ: f64 = 1000.0;
 pub const BASS_HZ: f64 = 50.0;
@@ -62,10 +64,10 @@ pub struct Analysis {
     sxx: Vec<f64>,
     win_len: usize,
     win_fill: usize,
-    /// Current window's `Σe·l`, `Σl²`, `Σe²`.
-    win: [f64; 3],
-    /// Every finished window's `(Σl², residual²)`.
-    windows: Vec<(f64, f64)>,
+    /// Current window's `Σe·l`, `Σl²`, `Σe²`, `Σx²`.
+    win: [f64; 4],
+    /// Every finished window's `(signal², residual²)`, `None` where the input is silent.
+    windows: Vec<Option<(f64, f64)>>,
 }
 
 impl Analysis {
@@ -87,7 +89,7 @@ impl Analysis {
             sxx: vec![0.0; bins],
             win_len: ((WINDOW_S * fs_hz).round() as usize).max(1),
             win_fill: 0,
-            win: [0.0; 3],
+            win: [0.0; 4],
             windows: Vec::new(),
         }
     }
@@ -109,6 +111,7 @@ impl Analysis {
                     self.win[0] += ev * lv;
                     self.win[1] += lv * lv;
                     self.win[2] += ev * ev;
+                    self.win[3] += xv * xv;
                 }
             }
             at += take;
@@ -140,12 +143,14 @@ impl Analysis {
     }
 
     fn close_window(&mut self) {
-        let [el, ll, ee] = self.win;
+        let [el, ll, ee, xx] = self.win;
         let residual = if ll > 0.0 { (ee - el * el / ll).max(0.0) } else { ee };
         // The compared signal is α·l, whose energy is (Σe·l)²/Σl².
         let signal = if ll > 0.0 { el * el / ll } else { 0.0 };
-        self.windows.push((signal, residual));
-        self.win = [0.0; 3];
+        let samples = (self.win_fill * self.x.len()).max(1) as f64;
+        let heard = xx / samples > 10f64.powf(SILENCE_DBFS / 10.0) && signal > 0.0;
+        self.windows.push(heard.then_some((signal, residual)));
+        self.win = [0.0; 4];
         self.win_fill = 0;
     }
 
@@ -176,8 +181,8 @@ impl Analysis {
         let mid = self.band(MID_HZ, floor).map(db);
         let rel = |f: f64| self.band(f, floor).map(db).zip(mid).map(|(a, m)| a - m);
         let curve = grid.iter().filter_map(|&f| rel(f).map(|v| (f, v))).collect();
-        let loudest = self.windows.iter().map(|w| w.0).fold(0.0, f64::max);
-        let rated = self.windows.iter().enumerate().filter(|(_, w)| loudest > 0.0 && w.0 >= loudest * 10f64.powf(-DISTORTION_FLOOR_DB / 10.0));
+        let loudest = self.windows.iter().flatten().map(|w| w.0).fold(0.0, f64::max);
+        let rated = self.windows.iter().enumerate().filter_map(|(k, w)| w.map(|w| (k, w))).filter(|(_, w)| w.0 >= loudest * 10f64.powf(-DISTORTION_FLOOR_DB / 10.0));
         let worst = rated.map(|(k, w)| (k, (w.1 / w.0).sqrt())).max_by(|a, b| a.1.total_cmp(&b.1));
         Findings {
             level_1k_db: mid,
