@@ -184,6 +184,20 @@ impl PlainModes {
     }
 }
 
+/// One step's loop equation `Δv(i) + r_loop·i = u` and the history terms its elements accept the
+/// current with ([`Reference::loop_equation`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LoopEquation {
+    /// Drive less every element's history, volts.
+    pub u_v: f64,
+    /// Every linear element's resistance for this step, ohms.
+    pub r_loop_ohm: f64,
+    h_c: f64,
+    h_l: f64,
+    z_load: f64,
+    h_load: f64,
+}
+
 /// The circuit stepped literally at the internal rate: the reference every fast kernel is held to.
 #[derive(Debug, Clone)]
 pub struct Reference {
@@ -242,23 +256,44 @@ impl Reference {
 
     /// One step: the amplifier's open-circuit voltage `e_v` in, the load voltage out (volts).
     pub fn step(&mut self, e_v: f64) -> f64 {
+        let lp = self.loop_equation(e_v);
+        let i_a = self.element.solve(lp.u_v, lp.r_loop_ohm, &mut self.w_prev);
+        self.accept(&lp, i_a)
+    }
+
+    /// This step's loop before its current is known: Kirchhoff around the loop reads
+    /// `v_amp = Δv(i) + (R_out + R_C + R_L + z_load)·i + h_C + h_L + h_load`, i.e.
+    /// `Δv(i) + r_loop·i = u` with everything but `i` known.
+    pub fn loop_equation(&self, e_v: f64) -> LoopEquation {
         // The rails: v = V_pk·S(e/V_pk), the exact knee.
         let v_amp = if self.v_peak_v.is_finite() { self.v_peak_v * knee(e_v / self.v_peak_v).0 } else { e_v };
         // Each element after the amplifier as `v = R·i + h` for this step.
         let h_c = self.v_c_v + self.r_c_ohm * self.i_prev_a; // v_C[n] = v_C[n−1] + R_C·(i[n] + i[n−1])
         let h_l = -self.v_l_v - self.r_l_ohm * self.i_prev_a; // v_L[n] = −v_L[n−1] + R_L·(i[n] − i[n−1])
         let (z_load, h_load) = self.load.thevenin();
-        // Kirchhoff around the loop: v_amp = Δv(i) + (R_out + R_C + R_L + z_load)·i + h_C + h_L + h_load.
-        let r_loop_ohm = self.r_out_ohm + self.r_c_ohm + self.r_l_ohm + z_load;
-        let u_v = v_amp - h_c - h_l - h_load;
-        let i_a = self.element.solve(u_v, r_loop_ohm, &mut self.w_prev);
-        // Every element accepts the loop current.
-        self.v_c_v = h_c + self.r_c_ohm * i_a;
-        self.v_l_v = h_l + self.r_l_ohm * i_a;
+        LoopEquation { u_v: v_amp - h_c - h_l - h_load, r_loop_ohm: self.r_out_ohm + self.r_c_ohm + self.r_l_ohm + z_load, h_c, h_l, z_load, h_load }
+    }
+
+    /// Every element accepts this step's loop current `i_a`; returns the load voltage, volts.
+    pub fn accept(&mut self, lp: &LoopEquation, i_a: f64) -> f64 {
+        self.v_c_v = lp.h_c + self.r_c_ohm * i_a;
+        self.v_l_v = lp.h_l + self.r_l_ohm * i_a;
         self.i_prev_a = i_a;
-        let v_load = z_load * i_a + h_load;
+        let v_load = lp.z_load * i_a + lp.h_load;
         self.load.advance(i_a, v_load);
         v_load
+    }
+
+    /// The output element (its law `Δv(i)` and solver).
+    pub fn element(&self) -> &OutputElement {
+        &self.element
+    }
+
+    /// The element solve of this loop with an extra series resistance `r_extra_ohm` and an extra
+    /// known voltage `v_extra_v` against the drive: `Δv(i) + (r_loop + r_extra)·i = u − v_extra`,
+    /// warm-started from this loop's last solution.
+    pub fn solve_with(&mut self, lp: &LoopEquation, r_extra_ohm: f64, v_extra_v: f64) -> f64 {
+        self.element.solve(lp.u_v - v_extra_v, lp.r_loop_ohm + r_extra_ohm, &mut self.w_prev)
     }
 
     /// The loop current of the last step, amperes.

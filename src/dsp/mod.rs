@@ -22,6 +22,7 @@ pub mod smoother;
 pub mod simd;
 pub mod spice;
 pub mod statespace;
+pub mod stereo;
 pub mod stage;
 pub mod table;
 pub mod wdf;
