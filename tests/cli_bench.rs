@@ -3,13 +3,7 @@
 //! leave the folder exactly as it was.
 
 mod cli_common;
-use cli_common::{bin, checksums, tmpdir};
-use std::path::Path;
-
-fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let o = bin().args(args).current_dir(dir).output().unwrap();
-    (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
-}
+use cli_common::{checksums, tmpdir, run};
 
 #[test]
 fn bench_writes_the_chart_and_the_readings() {

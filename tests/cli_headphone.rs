@@ -3,13 +3,8 @@
 //! flag or the file and line, and leave the folder exactly as it was.
 
 mod cli_common;
-use cli_common::{bin, checksums, tmpdir};
+use cli_common::{checksums, tmpdir, run};
 use std::path::Path;
-
-fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let o = bin().args(args).current_dir(dir).output().unwrap();
-    (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
-}
 
 const NEW: [&str; 16] = ["headphone", "new", "--name", "Studio 250", "--type", "closed-dynamic", "--nominal", "250", "--sens-mw", "96", "--resonance", "85", "--peak", "420", "-o", "hp.toml"];
 

@@ -3,13 +3,8 @@
 //! and existing files leave the folder as it was.
 
 mod cli_common;
-use cli_common::{bin, checksums, tmpdir, write_mix};
+use cli_common::{checksums, tmpdir, write_mix, run};
 use std::path::Path;
-
-fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
-    let o = bin().args(args).current_dir(dir).output().unwrap();
-    (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
-}
 
 #[test]
 fn a_three_minute_mix_through_the_shipped_panel() {

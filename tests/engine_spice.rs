@@ -17,25 +17,8 @@ use loadline::dsp::circuit::{OutputStage, Reference};
 use loadline::dsp::modal::ModalLoad;
 use loadline::dsp::{spice, Engine, Network, Quality, StageParams};
 use loadline::library;
-use std::process::Command;
 
 const FS: f64 = 96_000.0;
-
-/// Runs ngspice on a deck and returns the load voltage sampled at `FS`.
-fn ngspice(deck: &str, tag: &str) -> Vec<f64> {
-    let dir = std::env::temp_dir().join(format!("loadline-spice-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let out = dir.join("out.txt");
-    let cir = dir.join("deck.cir");
-    let deck = deck.replace("@OUT@", out.to_str().unwrap());
-    std::fs::write(&cir, deck).unwrap();
-    let r = Command::new("ngspice").arg("-b").arg(&cir).output().expect("ngspice must be installed (scripts/test.sh installs it)");
-    let text = std::fs::read_to_string(&out).unwrap_or_else(|_| {
-        panic!("ngspice wrote no output:\n{}\n{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr))
-    });
-    let _ = std::fs::remove_dir_all(&dir);
-    text.lines().filter_map(|l| l.split_whitespace().nth(1)).filter_map(|v| v.parse::<f64>().ok()).collect()
-}
 
 struct Case {
     name: &'static str,
@@ -122,7 +105,7 @@ fn engine_matches_ngspice_from_minus_20_to_plus_12_db_re_onset() {
             let el = e.output_element();
             let t_stop = (settle + n + 4) as f64 / FS;
             let deck = spice::netlist(&c.load, &c.p, &el, amp * std::f64::consts::SQRT_2 * c.p.level_v, c.f, t_stop, FS, "@OUT@");
-            let v = ngspice(&deck, &format!("{}-{rel_db}", c.name));
+            let v = ngspice(&deck, &format!("{}-{rel_db}", c.name)).swap_remove(0);
             assert!(v.len() >= settle + n, "ngspice returned {} samples", v.len());
             let s: Vec<f64> = v[settle..settle + n].iter().map(|x| x / (std::f64::consts::SQRT_2 * c.p.level_v)).collect();
             // The literal reference (`circuit::Reference`), stepped at four times the rate with the

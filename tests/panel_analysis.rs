@@ -6,7 +6,7 @@ use loadline::bench::Analyser;
 use loadline::dsp::Quality;
 use loadline::editor::model::deviation_db;
 use loadline::panel::analysis::FRAME;
-use loadline::panel::render::{render_setup, SetupResult};
+use loadline::panel::render::{render_setup, MixFormat, SetupResult};
 use loadline::panel::{self, Setup};
 use num_complex::Complex64;
 
@@ -22,9 +22,7 @@ fn render(s: &Setup, spl: f64, x: &[[f32; 2]]) -> (SetupResult, Vec<[f32; 2]>) {
     let r = render_setup::<()>(
         s,
         spl,
-        48_000.0,
-        2,
-        Quality::Default,
+        MixFormat { fs_hz: 48_000.0, channels: 2, quality: Quality::Default },
         |chans, max| {
             let n = max.min(x.len() - at);
             for k in 0..n {

@@ -18,7 +18,6 @@ use loadline::dsp::stereo::{crosstalk, StereoReference};
 use loadline::dsp::{spice, StageParams};
 use loadline::library;
 use std::f64::consts::PI;
-use std::process::Command;
 
 #[test]
 fn a_zero_ground_is_two_mono_circuits_bit_for_bit() {
@@ -88,19 +87,6 @@ fn crosstalk_equals_the_two_loop_solution() {
     assert!(failures.is_empty(), "{} failures, first: {:?}", failures.len(), &failures[..failures.len().min(5)]);
 }
 
-/// Runs a deck in ngspice and returns its columns after the time column.
-fn ngspice(deck: &str) -> Vec<Vec<f64>> {
-    let dir = std::env::temp_dir().join(format!("loadline-stereo-spice-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (out, cir) = (dir.join("out.txt"), dir.join("deck.cir"));
-    std::fs::write(&cir, deck.replace("@OUT@", out.to_str().unwrap())).unwrap();
-    let r = Command::new("ngspice").arg("-b").arg(&cir).output().expect("ngspice must be installed (scripts/test.sh installs it)");
-    let text = std::fs::read_to_string(&out).unwrap_or_else(|_| panic!("ngspice wrote no output:\n{}\n{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr)));
-    let _ = std::fs::remove_dir_all(&dir);
-    let rows: Vec<Vec<f64>> = text.lines().map(|l| l.split_whitespace().filter_map(|v| v.parse().ok()).collect()).filter(|v: &Vec<f64>| v.len() >= 3).collect();
-    vec![rows.iter().map(|r| r[1]).collect(), rows.iter().map(|r| r[2]).collect()]
-}
-
 #[test]
 fn both_channels_in_current_limit_through_a_shared_ground_match_ngspice() {
     const FS: f64 = 96_000.0;
@@ -117,7 +103,7 @@ fn both_channels_in_current_limit_through_a_shared_ground_match_ngspice() {
     for rel_db in [0.0, 6.0] {
         let e = e_onset * 10f64.powf(rel_db / 20.0);
         let deck = spice::netlist_stereo(&load, &p, &stage.element, [(e, f[0]), (e, f[1])], r_g, (settle + n + 4) as f64 / FS, FS, "@OUT@");
-        let v = ngspice(&deck);
+        let v = ngspice(&deck, &format!("stereo-{rel_db}"));
         let modal = ModalLoad::fit(&load, 4.0 * FS).unwrap();
         let mut st = StereoReference::new(&stage, &modal, 4.0 * FS, r_g);
         let mut r = [Vec::new(), Vec::new()];

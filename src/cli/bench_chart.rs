@@ -40,7 +40,7 @@ fn sig(v: f64) -> String {
 /// (low, high) of `v`, padded by `pad` of the span (or ±1 when flat).
 fn range(v: impl Iterator<Item = f64>, pad: f64) -> (f64, f64) {
     let (lo, hi) = v.filter(|x| x.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| (l.min(x), h.max(x)));
-    if !(hi - lo > 1e-6) {
+    if (hi - lo).is_nan() || hi - lo <= 1e-6 {
         return (lo - 1.0, hi + 1.0);
     }
     (lo - pad * (hi - lo), hi + pad * (hi - lo))

@@ -10,7 +10,7 @@ use super::render::QualityArg;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use loadline::panel::render::{render_setup, SetupResult};
+use loadline::panel::render::{render_setup, MixFormat, SetupResult};
 use loadline::panel::{self, Setup};
 use loadline::processor::listening::SPL_RANGE_DB;
 use std::path::{Path, PathBuf};
@@ -98,10 +98,16 @@ pub fn run(a: PanelArgs) -> Result<()> {
     result
 }
 
+/// A render's temporary file and a writer to it, taken by the worker that renders it.
+type Created = (Pending, std::io::BufWriter<std::fs::File>);
+
+/// A finished render's findings and its temporary file, committed when the whole panel is done.
+type Rendered = Result<(SetupResult, Pending)>;
+
 fn render_panel(a: &PanelArgs, setups: &[Setup], renders: &[PathBuf], frames_hint: Option<u64>) -> Result<()> {
     // Every file is created now under a temporary name (an unwritable folder fails before any
     // rendering) and moved into place only when the whole panel has succeeded.
-    let pending: Vec<Mutex<Option<(Pending, std::io::BufWriter<std::fs::File>)>>> =
+    let pending: Vec<Mutex<Option<Created>>> =
         renders.iter().map(|p| Ok(Mutex::new(Some(Pending::create(p, a.force)?)))).collect::<Result<_>>()?;
     let extra: Vec<Pending> = [CHART, JSON, HTML].iter().map(|n| Ok(Pending::create(&a.out_dir.join(n), a.force)?.0)).collect::<Result<_>>()?;
     let workers = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).clamp(1, setups.len());
@@ -113,7 +119,7 @@ fn render_panel(a: &PanelArgs, setups: &[Setup], renders: &[PathBuf], frames_hin
     let done = AtomicUsize::new(0);
     bar.set_message(format!("panel: 0 of {} setups", setups.len()));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Result<(SetupResult, Pending)>)>> = Mutex::new(Vec::new());
+    let results: Mutex<Vec<(usize, Rendered)>> = Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
@@ -164,9 +170,7 @@ fn render_one(a: &PanelArgs, setup: &Setup, path: &Path, file: std::io::BufWrite
     let result = render_setup(
         setup,
         a.spl,
-        rate as f64,
-        nch,
-        a.quality.into(),
+        MixFormat { fs_hz: rate as f64, channels: nch, quality: a.quality.into() },
         |chans, max| reader.read(chans, max),
         |chans, from, to| writer.write(chans, from, to),
         |n| bar.inc(n),

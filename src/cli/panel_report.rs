@@ -24,7 +24,7 @@ const DISTORTION_MARK_PCT: f64 = 1.0;
 fn color(i: usize) -> RGBColor {
     // Hues spread around the circle, alternating lightness so neighbours differ.
     let h = (i as f64 * 0.618_034).fract();
-    let l = if i % 2 == 0 { 0.42 } else { 0.55 };
+    let l = if i.is_multiple_of(2) { 0.42 } else { 0.55 };
     let c = HSLColor(h, 0.75, l).to_backend_color().rgb;
     RGBColor(c.0, c.1, c.2)
 }

@@ -53,19 +53,26 @@ pub fn linear_twin(stage: &StageParams) -> StageParams {
     StageParams { v_max_v: None, i_max_a: None, bias: 1.0, xo_v: 0.0, r_mod_ohm: 0.0, ..*stage }
 }
 
+/// The mix's rate and channels, and the processing quality.
+#[derive(Debug, Clone, Copy)]
+pub struct MixFormat {
+    pub fs_hz: f64,
+    pub channels: usize,
+    pub quality: Quality,
+}
+
 /// Renders the mix through `setup` at `spl_db`. `read(chans, max)` fills up to `max` frames per
 /// channel and returns how many (0 at the end); `write(chans, from, to)` takes the aligned output
 /// frames `from..to` of each channel; `progress(frames)` counts input consumed.
 pub fn render_setup<E>(
     setup: &Setup,
     spl_db: f64,
-    fs_hz: f64,
-    channels: usize,
-    quality: Quality,
+    mix: MixFormat,
     mut read: impl FnMut(&mut [Vec<f32>], usize) -> Result<usize, E>,
     mut write: impl FnMut(&[Vec<f32>], usize, usize) -> Result<(), E>,
     mut progress: impl FnMut(u64),
 ) -> Result<SetupResult, E> {
+    let MixFormat { fs_hz, channels, quality } = mix;
     let stage = setup.stage.params;
     let make = |st: StageParams, lm: bool| {
         let mut p = Processor::with_library(fs_hz, quality, channels, [None, None], &session(setup, st, spl_db, lm).settings(), NOISE_SEED)

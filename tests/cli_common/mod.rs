@@ -119,3 +119,9 @@ pub fn write_mix(path: &Path, seconds: f64) {
     }
     w.finalize().unwrap();
 }
+
+/// Runs `loadline args…` in `dir`: success, standard output, standard error.
+pub fn run(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let o = bin().args(args).current_dir(dir).output().unwrap();
+    (o.status.success(), String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}

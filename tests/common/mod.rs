@@ -89,3 +89,19 @@ pub fn many_mode_load() -> Network {
         parallel(vec![series(vec![r(6.0), c(10e-6)]), series(vec![r(9.0), l(0.4e-3)])]),
     ])
 }
+
+/// Runs an ngspice batch deck (its output file written where the deck says `@OUT@`) and returns
+/// the columns after the time column. Panics with ngspice's own output when it wrote nothing.
+pub fn ngspice(deck: &str, tag: &str) -> Vec<Vec<f64>> {
+    let dir = std::env::temp_dir().join(format!("loadline-spice-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (out, cir) = (dir.join("out.txt"), dir.join("deck.cir"));
+    std::fs::write(&cir, deck.replace("@OUT@", out.to_str().unwrap())).unwrap();
+    let r = std::process::Command::new("ngspice").arg("-b").arg(&cir).output().expect("ngspice must be installed (scripts/test.sh installs it)");
+    let text = std::fs::read_to_string(&out)
+        .unwrap_or_else(|_| panic!("ngspice wrote no output:\n{}\n{}", String::from_utf8_lossy(&r.stdout), String::from_utf8_lossy(&r.stderr)));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rows: Vec<Vec<f64>> = text.lines().map(|l| l.split_whitespace().filter_map(|v| v.parse().ok()).collect()).filter(|v: &Vec<f64>| v.len() >= 2).collect();
+    let cols = rows.iter().map(|r| r.len()).min().unwrap_or(1);
+    (1..cols).map(|c| rows.iter().map(|r| r[c]).collect()).collect()
+}
