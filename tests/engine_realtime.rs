@@ -24,6 +24,7 @@ fn params_for(k: usize) -> StageParams {
         l_out_h: if k % 4 == 0 { 0.0 } else { 1e-4 * f(8, 61) },
         c_block_f: if k % 2 == 0 { None } else { Some(1e-6 * 1000f64.powf(f(9, 59))) },
         noise_dbv: if k % 6 == 0 { None } else { Some(-140.0 + 100.0 * f(10, 53)) },
+        r_ground_ohm: if k % 2 == 1 { 0.0 } else { 10.0 * f(11, 47) },
     }
 }
 
@@ -63,12 +64,14 @@ fn processing_never_allocates_with_parameter_changes_and_load_swaps() {
 
 /// The steady-state machinery under `assert_no_alloc`: the element table is built a few nodes per
 /// sample after the parameters settle, then blocks run through the chunked block path (mono and
-/// stereo pair), with a load swap and a parameter change in between.
+/// stereo pair), with a load swap and a parameter change in between (which also couples the pair
+/// through a shared ground).
 #[test]
 fn steady_state_table_and_block_paths_never_allocate() {
     let loads = library::loads();
     let p = library::find_stage("laptop-jack").unwrap().params;
-    let q = StageParams { r_out_ohm: 10.0, i_max_a: Some(0.02), ..p };
+    // From block 200 the pair also shares a ground return (the coupled solve).
+    let q = StageParams { r_out_ohm: 10.0, i_max_a: Some(0.02), r_ground_ohm: 1.0, ..p };
     let mut a = Engine::new(48_000.0, Quality::Default, &loads[0].network, &p, 1).unwrap();
     let mut b = Engine::new(48_000.0, Quality::Default, &loads[0].network, &p, 2).unwrap();
     let mut spare_a = Some(a.build_load(&loads[3].network).unwrap());

@@ -89,6 +89,7 @@ fn no_nan_inf_or_subnormal_for_random_in_range_parameters() {
             l_out_h: 0.01 * rnd() * rnd(),
             c_block_f: if rnd() < 0.3 { None } else { Some(pick(rnd(), 0.1e-6, 0.1)) },
             noise_dbv: if rnd() < 0.3 { None } else { Some(-160.0 + 140.0 * rnd()) },
+            r_ground_ohm: if rnd() < 0.4 { 0.0 } else { 10.0 * rnd() },
         };
         assert!(p.validate().is_ok(), "{p:?}");
         let load = &loads[trial % loads.len()].network;

@@ -105,6 +105,7 @@ fn output_does_not_depend_on_block_size() {
         l_out_h: 0.0,
         c_block_f: Some(220e-6),
         noise_dbv: Some(-95.0),
+        r_ground_ohm: 0.0,
     };
     let s = settings(2, laptop, stage(0.0));
     let mk = || Processor::new(fs, Quality::Default, 2, &lib(), [None, None], &s, 1).unwrap();

@@ -187,3 +187,60 @@ impl Solver<'_> {
     }
 }
 
+
+/// The two loops of a stereo pair returning through a shared ground of `r_g_ohm` (`stereo.rs`),
+/// solved for this step. Each loop is its own scalar equation with the ground voltage `v_g`
+/// against its drive, `i_c = solve_c(u_c − v_g)` (the lanes' tables and solvers unchanged), and
+/// `v_g` is the root of `G(v) = v − R_g·(i_a(v) + i_b(v))`. `G` rises with slope between 1 and
+/// `k = 1 + R_g·(1/R_tot,a + 1/R_tot,b)` (each element's `di/du` lies in `[0, 1/R_tot]`), so from
+/// any start `v₀` the root lies between `v₀ − G(v₀)` and `v₀ − G(v₀)/k`; the first step
+/// `v₀ − G(v₀)/k` is exact for linear elements, and secant steps kept inside that bracket (bisection
+/// when one would leave it) finish the rest. `b: None` is one channel played into both earpieces
+/// (a mono signal): `i_b = i_a`. Returns both currents and the ground voltage. Audio thread.
+#[inline(always)]
+pub(crate) fn solve_ground<F: Fma>(sa: &mut Solver, mut sb: Option<&mut Solver>, u_a: f64, u_b: f64, r_g_ohm: f64, v_start: f64) -> (f64, f64, f64) {
+    let inv_b = sb.as_ref().map_or(sa.inv_r_tot, |s| s.inv_r_tot);
+    let k = 1.0 + r_g_ohm * (sa.inv_r_tot + inv_b);
+    let mut eval = |v: f64| {
+        let ia = sa.solve::<F>(u_a - v);
+        let ib = match sb.as_deref_mut() {
+            Some(s) => s.solve::<F>(u_b - v),
+            None => ia,
+        };
+        (v - r_g_ohm * (ia + ib), ia, ib)
+    };
+    let v0 = if v_start.is_finite() { v_start } else { 0.0 };
+    let (g0, ia0, ib0) = eval(v0);
+    if g0 == 0.0 || !g0.is_finite() {
+        return (ia0, ib0, v0);
+    }
+    let (mut lo, mut hi) = if g0 > 0.0 { (v0 - g0, v0 - g0 / k) } else { (v0 - g0 / k, v0 - g0) };
+    let (mut vp, mut gp) = (v0, g0);
+    let mut v = v0 - g0 / k;
+    let mut best = (ia0, ib0, v0);
+    for _ in 0..GROUND_ITERATIONS {
+        let (g, ia, ib) = eval(v);
+        best = (ia, ib, v);
+        if g == 0.0 {
+            break;
+        }
+        if g > 0.0 {
+            hi = hi.min(v);
+        } else {
+            lo = lo.max(v);
+        }
+        let secant = if g != gp { v - g * (v - vp) / (g - gp) } else { f64::NAN };
+        let next = if secant > lo && secant < hi { secant } else { 0.5 * (lo + hi) };
+        if (next - v).abs() <= GROUND_TOLERANCE * v.abs().max(f64::MIN_POSITIVE) {
+            break;
+        }
+        (vp, gp, v) = (v, g, next);
+    }
+    best
+}
+
+/// Most secant steps of [`solve_ground`] per circuit step (it needs two or three: the signal is
+/// smooth at the oversampled rate and the start is the previous step's ground voltage).
+const GROUND_ITERATIONS: usize = 40;
+/// Relative change of the ground voltage at which [`solve_ground`] stops.
+const GROUND_TOLERANCE: f64 = 1e-14;

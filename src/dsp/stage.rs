@@ -36,6 +36,10 @@ pub struct StageParams {
     pub c_block_f: Option<f64>,
     /// Output noise floor, dBV RMS in a 20 Hz–20 kHz bandwidth (white).
     pub noise_dbv: Option<f64>,
+    /// Resistance of the ground return both channels share (jack contact, cable, plug), ohms; 0:
+    /// separate returns, as in a balanced output (`stereo.rs`).
+    #[serde(default)]
+    pub r_ground_ohm: f64,
 }
 
 /// Inclusive range of a parameter, in its SI unit.
@@ -61,6 +65,7 @@ pub const RANGES: &[Range] = &[
     Range { name: "l_out_h", min: 0.0, max: 0.01, unit: "H" },
     Range { name: "c_block_f", min: 0.1e-6, max: 0.1, unit: "F" },
     Range { name: "noise_dbv", min: -160.0, max: -20.0, unit: "dBV" },
+    Range { name: "r_ground_ohm", min: 0.0, max: 10.0, unit: "Ω" },
 ];
 
 impl Default for StageParams {
@@ -83,6 +88,7 @@ impl StageParams {
         l_out_h: 0.0,
         c_block_f: None,
         noise_dbv: None,
+        r_ground_ohm: 0.0,
     };
 
     /// The source impedance the load sees, `Zs(f)`, ohms (see [`super::circuit::source_impedance`]:
@@ -93,7 +99,7 @@ impl StageParams {
 
     /// Checks every field against [`RANGES`]; the error names the field, its value and the range.
     pub fn validate(&self) -> Result<(), String> {
-        let fields: [(&str, Option<f64>); 10] = [
+        let fields: [(&str, Option<f64>); 11] = [
             ("level_v", Some(self.level_v)),
             ("v_max_v", self.v_max_v),
             ("i_max_a", self.i_max_a),
@@ -104,6 +110,7 @@ impl StageParams {
             ("l_out_h", Some(self.l_out_h)),
             ("c_block_f", self.c_block_f),
             ("noise_dbv", self.noise_dbv),
+            ("r_ground_ohm", Some(self.r_ground_ohm)),
         ];
         for (name, v) in fields {
             if let Some(v) = v {
@@ -138,6 +145,7 @@ impl StageParams {
             l_out_h: c("l_out_h", self.l_out_h, 0.0),
             c_block_f: co("c_block_f", self.c_block_f),
             noise_dbv: co("noise_dbv", self.noise_dbv),
+            r_ground_ohm: c("r_ground_ohm", self.r_ground_ohm, 0.0),
         }
     }
 }

@@ -264,6 +264,8 @@ impl StageValues {
             l_out_h: extras[2],
             c_block_f: (self.ccap_uf < CCAP_OFF_UF).then_some(self.ccap_uf as f64 * 1e-6),
             noise_dbv: (self.noise_dbv > NOISE_OFF_DBV).then_some(self.noise_dbv as f64),
+            // The plugin has no ground-return parameter yet: separate returns.
+            r_ground_ohm: 0.0,
         }
         .sanitized()
     }

@@ -6,7 +6,7 @@
 //! Threading: audio thread; nothing here allocates.
 
 use super::Engine;
-use crate::dsp::lane::{Lane, Solver};
+use crate::dsp::lane::{solve_ground, Lane, Solver};
 #[cfg(target_arch = "x86_64")]
 use crate::dsp::lane_avx2::{self, Regs};
 use crate::dsp::modal::{ModalOps, PortForm};
@@ -60,6 +60,9 @@ impl Engine {
     fn circuit<F: Fma>(&mut self, buf: &mut [f64], cur: Option<&mut [f64]>) {
         if buf.is_empty() {
             return;
+        }
+        if self.r_g_ohm > 0.0 {
+            return self.circuit_grounded::<F>(buf, cur);
         }
         match self.load.modal.form() {
             PortForm::Impedance => self.steps_form::<F, false>(buf, cur),
@@ -129,6 +132,9 @@ impl Engine {
     /// is exactly [`Self::circuit`]'s either way.
     #[inline(always)]
     pub(super) fn steps_pair<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
+        if a.r_g_ohm > 0.0 && ba.len() == bb.len() {
+            return Self::pair_grounded::<F>(a, b, ba, bb, cur);
+        }
         #[cfg(target_arch = "x86_64")]
         if F::HW && a.load.modal.form() == b.load.modal.form() && ba.len() == bb.len() && !ba.is_empty() {
             if let (Some(mut ra), Some(mut rb)) = (a.load.modal.regs::<1>(), b.load.modal.regs::<1>()) {
@@ -193,6 +199,98 @@ impl Engine {
         (a.src, b.src) = (la.src, lb.src);
         a.keep_solver(fa);
         b.keep_solver(fb);
+    }
+}
+
+impl Engine {
+    /// One channel whose signal plays in both earpieces through the shared ground (a mono signal
+    /// on a stereo jack): the ground carries twice its current (`lane::solve_ground` with `b:
+    /// None`). Portable code, modes in place.
+    fn circuit_grounded<F: Fma>(&mut self, buf: &mut [f64], mut cur: Option<&mut [f64]>) {
+        let mut m = self.load.modal.take_modes();
+        let r_g = self.r_g_ohm;
+        let mut v_g = self.v_g_v;
+        let s = match self.load.modal.form() {
+            PortForm::Impedance => {
+                let mut lane = self.lane::<F, _, false>(&mut m);
+                let mut solver = self.solver();
+                let mut u = lane.drive::<F>(buf[0]);
+                for k in 0..buf.len() {
+                    let (i, _, vg) = solve_ground::<F>(&mut solver, None, u, u, r_g, v_g);
+                    v_g = vg;
+                    let (v, un) = lane.step::<F>(i, buf.get(k + 1).copied().unwrap_or(0.0));
+                    (buf[k], u) = (v, un);
+                    if let Some(c) = cur.as_deref_mut() {
+                        c[k] = i;
+                    }
+                }
+                (solver.finish(), lane.src)
+            }
+            PortForm::Admittance => {
+                let mut lane = self.lane::<F, _, true>(&mut m);
+                let mut solver = self.solver();
+                let mut u = lane.drive::<F>(buf[0]);
+                for k in 0..buf.len() {
+                    let (i, _, vg) = solve_ground::<F>(&mut solver, None, u, u, r_g, v_g);
+                    v_g = vg;
+                    let (v, un) = lane.step::<F>(i, buf.get(k + 1).copied().unwrap_or(0.0));
+                    (buf[k], u) = (v, un);
+                    if let Some(c) = cur.as_deref_mut() {
+                        c[k] = i;
+                    }
+                }
+                (solver.finish(), lane.src)
+            }
+        };
+        self.src = s.1;
+        self.keep_solver(s.0);
+        self.v_g_v = v_g;
+        self.load.modal.put_modes(m);
+    }
+
+    /// A stereo pair whose earpieces return through a shared ground (`stereo.rs`): both loops
+    /// step together, each step's currents from `lane::solve_ground`. Portable code, modes in
+    /// place; the left engine's ground resistance and warm start serve the pair.
+    fn pair_grounded<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
+        match (a.load.modal.form(), b.load.modal.form()) {
+            (PortForm::Impedance, PortForm::Impedance) => Self::pair_grounded_in::<F, false, false>(a, b, ba, bb, cur),
+            (PortForm::Impedance, PortForm::Admittance) => Self::pair_grounded_in::<F, false, true>(a, b, ba, bb, cur),
+            (PortForm::Admittance, PortForm::Impedance) => Self::pair_grounded_in::<F, true, false>(a, b, ba, bb, cur),
+            (PortForm::Admittance, PortForm::Admittance) => Self::pair_grounded_in::<F, true, true>(a, b, ba, bb, cur),
+        }
+    }
+
+    fn pair_grounded_in<F: Fma, const YA: bool, const YB: bool>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], mut cur: Option<(&mut [f64], &mut [f64])>) {
+        let n = ba.len();
+        if n == 0 {
+            return;
+        }
+        let (mut ma, mut mb) = (a.load.modal.take_modes(), b.load.modal.take_modes());
+        let (r_g, mut v_g) = (a.r_g_ohm, a.v_g_v);
+        let (fa, fb, src_a, src_b) = {
+            let (mut la, mut lb) = (a.lane::<F, _, YA>(&mut ma), b.lane::<F, _, YB>(&mut mb));
+            let (mut sa, mut sb) = (a.solver(), b.solver());
+            let (mut ua, mut ub) = (la.drive::<F>(ba[0]), lb.drive::<F>(bb[0]));
+            for k in 0..n {
+                let (ia, ib, vg) = solve_ground::<F>(&mut sa, Some(&mut sb), ua, ub, r_g, v_g);
+                v_g = vg;
+                let next = |x: &[f64]| x.get(k + 1).copied().unwrap_or(0.0);
+                let (va, una) = la.step::<F>(ia, next(ba));
+                let (vb, unb) = lb.step::<F>(ib, next(bb));
+                (ba[k], bb[k], ua, ub) = (va, vb, una, unb);
+                if let Some((ca, cb)) = cur.as_mut() {
+                    ca[k] = ia;
+                    cb[k] = ib;
+                }
+            }
+            (sa.finish(), sb.finish(), la.src, lb.src)
+        };
+        (a.src, b.src) = (src_a, src_b);
+        a.keep_solver(fa);
+        b.keep_solver(fb);
+        a.v_g_v = v_g;
+        a.load.modal.put_modes(ma);
+        b.load.modal.put_modes(mb);
     }
 }
 

@@ -153,6 +153,10 @@ pub struct Engine {
     iterations: u64,
     /// The load's current and power as the kernels computed them (`reading.rs`).
     meter: Metering,
+    /// The shared ground return this sample (smoothed), ohms, and its voltage after the last
+    /// step (the coupled solve's warm start), volts. A stereo pair uses the left engine's.
+    r_g_ohm: f64,
+    v_g_v: f64,
 }
 
 impl Engine {
@@ -209,6 +213,8 @@ impl Engine {
             hw_fma: cfg!(target_arch = "x86_64") && has_avx2_fma(),
             iterations: 0,
             meter: Metering::new(CHUNK * factor),
+            r_g_ohm: 0.0,
+            v_g_v: 0.0,
         };
         e.os.set_avx2(e.hw_fma);
         e.apply_smoothed();
@@ -313,6 +319,7 @@ impl Engine {
         self.noise.reset();
         self.w_prev = 0.0;
         self.w_prev2 = 0.0;
+        self.v_g_v = 0.0;
         self.table.invalidate();
         self.snap_params();
     }
@@ -370,6 +377,7 @@ impl Engine {
             sm.bias.value(),
         );
         self.linear = self.element.is_linear();
+        self.r_g_ohm = if p.r_ground_ohm == 0.0 && sm.r_ground_ohm.settled() { 0.0 } else { sm.r_ground_ohm.value().max(0.0) };
         // Noise: white at the base rate with the given RMS in 20 Hz–20 kHz.
         self.noise_sigma_v = sm.noise_v.value().max(0.0) * (0.5 * self.fs_hz / 20_000.0).sqrt();
     }
@@ -485,6 +493,13 @@ impl Engine {
         !self.smoothing && !self.table.building()
     }
 
+    /// Whether this engine (the left of a pair) couples its pair through a shared ground, now or
+    /// while its ground resistance moves.
+    #[inline(always)]
+    fn coupled(&self) -> bool {
+        self.r_g_ohm > 0.0 || self.params.r_ground_ohm > 0.0
+    }
+
     /// Processes `io` in place: sample by sample while parameters move, in chunks of
     /// [`CHUNK`] samples (block resampling, one circuit pass) once they are steady. Both give the
     /// same output up to the resampler's rounding.
@@ -533,7 +548,9 @@ impl Engine {
             if pa == pb {
                 let pos = pa;
                 let (sa, sb) = (a.steady(), b.steady());
-                if !sa && !sb {
+                // Coupled through a shared ground, the two circuits must take every step together:
+                // sample by sample while either moves.
+                if (!sa && !sb) || (a.coupled() && !(sa && sb)) {
                     (l[pos], r[pos]) = Self::pair::<F>(a, b, l[pos], r[pos]);
                     (pa, pb) = (pos + 1, pos + 1);
                     continue;

@@ -30,6 +30,8 @@ pub(super) struct PerParam<T> {
     pub(super) c_block_f: T,
     /// Noise floor, volts RMS in 20 Hz–20 kHz (0: none).
     pub(super) noise_v: T,
+    /// The shared ground return, ohms.
+    pub(super) r_ground_ohm: T,
 }
 
 impl<T> PerParam<T> {
@@ -45,6 +47,7 @@ impl<T> PerParam<T> {
         f(&mut self.l_out_h, &other.l_out_h);
         f(&mut self.c_block_f, &other.c_block_f);
         f(&mut self.noise_v, &other.noise_v);
+        f(&mut self.r_ground_ohm, &other.r_ground_ohm);
     }
 }
 
@@ -61,6 +64,7 @@ impl PerParam<()> {
         l_out_h: (),
         c_block_f: (),
         noise_v: (),
+        r_ground_ohm: (),
     };
 }
 
@@ -79,6 +83,7 @@ impl PerParam<f64> {
             l_out_h: p.l_out_h,
             c_block_f: p.c_block_f.unwrap_or(NONE_C_BLOCK_F),
             noise_v: p.noise_dbv.map_or(0.0, |d| 10f64.powf(d / 20.0)),
+            r_ground_ohm: p.r_ground_ohm,
         }
     }
 }
@@ -102,6 +107,7 @@ impl Smoothed {
             l_out_h: Smoother::new(t.l_out_h, false),
             c_block_f: Smoother::new(t.c_block_f, true),
             noise_v: Smoother::new(t.noise_v, false),
+            r_ground_ohm: Smoother::new(t.r_ground_ohm, false),
         };
         s.zip_with(&t, |s, _| s.set_rate(fs_hz));
         s
