@@ -90,6 +90,9 @@ fn main() {
             Case::new("full nonlinear (laptop jack)", "closed-dynamic-32", lib_stage("laptop-jack"), q, &xl, &xr),
             Case::new("full nonlinear (laptop jack)", "multi-ba-dip5", lib_stage("laptop-jack"), q, &xl, &xr),
             Case::new("full nonlinear (NE5532 line out)", "closed-dynamic-32", lib_stage("opamp-line-ne5532"), q, &xl, &xr),
+            // The stereo circuit (issue 16): the same stage with a 0.5 Ω shared ground return.
+            Case::new("full nonlinear (laptop jack), 0.5 Ω ground", "closed-dynamic-32", StageParams { r_ground_ohm: 0.5, ..lib_stage("laptop-jack") }, q, &xl, &xr),
+            Case::new("linear only (75 Ω + 220 µF), 0.5 Ω ground", "closed-dynamic-32", StageParams { r_out_ohm: 75.0, c_block_f: Some(220e-6), r_ground_ohm: 0.5, ..StageParams::IDEAL }, q, &xl, &xr),
         ];
         for _ in 0..ROUNDS {
             for c in cases.iter_mut() {

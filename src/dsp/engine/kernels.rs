@@ -205,7 +205,9 @@ impl Engine {
 impl Engine {
     /// One channel whose signal plays in both earpieces through the shared ground (a mono signal
     /// on a stereo jack): the ground carries twice its current (`lane::solve_ground` with `b:
-    /// None`). Portable code, modes in place.
+    /// None`). Portable code, modes in place; inlined into the AVX2+FMA entry points like every
+    /// kernel route.
+    #[inline(always)]
     fn circuit_grounded<F: Fma>(&mut self, buf: &mut [f64], mut cur: Option<&mut [f64]>) {
         let mut m = self.load.modal.take_modes();
         let r_g = self.r_g_ohm;
@@ -249,34 +251,61 @@ impl Engine {
     }
 
     /// A stereo pair whose earpieces return through a shared ground (`stereo.rs`): both loops
-    /// step together, each step's currents from `lane::solve_ground`. Portable code, modes in
-    /// place; the left engine's ground resistance and warm start serve the pair.
+    /// step together, each step's currents from `lane::solve_ground`. Portable code, the modes in
+    /// registers when each load has at most four (every library load), else in place; the left
+    /// engine's ground resistance and warm start serve the pair. Inlined into the AVX2+FMA entry
+    /// points like every kernel route.
+    #[inline(always)]
     fn pair_grounded<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
-        match (a.load.modal.form(), b.load.modal.form()) {
-            (PortForm::Impedance, PortForm::Impedance) => Self::pair_grounded_in::<F, false, false>(a, b, ba, bb, cur),
-            (PortForm::Impedance, PortForm::Admittance) => Self::pair_grounded_in::<F, false, true>(a, b, ba, bb, cur),
-            (PortForm::Admittance, PortForm::Impedance) => Self::pair_grounded_in::<F, true, false>(a, b, ba, bb, cur),
-            (PortForm::Admittance, PortForm::Admittance) => Self::pair_grounded_in::<F, true, true>(a, b, ba, bb, cur),
+        if let (Some(mut ra), Some(mut rb)) = (a.load.modal.regs::<1>(), b.load.modal.regs::<1>()) {
+            Self::pair_grounded_forms::<F, _, _>(a, b, &mut ra, &mut rb, ba, bb, cur);
+            a.load.modal.store(&ra);
+            b.load.modal.store(&rb);
+        } else {
+            let (mut ma, mut mb) = (a.load.modal.take_modes(), b.load.modal.take_modes());
+            Self::pair_grounded_forms::<F, _, _>(a, b, &mut ma, &mut mb, ba, bb, cur);
+            a.load.modal.put_modes(ma);
+            b.load.modal.put_modes(mb);
         }
     }
 
-    fn pair_grounded_in<F: Fma, const YA: bool, const YB: bool>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], mut cur: Option<(&mut [f64], &mut [f64])>) {
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn pair_grounded_forms<F: Fma, MA: ModalOps, MB: ModalOps>(a: &mut Engine, b: &mut Engine, ma: MA, mb: MB, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
+        match (a.load.modal.form(), b.load.modal.form()) {
+            (PortForm::Impedance, PortForm::Impedance) => Self::pair_grounded_in::<F, _, _, false, false>(a, b, ma, mb, ba, bb, cur),
+            (PortForm::Impedance, PortForm::Admittance) => Self::pair_grounded_in::<F, _, _, false, true>(a, b, ma, mb, ba, bb, cur),
+            (PortForm::Admittance, PortForm::Impedance) => Self::pair_grounded_in::<F, _, _, true, false>(a, b, ma, mb, ba, bb, cur),
+            (PortForm::Admittance, PortForm::Admittance) => Self::pair_grounded_in::<F, _, _, true, true>(a, b, ma, mb, ba, bb, cur),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn pair_grounded_in<F: Fma, MA: ModalOps, MB: ModalOps, const YA: bool, const YB: bool>(
+        a: &mut Engine,
+        b: &mut Engine,
+        ma: MA,
+        mb: MB,
+        ba: &mut [f64],
+        bb: &mut [f64],
+        mut cur: Option<(&mut [f64], &mut [f64])>,
+    ) {
         let n = ba.len();
         if n == 0 {
             return;
         }
-        let (mut ma, mut mb) = (a.load.modal.take_modes(), b.load.modal.take_modes());
         let (r_g, mut v_g) = (a.r_g_ohm, a.v_g_v);
         let (fa, fb, src_a, src_b) = {
-            let (mut la, mut lb) = (a.lane::<F, _, YA>(&mut ma), b.lane::<F, _, YB>(&mut mb));
+            let (mut la, mut lb) = (a.lane::<F, _, YA>(ma), b.lane::<F, _, YB>(mb));
             let (mut sa, mut sb) = (a.solver(), b.solver());
             let (mut ua, mut ub) = (la.drive::<F>(ba[0]), lb.drive::<F>(bb[0]));
             for k in 0..n {
                 let (ia, ib, vg) = solve_ground::<F>(&mut sa, Some(&mut sb), ua, ub, r_g, v_g);
                 v_g = vg;
-                let next = |x: &[f64]| x.get(k + 1).copied().unwrap_or(0.0);
-                let (va, una) = la.step::<F>(ia, next(ba));
-                let (vb, unb) = lb.step::<F>(ib, next(bb));
+                let (na, nb) = if k + 1 < n { (ba[k + 1], bb[k + 1]) } else { (0.0, 0.0) };
+                let (va, una) = la.step::<F>(ia, na);
+                let (vb, unb) = lb.step::<F>(ib, nb);
                 (ba[k], bb[k], ua, ub) = (va, vb, una, unb);
                 if let Some((ca, cb)) = cur.as_mut() {
                     ca[k] = ia;
@@ -289,8 +318,6 @@ impl Engine {
         a.keep_solver(fa);
         b.keep_solver(fb);
         a.v_g_v = v_g;
-        a.load.modal.put_modes(ma);
-        b.load.modal.put_modes(mb);
     }
 }
 
