@@ -58,6 +58,7 @@ fn reject_inert_flags(a: &StageArgs) -> Result<()> {
         ("--imax", a.imax.is_some()),
         ("--bias", a.bias.is_some()),
         ("--noise", a.noise.is_some()),
+        ("--ground-ohm", a.ground_ohm.is_some()),
         ("--level-match", a.level_match),
         ("--listen", a.listen != super::settings::ListenArg::Emulation),
     ];

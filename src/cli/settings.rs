@@ -54,6 +54,10 @@ pub struct StageArgs {
     /// Noise floor, dBV (20 Hz–20 kHz), or "off".
     #[arg(long, value_name = "DBV", allow_hyphen_values = true)]
     pub noise: Option<String>,
+    /// Resistance of the ground return both channels share (jack contact, cable, plug), ohms (0
+    /// to 10; 0: separate returns, as in a balanced output).
+    #[arg(long, value_name = "OHM", allow_hyphen_values = true)]
+    pub ground_ohm: Option<f64>,
     /// Scale so the small-signal gain at 1 kHz is 0 dB.
     #[arg(long)]
     pub level_match: bool,
@@ -129,6 +133,11 @@ impl StageArgs {
             Setting { name: "bias", value: format!("{} %", p.bias * 100.0), source: self.source(self.bias.is_some()) },
             Setting { name: "noise", value: off(p.noise_dbv.map(|n| format!("{n} dBV"))), source: self.source(self.noise.is_some()) },
             Setting { name: "output inductance", value: format!("{} µH", p.l_out_h * 1e6), source: self.source(false) },
+            Setting {
+                name: "ground return",
+                value: if p.r_ground_ohm > 0.0 { format!("{} Ω shared by both channels", p.r_ground_ohm) } else { "separate (0 Ω)".to_string() },
+                source: self.source(self.ground_ohm.is_some()),
+            },
             Setting { name: "level match", value: if cfg.level_match { "on" } else { "off" }.to_string(), source: self.session_source(self.level_match, "default") },
             Setting {
                 name: "listen",
@@ -217,6 +226,9 @@ impl StageArgs {
         }
         if let Some(v) = self.bias {
             p.bias = check("bias", v, 0.0, 100.0, "%")? / 100.0;
+        }
+        if let Some(v) = self.ground_ohm {
+            p.r_ground_ohm = check("ground-ohm", v, 0.0, 10.0, "Ω")?;
         }
         if let Some(s) = &self.noise {
             p.noise_dbv = opt_num("noise", s)?.map(|v| check("noise", v, -160.0, -20.0, "dBV")).transpose()?;
