@@ -126,7 +126,7 @@ fn process_never_allocates_through_switches_swaps_and_imports() {
         let x = signal(fs as f64, (fs as usize) / 2);
         let mut io: Vec<Vec<f32>> = (0..channels).map(|_| x.clone()).collect();
         let sizes = [1usize, 17, 512, 8192, 3, 64, 1000];
-        let violations = drive(&mut plugin, &executor, &mut io, &sizes, |k, p| match k % 14 {
+        let violations = drive(&mut plugin, &executor, &mut io, &sizes, |k, p| match k % 16 {
             1 => set(&p.active_slot, 1.0),
             2 => set_plain_f(&p.a.output_impedance, 330.0),
             3 => set(&p.level_match, 1.0),
@@ -146,6 +146,9 @@ fn process_never_allocates_through_switches_swaps_and_imports() {
             // A listening level, moved while it plays.
             12 => set(&p.a.level_mode, 1.0),
             13 => set_plain_f(&p.a.listening_level, 70.0 + (k % 5) as f32 * 8.0),
+            // A shared ground return (the coupled stereo circuit), moved and removed while it plays.
+            14 => set_plain_f(&p.a.ground_return, 0.5 + (k % 3) as f32 * 4.0),
+            15 if k % 32 == 15 => set_plain_f(&p.a.ground_return, 0.0),
             _ => set(&p.listen, 0.0),
         });
         assert_eq!(violations, 0, "allocations in process at {fs} Hz, {channels} ch");
@@ -171,10 +174,13 @@ fn plugin_output_equals_processor_output() {
         // Slot B at a listening level: the plugin derives its Level as the renderer does.
         set(&p.b.level_mode, 1.0);
         set_plain_f(&p.b.listening_level, 96.0);
+        // And its channels share a 1 Ω ground return (the coupled stereo circuit).
+        set_plain_f(&p.b.ground_return, 1.0);
         set(&p.active_slot, 1.0);
     }
     activate(&mut plugin, fs, 2);
     let settings = Loadline::settings(&plugin.params_arc());
+    assert_eq!(settings.slots[1].stage.r_ground_ohm, 1.0);
     let x = signal(fs as f64, 30_000);
     let mut io = vec![x.clone(), x.iter().map(|v| 0.5 * v).collect()];
     let mut expect = io.clone();

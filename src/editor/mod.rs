@@ -115,11 +115,12 @@ pub fn matching_preset(params: &LoadlineParams, k: usize) -> Option<&'static Sta
         p.max_current.value(),
         p.bias.value(),
         p.noise.value(),
+        p.ground_return.value(),
     ];
     let close = |a: f32, b: f32| (a - b).abs() <= 1e-3 * a.abs().max(b.abs()) + 2e-3;
     library::stages().iter().find(|s| {
         let v = StageValues::from_stage(&s.params);
-        let want = [v.zout_ohm, v.ccap_uf, v.level_dbu, v.vmax_v, v.imax_ma, v.bias_pct, v.noise_dbv];
+        let want = [v.zout_ohm, v.ccap_uf, v.level_dbu, v.vmax_v, v.imax_ma, v.bias_pct, v.noise_dbv, v.ground_ohm];
         now.iter().zip(want).all(|(a, b)| close(*a, b))
     })
 }
@@ -429,6 +430,7 @@ impl LoadlineEditor {
                 knob::knob(ui, setter, &p.max_current, "Max Current", color);
                 knob::knob(ui, setter, &p.bias, "Bias", color);
                 knob::knob(ui, setter, &p.noise, "Noise", color);
+                knob::knob(ui, setter, &p.ground_return, "Ground", color);
             });
             self.level_line(ui, setter, k);
         });

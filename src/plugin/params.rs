@@ -30,6 +30,9 @@ pub const BIAS_RANGE: FloatRange = FloatRange::Linear { min: 0.0, max: 100.0 };
 /// Noise range, dBV in 20 Hz–20 kHz; the bottom position is Off.
 pub const NOISE_RANGE: FloatRange = FloatRange::Linear { min: NOISE_OFF_DBV, max: -40.0 };
 pub const NOISE_OFF_DBV: f32 = -160.0;
+/// Ground Return range, ohms (skewed towards the small values of real cables and jacks: 0.1 Ω
+/// near 14 %, 1 Ω near 45 %).
+pub const GROUND_RANGE: FloatRange = FloatRange::Skewed { min: 0.0, max: 10.0, factor: 0.4 };
 /// Listening Level range, dB SPL of the reference sine (1 kHz at −14 dBFS RMS).
 pub const SPL_RANGE: FloatRange = FloatRange::Linear { min: 40.0, max: 130.0 };
 /// The default listening level, dB SPL: a moderate, common level.
@@ -48,6 +51,7 @@ pub const IMAX_STEP_MA: f32 = 0.01;
 pub const BIAS_STEP_PCT: f32 = 0.01;
 pub const NOISE_STEP_DB: f32 = 0.01;
 pub const SPL_STEP_DB: f32 = 0.01;
+pub const GROUND_STEP_OHM: f32 = 0.001;
 
 /// The value a host gets back after storing `v` as a normalised position: `v` snapped to `step`
 /// through the range the way nice-plug sets a parameter. Defaults and presets pass through this,
@@ -145,6 +149,10 @@ pub struct SlotParams {
     /// a sensitivity figure keeps the dBu Level; the editor says so).
     #[id = "spl"]
     pub listening_level: FloatParam,
+    /// The ground return both channels share (jack contact, cable, plug), ohms; 0: separate
+    /// returns, as in a balanced output.
+    #[id = "gnd"]
+    pub ground_return: FloatParam,
 }
 
 impl SlotParams {
@@ -192,6 +200,11 @@ impl SlotParams {
                 .with_unit(" dB SPL")
                 .with_step_size(SPL_STEP_DB)
                 .with_string_to_value(Arc::new(|s| parse_number(s, &["dB SPL", "dBSPL", "dB"]))),
+            ground_return: FloatParam::new(name("Ground Return"), v.ground_ohm, GROUND_RANGE)
+                .with_unit(" Ω")
+                .with_step_size(GROUND_STEP_OHM)
+                .with_value_to_string(Arc::new(sig3))
+                .with_string_to_value(Arc::new(|s| parse_number(s, &["Ω", "ohms", "ohm"]))),
         }
     }
 
@@ -211,6 +224,7 @@ impl SlotParams {
             imax_ma: self.max_current.value(),
             bias_pct: self.bias.value(),
             noise_dbv: self.noise.value(),
+            ground_ohm: self.ground_return.value(),
         }
         .to_stage(extras)
     }
@@ -227,6 +241,7 @@ pub struct StageValues {
     pub imax_ma: f32,
     pub bias_pct: f32,
     pub noise_dbv: f32,
+    pub ground_ohm: f32,
 }
 
 impl StageValues {
@@ -240,6 +255,7 @@ impl StageValues {
         let imax = p.i_max_a.map_or(IMAX_OFF_MA, |i| ((i * 1e3) as f32).clamp(1.0, IMAX_OFF_MA));
         let bias = ((p.bias * 100.0) as f32).clamp(0.0, 100.0);
         let noise = p.noise_dbv.map_or(NOISE_OFF_DBV, |n| (n as f32).clamp(NOISE_OFF_DBV, -40.0));
+        let ground = (p.r_ground_ohm as f32).clamp(0.0, 10.0);
         Self {
             zout_ohm: on_grid(ZOUT_RANGE, ZOUT_STEP_OHM, zout),
             ccap_uf: on_grid(CCAP_RANGE, CCAP_STEP_UF, ccap),
@@ -248,6 +264,7 @@ impl StageValues {
             imax_ma: on_grid(IMAX_RANGE, IMAX_STEP_MA, imax),
             bias_pct: on_grid(BIAS_RANGE, BIAS_STEP_PCT, bias),
             noise_dbv: on_grid(NOISE_RANGE, NOISE_STEP_DB, noise),
+            ground_ohm: on_grid(GROUND_RANGE, GROUND_STEP_OHM, ground),
         }
     }
 
@@ -264,8 +281,7 @@ impl StageValues {
             l_out_h: extras[2],
             c_block_f: (self.ccap_uf < CCAP_OFF_UF).then_some(self.ccap_uf as f64 * 1e-6),
             noise_dbv: (self.noise_dbv > NOISE_OFF_DBV).then_some(self.noise_dbv as f64),
-            // The plugin has no ground-return parameter yet: separate returns.
-            r_ground_ohm: 0.0,
+            r_ground_ohm: self.ground_ohm as f64,
         }
         .sanitized()
     }

@@ -19,5 +19,6 @@ pub fn apply_stage_preset(params: &LoadlineParams, k: usize, preset: &StagePrese
         (p.max_current.as_ptr(), p.max_current.preview_normalized(v.imax_ma)),
         (p.bias.as_ptr(), p.bias.preview_normalized(v.bias_pct)),
         (p.noise.as_ptr(), p.noise.preview_normalized(v.noise_dbv)),
+        (p.ground_return.as_ptr(), p.ground_return.preview_normalized(v.ground_ohm)),
     ]
 }

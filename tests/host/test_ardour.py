@@ -293,7 +293,7 @@ def test_ardour_renders_saves_and_reopens_like_loadline_render(tmp_path):
     out1 = ard.lua("record.lua", record_script(sess, settings, LEAD_S + SECONDS + 0.8), lambda o: "DONE" in o, fresh=sess)
     assert printed(out1, "LATENCY") == [["59"]], "latency as Ardour reports it"
     first = {k: v for k, v in printed(out1, "PARAM")}
-    assert len(first) == 25, first
+    assert len(first) == 27, first
     assert float(first["B Output Impedance"]) == pytest.approx(120, abs=1e-4)
     assert float(first["B Headphone"]) == hp_index and float(first["Listen"]) == 2.0
 

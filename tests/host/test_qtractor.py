@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 CLAP = ROOT / "target" / "bundled" / "Loadline.clap"
 SCANNER = Path("/usr/lib/x86_64-linux-gnu/qtractor/qtractor_plugin_scan")
-PARAMETERS = 25  # every parameter of src/plugin/params.rs, Bypass included
+PARAMETERS = 27  # every parameter of src/plugin/params.rs, Bypass included
 
 
 def scan(path):
