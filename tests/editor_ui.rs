@@ -100,7 +100,7 @@ fn controls_plots_and_meters_are_present() {
     }
     // Every stage knob of both slots, as sliders with values.
     for letter in ["A", "B"] {
-        for name in ["Output Impedance", "Coupling Cap", "Level", "Max Voltage", "Max Current", "Bias", "Noise"] {
+        for name in ["Output Impedance", "Coupling Cap", "Level", "Max Voltage", "Max Current", "Bias", "Noise", "Ground Return"] {
             let label = format!("{letter} {name}");
             let node = h.get_by_role_and_label(Role::Slider, &label);
             assert!(node.accesskit_node().numeric_value().is_some(), "{label} has no value");
@@ -354,6 +354,26 @@ fn a_headphone_from_specs_is_made_in_the_editor() {
     assert_eq!(fx.params.a.headphone.value() as usize, library::loads().len());
     // Saved with the session: the state carries the network and the sensitivity.
     assert!(fx.params.serialize_fields()["loadline"].contains("sensitivity_db_spl_per_v"));
+}
+
+/// A shared ground return in a slot brings a fourth plot, its crosstalk; separate returns do not.
+#[test]
+fn a_shared_ground_shows_its_crosstalk() {
+    let title = "Crosstalk via the shared ground, 20·log10|v_R/v_L| (dB)";
+    let (mut h, fx) = harness();
+    step_for(&mut h, 2);
+    assert!(h.query_by_label(title).is_none());
+    let n = fx.params.a.ground_return.preview_normalized(1.0);
+    unsafe {
+        fx.params.a.ground_return.as_ptr()._internal_set_normalized_value(n);
+    }
+    step_for(&mut h, 3);
+    assert_eq!(fx.params.a.stage(fx.params.shared.extras(0)).r_ground_ohm, 1.0);
+    h.get_by_role_and_label(Role::Image, title);
+    // The other plots are all still there.
+    for title in ["Impedance |Z| (Ω)", "Impedance phase (°)", "Response deviation 20·log10|Z/(Z+Zs)| (dB)"] {
+        h.get_by_role_and_label(Role::Image, title);
+    }
 }
 
 /// Sets an int parameter directly (as a host would).

@@ -616,7 +616,9 @@ impl LoadlineEditor {
             })
             .collect();
         let y = YAxis::log_fit(lo, hi, " Ω");
-        plot::plot(ui, "Impedance |Z| (Ω)", vec2(w, h * 0.38), &y, &series, &hl, &[]);
+        // With a shared ground in either slot a fourth plot, its crosstalk, takes room from |Z|.
+        let grounded = curves.iter().any(|c| !c.crosstalk.is_empty());
+        plot::plot(ui, "Impedance |Z| (Ω)", vec2(w, h * if grounded { 0.22 } else { 0.38 }), &y, &series, &hl, &[]);
 
         let mut series = Vec::new();
         for k in 0..2 {
@@ -625,7 +627,7 @@ impl LoadlineEditor {
         }
         let mut y = YAxis::linear(-90.0, 90.0, "°");
         y.ticks = vec![-90.0, -45.0, 0.0, 45.0, 90.0];
-        plot::plot(ui, "Impedance phase (°)", vec2(w, h * 0.22), &y, &series, &[], &[]);
+        plot::plot(ui, "Impedance phase (°)", vec2(w, h * if grounded { 0.19 } else { 0.22 }), &y, &series, &[], &[]);
 
         let dmin = curves.iter().flat_map(|c| c.deviation.iter().map(|p| p[1])).fold(0.0, f64::min);
         let dmax = curves.iter().flat_map(|c| c.deviation.iter().map(|p| p[1])).fold(0.0, f64::max);
@@ -641,7 +643,10 @@ impl LoadlineEditor {
                 label: format!("{}: Zs > Zmin/8", if k == 0 { "A" } else { "B" }),
             })
             .collect();
-        plot::plot(ui, "Response deviation 20·log10|Z/(Z+Zs)| (dB)", vec2(w, h * 0.40), &y, &series, &[], &markers);
+        plot::plot(ui, "Response deviation 20·log10|Z/(Z+Zs)| (dB)", vec2(w, h * if grounded { 0.36 } else { 0.40 }), &y, &series, &[], &markers);
+        if grounded {
+            self.crosstalk_plot(ui, &curves, vec2(w, h * 0.18));
+        }
         for k in 0..2 {
             let c = &curves[k];
             let letter = if k == 0 { "A" } else { "B" };
@@ -655,6 +660,19 @@ impl LoadlineEditor {
                     .color(if c.rule_exceeded { SLOT_COLORS[k] } else { ui.visuals().text_color() }),
             );
         }
+    }
+}
+
+impl LoadlineEditor {
+    /// Crosstalk through each slot's shared ground, one channel driven (`model::crosstalk_db`).
+    fn crosstalk_plot(&self, ui: &mut Ui, curves: &[model::Curves], size: egui::Vec2) {
+        let lo = curves.iter().flat_map(|c| c.crosstalk.iter().map(|p| p[1])).fold(0.0, f64::min);
+        let hi = curves.iter().flat_map(|c| c.crosstalk.iter().map(|p| p[1])).fold(-200.0, f64::max);
+        let y = YAxis::linear((lo - 3.0).max(-120.0).floor(), (hi + 3.0).min(0.0).ceil(), " dB");
+        let series: Vec<Series> = (0..2)
+            .map(|k| Series { color: SLOT_COLORS[k], points: &curves[k].crosstalk, width: 2.0, dashed: k == 1, dots: false })
+            .collect();
+        plot::plot(ui, "Crosstalk via the shared ground, 20·log10|v_R/v_L| (dB)", size, &y, &series, &[], &[]);
     }
 }
 

@@ -45,6 +45,16 @@ pub struct Curves {
     pub zmin_hz: f64,
     /// True when `zs_ohm > zmin_ohm / DAMPING_RULE`.
     pub rule_exceeded: bool,
+    /// `[f, dB]`: crosstalk through the shared ground with one channel driven,
+    /// `20·log10|v_R/v_L|` (`stereo::crosstalk`); empty with separate returns.
+    pub crosstalk: Vec<[f64; 2]>,
+}
+
+/// The crosstalk through `stage`'s shared ground into `load` at `f_hz`, dB (−∞ with separate
+/// returns).
+pub fn crosstalk_db(load: &Network, stage: &StageParams, f_hz: f64) -> f64 {
+    let x = crate::dsp::stereo::crosstalk(stage.source_impedance(f_hz), load.impedance(f_hz), stage.r_ground_ohm);
+    20.0 * x.norm().log10()
 }
 
 impl Curves {
@@ -66,6 +76,7 @@ impl Curves {
             deviation.push([f, deviation_db(load, stage, f)]);
         }
         let zs_ohm = stage.source_impedance(DROP_AT_HZ).norm();
+        let crosstalk = if stage.r_ground_ohm > 0.0 { plot_freqs().map(|f| [f, crosstalk_db(load, stage, f)]).collect() } else { Vec::new() };
         Self {
             magnitude,
             phase,
@@ -75,6 +86,7 @@ impl Curves {
             zmin_ohm,
             zmin_hz,
             rule_exceeded: zs_ohm > zmin_ohm / DAMPING_RULE,
+            crosstalk,
         }
     }
 }
@@ -104,5 +116,10 @@ mod tests {
         // Ideal stage: 0 dB.
         assert!(Curves::compute(&r(32.0), &StageParams::IDEAL).drop_1k_db.abs() < 1e-12);
         assert!((spl_estimate_db(100.0, 0.1) - 80.0).abs() < 1e-9);
+        // 1 Ω ground, 1 Ω source, 30 Ω resistive load: −20·log10(32) everywhere; none at 0 Ω.
+        let st = StageParams { r_out_ohm: 1.0, r_ground_ohm: 1.0, ..StageParams::IDEAL };
+        let c = Curves::compute(&r(30.0), &st);
+        assert!(c.crosstalk.iter().all(|p| (p[1] + 20.0 * 32f64.log10()).abs() < 1e-9));
+        assert!(Curves::compute(&r(30.0), &StageParams::IDEAL).crosstalk.is_empty());
     }
 }
