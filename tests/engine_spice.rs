@@ -35,42 +35,6 @@ fn onset(c: &Case) -> f64 {
     a_i.min(a_v)
 }
 
-/// Harmonics H2–H9 within ±1 dB of ngspice's (where ngspice has them above −90 dBc) and a
-/// time-aligned residual at least 40 dB below the signal, both band-limited to 20 kHz; failures
-/// are pushed to `failures`. Returns the line to print.
-#[allow(clippy::too_many_arguments)]
-fn compare(name: &str, who: &str, rel_db: f64, y: &[f64], s: &[f64], k0: usize, n: usize, failures: &mut Vec<String>) -> String {
-    let (hy, _) = harmonics(y, k0, 9);
-    let (hs, _) = harmonics(s, k0, 9);
-    let mut line = format!("{name} {who} {rel_db:+5.0} dB re onset:");
-    for h in 2..=9 {
-        let ds = db(hs[h] / hs[1]);
-        let dy = db(hy[h] / hy[1]);
-        line += &format!(" H{h} {ds:6.1}/{dy:6.1}");
-        if ds > -90.0 && (ds - dy).abs() > 1.0 {
-            failures.push(format!("{name} ({who}) at {rel_db:+} dB: H{h} ngspice {ds:.2} dBc, {who} {dy:.2} dBc"));
-        }
-    }
-    let band = |x: &[f64]| -> Vec<num_complex::Complex64> {
-        let mut sp = spectrum(x);
-        for (k, b) in sp.iter_mut().enumerate() {
-            if k as f64 * FS / n as f64 > 20_000.0 {
-                *b = num_complex::Complex64::new(0.0, 0.0);
-            }
-        }
-        sp
-    };
-    let (sy, ss) = (band(y), band(s));
-    let sig: f64 = ss.iter().map(|c| c.norm_sqr()).sum();
-    let res: f64 = sy.iter().zip(&ss).map(|(a, b)| (a - b).norm_sqr()).sum();
-    let res_db = 10.0 * (res / sig).log10();
-    line += &format!("  residual {res_db:.1} dB");
-    if res_db > -40.0 {
-        failures.push(format!("{name} ({who}) at {rel_db:+} dB: residual {res_db:.1} dB"));
-    }
-    line
-}
-
 #[test]
 fn engine_matches_ngspice_from_minus_20_to_plus_12_db_re_onset() {
     let cases = [
@@ -121,7 +85,7 @@ fn engine_matches_ngspice_from_minus_20_to_plus_12_db_re_onset() {
                 .map(|v| v / (std::f64::consts::SQRT_2 * c.p.level_v))
                 .collect();
             for (who, out) in [("engine", y), ("reference", &r[settle..settle + n])] {
-                let line = compare(c.name, who, rel_db, out, &s, k0, n, &mut failures);
+                let line = against_spice(&format!("{} {who} {rel_db:+5.0} dB re onset", c.name), out, &s, k0, FS, &mut failures);
                 println!("{line}");
             }
         }

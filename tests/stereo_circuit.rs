@@ -119,25 +119,8 @@ fn both_channels_in_current_limit_through_a_shared_ground_match_ngspice() {
         }
         assert!(peak_i > 0.9 * p.i_max_a.unwrap(), "the current limit is engaged: {peak_i} A");
         for c in 0..2 {
-            let (y, s) = (&r[c][settle..settle + n], &v[c][settle..settle + n]);
-            let (hy, _) = harmonics(y, k0[c], 9);
-            let (hs, _) = harmonics(s, k0[c], 9);
-            let mut line = format!("{:+} dB, {}: ", rel_db, ["left", "right"][c]);
-            for h in 2..=9 {
-                let (ds, dy) = (db(hs[h] / hs[1]), db(hy[h] / hy[1]));
-                line += &format!(" H{h} {ds:6.1}/{dy:6.1}");
-                if ds > -90.0 && (ds - dy).abs() > 1.0 {
-                    failures.push(format!("{line}: H{h}"));
-                }
-            }
-            let sig: f64 = s.iter().map(|x| x * x).sum();
-            let res: f64 = y.iter().zip(s).map(|(a, b)| (a - b) * (a - b)).sum();
-            let res_db = 10.0 * (res / sig).log10();
-            line += &format!("  residual {res_db:.1} dB");
-            if res_db > -40.0 {
-                failures.push(line.clone());
-            }
-            println!("{line}");
+            let label = format!("{:+} dB, {}", rel_db, ["left", "right"][c]);
+            println!("{}", against_spice(&label, &r[c][settle..settle + n], &v[c][settle..settle + n], k0[c], FS, &mut failures));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");

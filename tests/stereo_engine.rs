@@ -75,31 +75,8 @@ fn both_channels_in_current_limit_through_a_shared_ground_match_ngspice() {
         for c in 0..2 {
             let yc = &y[c][settle + lat..settle + lat + n];
             let s: Vec<f64> = v[c][settle..settle + n].iter().map(|x| x / (std::f64::consts::SQRT_2 * p.level_v)).collect();
-            let (hy, _) = harmonics(yc, k0[c], 9);
-            let (hs, _) = harmonics(&s, k0[c], 9);
-            let mut line = format!("{rel_db:+} dB, {}:", ["left", "right"][c]);
-            for h in 2..=9 {
-                let (ds, dy) = (db(hs[h] / hs[1]), db(hy[h] / hy[1]));
-                line += &format!(" H{h} {ds:6.1}/{dy:6.1}");
-                if ds > -90.0 && (ds - dy).abs() > 1.0 {
-                    failures.push(format!("{line}: H{h}"));
-                }
-            }
-            // Band-limited to 20 kHz, as the mono comparison (the engine's output is).
-            let band = |x: &[f64]| {
-                let mut sp = spectrum(x);
-                sp.iter_mut().enumerate().filter(|(k, _)| *k as f64 * FS / n as f64 > 20_000.0).for_each(|(_, b)| *b = num_complex::Complex64::new(0.0, 0.0));
-                sp
-            };
-            let (sy, ss) = (band(yc), band(&s));
-            let sig: f64 = ss.iter().map(|c| c.norm_sqr()).sum();
-            let res: f64 = sy.iter().zip(&ss).map(|(a, b)| (a - b).norm_sqr()).sum();
-            let res_db = 10.0 * (res / sig).log10();
-            line += &format!("  residual {res_db:.1} dB");
-            if res_db > -40.0 {
-                failures.push(line.clone());
-            }
-            println!("{line}");
+            let label = format!("{rel_db:+} dB, {}", ["left", "right"][c]);
+            println!("{}", against_spice(&label, yc, &s, k0[c], FS, &mut failures));
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");

@@ -208,46 +208,36 @@ impl Engine {
     /// None`). Portable code, modes in place; inlined into the AVX2+FMA entry points like every
     /// kernel route.
     #[inline(always)]
-    fn circuit_grounded<F: Fma>(&mut self, buf: &mut [f64], mut cur: Option<&mut [f64]>) {
+    fn circuit_grounded<F: Fma>(&mut self, buf: &mut [f64], cur: Option<&mut [f64]>) {
         let mut m = self.load.modal.take_modes();
-        let r_g = self.r_g_ohm;
-        let mut v_g = self.v_g_v;
-        let s = match self.load.modal.form() {
-            PortForm::Impedance => {
-                let mut lane = self.lane::<F, _, false>(&mut m);
-                let mut solver = self.solver();
-                let mut u = lane.drive::<F>(buf[0]);
-                for k in 0..buf.len() {
-                    let (i, _, vg) = solve_ground::<F>(&mut solver, None, u, u, r_g, v_g);
-                    v_g = vg;
-                    let (v, un) = lane.step::<F>(i, buf.get(k + 1).copied().unwrap_or(0.0));
-                    (buf[k], u) = (v, un);
-                    if let Some(c) = cur.as_deref_mut() {
-                        c[k] = i;
-                    }
-                }
-                (solver.finish(), lane.src)
-            }
-            PortForm::Admittance => {
-                let mut lane = self.lane::<F, _, true>(&mut m);
-                let mut solver = self.solver();
-                let mut u = lane.drive::<F>(buf[0]);
-                for k in 0..buf.len() {
-                    let (i, _, vg) = solve_ground::<F>(&mut solver, None, u, u, r_g, v_g);
-                    v_g = vg;
-                    let (v, un) = lane.step::<F>(i, buf.get(k + 1).copied().unwrap_or(0.0));
-                    (buf[k], u) = (v, un);
-                    if let Some(c) = cur.as_deref_mut() {
-                        c[k] = i;
-                    }
-                }
-                (solver.finish(), lane.src)
-            }
-        };
-        self.src = s.1;
-        self.keep_solver(s.0);
-        self.v_g_v = v_g;
+        match self.load.modal.form() {
+            PortForm::Impedance => self.grounded_in::<F, _, false>(&mut m, buf, cur),
+            PortForm::Admittance => self.grounded_in::<F, _, true>(&mut m, buf, cur),
+        }
         self.load.modal.put_modes(m);
+    }
+
+    #[inline(always)]
+    fn grounded_in<F: Fma, M: ModalOps, const Y: bool>(&mut self, m: M, buf: &mut [f64], mut cur: Option<&mut [f64]>) {
+        let (r_g, mut v_g) = (self.r_g_ohm, self.v_g_v);
+        let (s, src) = {
+            let mut lane = self.lane::<F, _, Y>(m);
+            let mut solver = self.solver();
+            let mut u = lane.drive::<F>(buf[0]);
+            for k in 0..buf.len() {
+                let (i, _, vg) = solve_ground::<F>(&mut solver, None, u, u, r_g, v_g);
+                v_g = vg;
+                let (v, un) = lane.step::<F>(i, buf.get(k + 1).copied().unwrap_or(0.0));
+                (buf[k], u) = (v, un);
+                if let Some(c) = cur.as_deref_mut() {
+                    c[k] = i;
+                }
+            }
+            (solver.finish(), lane.src)
+        };
+        self.src = src;
+        self.keep_solver(s);
+        self.v_g_v = v_g;
     }
 
     /// A stereo pair whose earpieces return through a shared ground (`stereo.rs`): both loops
