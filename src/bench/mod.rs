@@ -33,14 +33,6 @@ impl Default for Analyser {
     }
 }
 
-/// One reading of the load voltage: the fundamental (V RMS) and THD (every harmonic below the
-/// base rate's Nyquist frequency, ratio).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Reading {
-    pub v_rms: f64,
-    pub thd: f64,
-}
-
 /// One sine reading with its noise: fundamental (V RMS at the load), THD and THD+N (ratios).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct SineReading {
@@ -65,9 +57,8 @@ pub struct MaxOutput {
 impl Analyser {
     /// The load voltage of `stage` driving `r_load_ohm` with a sine whose open-circuit RMS is
     /// `e_rms` volts, measured over the frame after one frame of settling (noise off).
-    pub fn read(&self, stage: &StageParams, r_load_ohm: f64, e_rms: f64) -> Reading {
-        let r = self.read_sine(stage, &Network::R(r_load_ohm), e_rms, false);
-        Reading { v_rms: r.v_rms, thd: r.thd }
+    pub fn read(&self, stage: &StageParams, r_load_ohm: f64, e_rms: f64) -> SineReading {
+        self.read_sine(stage, &Network::R(r_load_ohm), e_rms, false)
     }
 
     /// A sine of open-circuit RMS `e_rms` volts at [`Self::f_hz`] into `load`: its fundamental,

@@ -2,7 +2,8 @@
 //! the headphone, THD+N against output level, maximum output against load resistance and output
 //! impedance, each read from audio rendered through the engine (see [`super::Analyser`]).
 //!
-//! Threading: a command's own threads (allocates; about a second per setup on two cores).
+//! Threading: a command's own threads (allocates; about a quarter of a second per setup on two
+//! cores).
 
 use super::{predicted_max_e, Analyser, MaxOutput};
 use crate::dsp::{Network, StageParams};

@@ -90,5 +90,8 @@ fn a_full_measurement_is_consistent() {
     assert_eq!(m.max_output.len(), LOAD_SWEEP_OHM.len());
     assert_eq!(m.max_output[4], an.max_output(&stage, 32.0, 0.01));
     assert!(m.response.len() >= 115 && m.thd_n.len() == 41);
+    // The headphone's |Z| at 1 kHz (30.1 Ω) lies between the 24 Ω and 32 Ω loads.
+    let v_hp = m.max_into_headphone.v_rms;
+    assert!(m.max_output[3].v_rms <= v_hp && v_hp <= m.max_output[4].v_rms, "{v_hp} V");
     println!("{m:#?}");
 }

@@ -108,6 +108,20 @@ pub fn check(path: &Path, formats: &[Format], force: bool, inputs: &[PathBuf], f
     Ok(format)
 }
 
+/// Runs `work` with the `--out-dir` folder `dir` in place: created first if it is missing, and
+/// removed again if `work` fails and it was created here (only if nothing was written into it).
+pub fn in_out_dir<T>(dir: &Path, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    let created = !dir.exists();
+    if created {
+        std::fs::create_dir_all(dir).with_context(|| format!("--out-dir {}: cannot create the folder", dir.display()))?;
+    }
+    let result = work();
+    if result.is_err() && created {
+        let _ = std::fs::remove_dir(dir);
+    }
+    result
+}
+
 /// An output being written: a hidden temporary file beside the target, removed on drop unless
 /// [`Pending::commit`] moved it into place.
 pub struct Pending {

@@ -87,15 +87,7 @@ pub fn run(a: PanelArgs) -> Result<()> {
     for (name, f) in [(CHART, Format::Png), (JSON, Format::Json), (HTML, Format::Html)] {
         output::check(&d.join(name), &[f], a.force, &inputs, creates)?;
     }
-    if creates {
-        std::fs::create_dir_all(d).with_context(|| format!("--out-dir {}: cannot create the folder", d.display()))?;
-    }
-    let result = render_panel(&a, &setups, &renders, probe.frames_hint);
-    if result.is_err() && creates {
-        // Only removes the folder if nothing was written into it.
-        let _ = std::fs::remove_dir(d);
-    }
-    result
+    output::in_out_dir(d, || render_panel(&a, &setups, &renders, probe.frames_hint))
 }
 
 /// A render's temporary file and a writer to it, taken by the worker that renders it.

@@ -154,12 +154,17 @@ impl Analysis {
         self.win_fill = 0;
     }
 
-    /// `H` over the band `f·2^(±1/12)`, or `None` where the input has (almost) no energy.
-    fn band(&self, f_hz: f64, floor: f64) -> Option<Complex64> {
+    /// The bins of the band `f·2^(±1/12)` (at least one, never DC).
+    fn band_bins(&self, f_hz: f64) -> std::ops::RangeInclusive<usize> {
         let bin = self.fs_hz / FRAME as f64;
         let lo = ((f_hz * 2f64.powf(-BAND_HALF_OCT) / bin).floor() as usize).max(1);
         let hi = ((f_hz * 2f64.powf(BAND_HALF_OCT) / bin).ceil() as usize).min(self.sxx.len() - 1).max(lo);
-        let (sxy, sxx) = (lo..=hi).fold((Complex64::new(0.0, 0.0), 0.0), |(a, b), k| (a + self.sxy[k], b + self.sxx[k]));
+        lo..=hi
+    }
+
+    /// `H` over the band `f·2^(±1/12)`, or `None` where the input has (almost) no energy.
+    fn band(&self, f_hz: f64, floor: f64) -> Option<Complex64> {
+        let (sxy, sxx) = self.band_bins(f_hz).fold((Complex64::new(0.0, 0.0), 0.0), |(a, b), k| (a + self.sxy[k], b + self.sxx[k]));
         (sxx > floor && sxx > 0.0).then(|| sxy / sxx)
     }
 
@@ -169,13 +174,9 @@ impl Analysis {
         if self.windows.is_empty() && self.win_fill > 0 {
             self.close_window();
         }
-        let bin = self.fs_hz / FRAME as f64;
         let grid: Vec<f64> = (0..=120).map(|k| 20.0 * 2f64.powf(k as f64 / 12.0)).filter(|&f| f <= 20_000.0 && f < 0.45 * self.fs_hz).collect();
         // The band floor: relative to the strongest band's input energy.
-        let energy = |f: f64| {
-            let (lo, hi) = ((f * 2f64.powf(-BAND_HALF_OCT) / bin) as usize, ((f * 2f64.powf(BAND_HALF_OCT) / bin).ceil() as usize).min(self.sxx.len() - 1));
-            self.sxx[lo.max(1)..=hi.max(lo.max(1))].iter().sum::<f64>()
-        };
+        let energy = |f: f64| self.sxx[self.band_bins(f)].iter().sum::<f64>();
         let floor = grid.iter().map(|&f| energy(f)).fold(0.0, f64::max) * 10f64.powf(-BAND_FLOOR_DB / 10.0);
         let db = |h: Complex64| 20.0 * h.norm().max(1e-12).log10();
         let mid = self.band(MID_HZ, floor).map(db);

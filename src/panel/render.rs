@@ -13,6 +13,7 @@ use crate::plugin::NOISE_SEED;
 use crate::processor::config::SessionConfig;
 use crate::processor::listening::spl_of;
 use crate::processor::meters::{meters, MeterTarget};
+use crate::processor::peak::peak_abs;
 use crate::processor::{level_match_gain, Processor, LEVEL_MATCH_HZ};
 
 /// Samples per processing block (the renderer's default).
@@ -126,7 +127,7 @@ pub fn render_setup<E>(
             let ls: Vec<&[f32]> = l.iter().map(|c| &c[from..from + n]).collect();
             let es: Vec<&[f32]> = e.iter().map(|c| &c[from..from + n]).collect();
             analysis.push(&xs, &ls, &es, gain);
-            peak = es.iter().flat_map(|c| c.iter()).fold(peak, |m, v| m.max(v.abs()));
+            peak = es.iter().fold(peak, |m, c| m.max(peak_abs(c).0));
             write(&e, from, from + n)?;
             x_wait.iter_mut().for_each(|c| {
                 c.drain(..n);

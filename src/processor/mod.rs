@@ -25,6 +25,7 @@ mod ideal;
 pub mod listening;
 pub mod library;
 pub mod meters;
+pub mod peak;
 mod ramp;
 mod slot;
 
