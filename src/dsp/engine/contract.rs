@@ -6,6 +6,7 @@
 use super::Engine;
 use crate::dsp::circuit::{OutputStage, Reference};
 use crate::dsp::simd::{Fma, HwFma, SoftFma};
+use crate::dsp::stereo::StereoReference;
 
 /// The contract of an inner loop of the circuit, at the internal rate with fixed parameters: the
 /// amplifier's open-circuit voltages in `buf` (volts) become the load voltages (volts), in place;
@@ -64,6 +65,12 @@ impl Engine {
     /// discretised load.
     pub fn reference(&self) -> Reference {
         Reference::new(&self.output_stage(), &self.load.modal, self.internal_rate_hz())
+    }
+
+    /// A literal reference of the stereo circuit this engine runs as the left of a pair (both
+    /// channels with its stage and load, its ground return), at rest.
+    pub fn stereo_reference(&self) -> StereoReference {
+        StereoReference::new(&self.output_stage(), &self.load.modal, self.internal_rate_hz(), self.params.r_ground_ohm)
     }
 
     /// The internal (oversampled) rate, hertz.
