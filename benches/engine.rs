@@ -20,6 +20,7 @@ struct Case {
     a: Engine,
     b: Engine,
     it0: u64,
+    ex0: u64,
     best_mono: f64,
     best_pair: f64,
 }
@@ -42,12 +43,12 @@ impl Case {
         let mut mono = Engine::new(FS, q, net, &p, 1).unwrap();
         let mut buf = xl.to_vec();
         mono.process_block_f64(&mut buf); // warm-up (and the solver table's build)
-        let it0 = mono.solver_iterations();
+        let (it0, ex0) = (mono.solver_iterations(), mono.ground_exact_steps());
         let mut a = Engine::new(FS, q, net, &p, 1).unwrap();
         let mut b = Engine::new(FS, q, net, &p, 2).unwrap();
         let (mut l, mut r) = (xl.to_vec(), xr.to_vec());
         Engine::process_block_pair_f64(&mut a, &mut b, &mut l, &mut r);
-        Self { name, load, mono, a, b, it0, best_mono: f64::INFINITY, best_pair: f64::INFINITY }
+        Self { name, load, mono, a, b, it0, ex0, best_mono: f64::INFINITY, best_pair: f64::INFINITY }
     }
 
     /// One timed mono run and one timed pair run.
@@ -65,15 +66,18 @@ impl Case {
     }
 
     fn report(&self) {
-        let it_per = (self.mono.solver_iterations() - self.it0) as f64 / (ROUNDS as f64 * N as f64 * self.mono.oversampling() as f64);
+        let steps = ROUNDS as f64 * N as f64 * self.mono.oversampling() as f64;
+        let it_per = (self.mono.solver_iterations() - self.it0) as f64 / steps;
+        let ex_per = (self.mono.ground_exact_steps() - self.ex0) as f64 / steps;
         let ns_mono = self.best_mono / N as f64 * 1e9;
         let ns_pair = self.best_pair / (2 * N) as f64 * 1e9;
         let rt_stereo = 1e9 / (ns_pair * 2.0 * FS);
         println!(
-            "{:<34} {:<18} {:>2}x OS  mono {ns_mono:6.1} ns/sample  stereo pair {ns_pair:6.1} ns/sample/channel  = {rt_stereo:5.0}x real time stereo 48 kHz  ({it_per:.3} Newton iterations per internal sample after settling)",
+            "{:<34} {:<18} {:>2}x OS  mono {ns_mono:6.1} ns/sample  stereo pair {ns_pair:6.1} ns/sample/channel  = {rt_stereo:5.0}x real time stereo 48 kHz  ({it_per:.3} Newton iterations per internal sample after settling{})",
             self.name,
             self.load,
-            self.mono.oversampling()
+            self.mono.oversampling(),
+            if self.ex0 > 0 || ex_per > 0.0 || self.name.contains("ground") { format!(", {ex_per:.4} exact ground solves") } else { String::new() }
         );
     }
 }

@@ -72,6 +72,36 @@ fn resistive_divider_and_level_match() {
     }
 }
 
+/// With a shared ground a mono signal (one channel into both earpieces, or the same signal in
+/// both channels) sees `Zs + 2·R_g` in series with each earpiece: the divider and Level Match
+/// include it (10 Ω and a 3 Ω ground into 32 Ω: −3.52 dB, against −2.36 dB without the ground).
+#[test]
+fn level_match_and_the_divider_include_the_shared_ground_for_a_mono_signal() {
+    let fs = 48_000.0;
+    let x = sine(1000.0, fs, 48_000, 0.1);
+    let grounded = StageParams { r_ground_ohm: 3.0, ..stage(10.0) };
+    for channels in [1usize, 2] {
+        for lm in [false, true] {
+            let mut s = settings(0, grounded, stage(0.0));
+            s.level_match = lm;
+            let mut p = Processor::new(fs, Quality::Default, channels, &lib(), [None, None], &s, 1).unwrap();
+            let (mut l, mut r) = (x.clone(), x.clone());
+            for (a, b) in l.chunks_mut(256).zip(r.chunks_mut(256)) {
+                if channels == 1 {
+                    p.process(&mut [a]);
+                } else {
+                    p.process(&mut [a, b]);
+                }
+            }
+            let want = if lm { 1.0 } else { 32.0 / (32.0 + 10.0 + 6.0) };
+            for y in if channels == 1 { vec![&l] } else { vec![&l, &r] } {
+                let err_db = 20.0 * (rms(&y[8000..]) / rms(&x[8000..]) / want).log10();
+                assert!(err_db.abs() < 0.01, "{channels} channel(s), level match {lm}: {err_db:+.3} dB");
+            }
+        }
+    }
+}
+
 #[test]
 fn difference_nulls_for_an_ideal_stage_and_not_otherwise() {
     let fs = 44_100.0;

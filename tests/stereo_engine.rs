@@ -139,3 +139,38 @@ fn automating_the_ground_return_makes_no_click() {
     // What is left is the right loop's own decay, below −100 dBFS within a quarter second.
     assert!(tail < 1e-5, "back to separate returns: the right channel falls silent, not {tail:e}");
 }
+
+/// The ground return does not enter the element's loop equation, so automating it keeps the
+/// element table in use throughout (no rebuild, no exact solves while it moves); moving the
+/// output resistance does rebuild it.
+#[test]
+fn moving_only_the_ground_keeps_the_element_table() {
+    let load = library::find_load("closed-dynamic-32").unwrap().network.clone();
+    let p = library::find_stage("laptop-jack").unwrap().params;
+    let fs = 48_000.0;
+    let mut a = Engine::new(fs, Quality::Default, &load, &p, 1).unwrap();
+    let mut b = Engine::new(fs, Quality::Default, &load, &p, 2).unwrap();
+    let mut play = |a: &mut Engine, b: &mut Engine, k: usize| {
+        let mut l: Vec<f64> = (0..512).map(|j| 0.5 * (2.0 * PI * 1000.0 * (k * 512 + j) as f64 / fs).sin()).collect();
+        let mut r = l.clone();
+        Engine::process_block_pair_f64(a, b, &mut l, &mut r);
+    };
+    for k in 0..100 {
+        play(&mut a, &mut b, k);
+    }
+    assert!(a.table_in_use() && b.table_in_use(), "the table is built after two seconds");
+    let it0 = a.solver_iterations();
+    for (n, r_g) in [0.5, 3.0, 0.0, 10.0, 0.05].into_iter().enumerate() {
+        for e in [&mut a, &mut b] {
+            e.set_params(&StageParams { r_ground_ohm: r_g, ..p });
+        }
+        for k in 0..20 {
+            play(&mut a, &mut b, 100 + 20 * n + k);
+            assert!(a.table_in_use() && b.table_in_use(), "the table was dropped moving the ground to {r_g} Ω");
+        }
+    }
+    assert_eq!(a.solver_iterations(), it0, "no exact solves while the ground moves");
+    a.set_params(&StageParams { r_out_ohm: 2.0 * p.r_out_ohm, r_ground_ohm: 0.05, ..p });
+    play(&mut a, &mut b, 300);
+    assert!(!a.table_in_use(), "a new output resistance rebuilds the table");
+}

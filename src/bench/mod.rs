@@ -93,12 +93,20 @@ impl Analyser {
         let mut e = Engine::new(self.fs_hz, Quality::Default, load, &p, 1).expect("library and bench loads are valid networks");
         let mut x: Vec<f64> = (0..2 * frame).map(|k| e_v(k % frame) * to_fs).collect();
         e.process_block_f64(&mut x);
-        let fft = RealFftPlanner::<f64>::new().plan_fft_forward(frame);
-        let mut inp = x[frame..].to_vec();
-        let mut out = fft.make_output_vec();
-        fft.process(&mut inp, &mut out).expect("frame length matches the plan");
-        // The engine's output is the load voltage over the Level's peak (see `engine/edges.rs`).
-        out.iter().map(|c| 2.0 * c.norm() / frame as f64 / to_fs).collect()
+        spectrum(&x[frame..], to_fs)
+    }
+
+    /// [`Self::steady_spectrum`] for a stereo pair sharing `stage`'s ground return (noise off):
+    /// `e_v` drives the left channel, the right is silent; both earpieces' spectra.
+    pub(crate) fn steady_spectra_pair(&self, stage: &StageParams, load: &Network, frame: usize, e_v: impl Fn(usize) -> f64) -> [Vec<f64>; 2] {
+        let p = StageParams { noise_dbv: None, ..*stage };
+        let to_fs = 1.0 / (SQRT_2 * p.level_v);
+        let engine = |seed| Engine::new(self.fs_hz, Quality::Default, load, &p, seed).expect("library and bench loads are valid networks");
+        let (mut a, mut b) = (engine(1), engine(2));
+        let mut l: Vec<f64> = (0..2 * frame).map(|k| e_v(k % frame) * to_fs).collect();
+        let mut r = vec![0.0; 2 * frame];
+        Engine::process_block_pair_f64(&mut a, &mut b, &mut l, &mut r);
+        [spectrum(&l[frame..], to_fs), spectrum(&r[frame..], to_fs)]
     }
 
     /// Output impedance from the load voltages into `r_a` and `r_b` at a drive 20 dB below the
@@ -177,5 +185,18 @@ pub fn knee_fundamental_gain() -> f64 {
 pub mod sweeps;
 pub use sweeps::{measure, LevelPoint, Measurement, ResponsePoint, LOAD_SWEEP_OHM};
 
+/// The amplitude spectrum of one period `x` of engine output (load volts times `to_fs`), peak
+/// volts per bin.
+fn spectrum(x: &[f64], to_fs: f64) -> Vec<f64> {
+    let frame = x.len();
+    let fft = RealFftPlanner::<f64>::new().plan_fft_forward(frame);
+    let mut inp = x.to_vec();
+    let mut out = fft.make_output_vec();
+    fft.process(&mut inp, &mut out).expect("frame length matches the plan");
+    // The engine's output is the load voltage over the Level's peak (see `engine/edges.rs`).
+    out.iter().map(|c| 2.0 * c.norm() / frame as f64 / to_fs).collect()
+}
+
 #[cfg(test)]
 mod tests;
+

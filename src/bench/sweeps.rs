@@ -7,7 +7,7 @@
 
 use super::{predicted_max_e, Analyser, MaxOutput};
 use crate::dsp::{Network, StageParams};
-use crate::editor::model::deviation_db;
+use crate::editor::model::{crosstalk_db, deviation_db};
 use std::f64::consts::PI;
 
 /// Resistive loads of the maximum-output sweep, ohms (8 Ω to 600 Ω, as the issue asks).
@@ -43,6 +43,17 @@ pub struct ResponsePoint {
     pub model_db: f64,
 }
 
+/// One frequency of the crosstalk through the shared ground: the silent channel's earpiece
+/// voltage over the driven one's, measured from a rendered stereo pair and predicted by the
+/// plots' model (`editor::model::crosstalk_db`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct CrosstalkPoint {
+    pub f_hz: f64,
+    /// `20·log10|v_R/v_L|` with only the left channel driven, dB.
+    pub measured_db: f64,
+    pub model_db: f64,
+}
+
 /// One step of the THD+N sweep, at [`Analyser::f_hz`] into the headphone.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct LevelPoint {
@@ -65,6 +76,8 @@ pub struct Measurement {
     /// Multitone RMS (open circuit) of the response reading, V.
     pub response_drive_v_rms: f64,
     pub response: Vec<ResponsePoint>,
+    /// Crosstalk through the shared ground (empty with separate returns).
+    pub crosstalk: Vec<CrosstalkPoint>,
     pub thd_n: Vec<LevelPoint>,
     /// Maximum output at 1 % THD (or full scale) into each of [`LOAD_SWEEP_OHM`].
     pub max_output: Vec<MaxOutput>,
@@ -79,6 +92,7 @@ pub fn measure(an: &Analyser, stage: &StageParams, headphone: &Network) -> Measu
     std::thread::scope(|s| {
         let loads = s.spawn(|| LOAD_SWEEP_OHM.map(|r| an.max_output(stage, r, RATING_THD)).to_vec());
         let zout = s.spawn(|| an.output_impedance(stage, r_hi, r_lo));
+        let xt = s.spawn(|| crosstalk(an, stage, headphone));
         let (drive, response) = frequency_response(an, stage, headphone);
         let max_into_headphone = an.max_output_into(stage, headphone, RATING_THD);
         let thd_n = thd_n_sweep(an, stage, headphone, &max_into_headphone);
@@ -88,6 +102,7 @@ pub fn measure(an: &Analyser, stage: &StageParams, headphone: &Network) -> Measu
             output_impedance_ohm: zout.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
             response_drive_v_rms: drive,
             response,
+            crosstalk: xt.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
             thd_n,
             max_output: loads.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
             max_into_headphone,
@@ -95,11 +110,22 @@ pub fn measure(an: &Analyser, stage: &StageParams, headphone: &Network) -> Measu
     })
 }
 
-/// The response at the headphone against the ideal source: a periodic multitone on exact bins
-/// (1 Hz apart), 1/12 octave from 20 Hz to 20 kHz with Schroeder phases (a low crest factor), at
-/// [`RESPONSE_DRIVE_DB`] below the stage's limits; each tone's load voltage over its open-circuit
-/// drive. Returns the multitone's RMS drive and the points.
-pub fn frequency_response(an: &Analyser, stage: &StageParams, headphone: &Network) -> (f64, Vec<ResponsePoint>) {
+/// The response reading's drive: a periodic multitone on exact bins (1 Hz apart), 1/12 octave
+/// from 20 Hz to 20 kHz with Schroeder phases (a low crest factor), at [`RESPONSE_DRIVE_DB`]
+/// below the stage's limits into the headphone.
+struct Multitone {
+    /// Period, samples, and bin spacing, hertz.
+    frame: usize,
+    bin_hz: f64,
+    bins: Vec<usize>,
+    /// Each tone's amplitude, V peak, and the whole multitone's RMS, V.
+    amp_v: f64,
+    drive_v_rms: f64,
+    /// One period of open-circuit volts.
+    table: Vec<f64>,
+}
+
+fn multitone(an: &Analyser, stage: &StageParams, headphone: &Network) -> Multitone {
     let frame = an.fs_hz.round() as usize;
     let bin_hz = an.fs_hz / frame as f64;
     let octaves = (RESPONSE_SPAN_HZ.1 / RESPONSE_SPAN_HZ.0).log2();
@@ -123,15 +149,43 @@ pub fn frequency_response(an: &Analyser, stage: &StageParams, headphone: &Networ
         }
         t
     };
-    let spec = an.steady_spectrum(stage, headphone, frame, false, |k| table[k]);
-    let points = bins
+    Multitone { frame, bin_hz, bins, amp_v: a, drive_v_rms: drive, table }
+}
+
+/// The response at the headphone against the ideal source: each tone of the [`Multitone`]'s load
+/// voltage over its open-circuit drive. A single engine plays into both earpieces, so with a
+/// shared ground this is a mono signal's response. Returns the multitone's RMS drive and the
+/// points.
+pub fn frequency_response(an: &Analyser, stage: &StageParams, headphone: &Network) -> (f64, Vec<ResponsePoint>) {
+    let m = multitone(an, stage, headphone);
+    let spec = an.steady_spectrum(stage, headphone, m.frame, false, |k| m.table[k]);
+    let points = m
+        .bins
         .iter()
         .map(|&b| {
-            let f_hz = b as f64 * bin_hz;
-            ResponsePoint { f_hz, measured_db: 20.0 * (spec[b] / a).max(1e-12).log10(), model_db: deviation_db(headphone, stage, f_hz) }
+            let f_hz = b as f64 * m.bin_hz;
+            ResponsePoint { f_hz, measured_db: 20.0 * (spec[b] / m.amp_v).max(1e-12).log10(), model_db: deviation_db(headphone, stage, f_hz) }
         })
         .collect();
-    (drive, points)
+    (m.drive_v_rms, points)
+}
+
+/// The crosstalk through `stage`'s shared ground with the [`Multitone`] in the left channel of a
+/// stereo pair and silence in the right: each tone's right earpiece voltage over its left. Empty
+/// with separate returns (there is none).
+pub fn crosstalk(an: &Analyser, stage: &StageParams, headphone: &Network) -> Vec<CrosstalkPoint> {
+    if stage.r_ground_ohm <= 0.0 {
+        return Vec::new();
+    }
+    let m = multitone(an, stage, headphone);
+    let [left, right] = an.steady_spectra_pair(stage, headphone, m.frame, |k| m.table[k]);
+    m.bins
+        .iter()
+        .map(|&b| {
+            let f_hz = b as f64 * m.bin_hz;
+            CrosstalkPoint { f_hz, measured_db: 20.0 * (right[b] / left[b]).max(1e-15).log10(), model_db: crosstalk_db(headphone, stage, f_hz) }
+        })
+        .collect()
 }
 
 /// THD and THD+N at the test frequency into the headphone, from [`SWEEP_RANGE_DB`] below the top

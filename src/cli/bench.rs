@@ -120,6 +120,10 @@ pub fn summary(r: &BenchReport) -> String {
     if let Some(p) = at_1k {
         s += &format!("  response at the headphone against an ideal source: {:+.2} dB at 1 kHz, {:+.2} to {:+.2} dB from 20 Hz to 20 kHz\n", p.measured_db, lo, hi);
     }
+    if let Some(p) = m.crosstalk.iter().min_by(|a, b| (a.f_hz.ln() - 1000f64.ln()).abs().total_cmp(&(b.f_hz.ln() - 1000f64.ln()).abs())) {
+        let w = m.crosstalk.iter().max_by(|a, b| a.measured_db.total_cmp(&b.measured_db)).unwrap_or(p);
+        s += &format!("  crosstalk through the shared ground (left driven): {:.1} dB at 1 kHz, worst {:.1} dB at {} Hz\n", p.measured_db, w.measured_db, super::plot::hz_label(&w.f_hz));
+    }
     let h = &m.max_into_headphone;
     let why = if h.at_full_scale { "at 0 dBFS, below 1 % THD" } else { "at 1 % THD" };
     let spl = r.max_spl_db.map_or(String::new(), |db| format!(", {db:.1} dB SPL"));

@@ -61,7 +61,11 @@ where
 {
     let m = &r.measurement;
     root.fill(&WHITE).map_err(err)?;
-    let title = format!("{} into {}: output impedance {:.2} Ω (measured at {} Hz from rendered audio)", r.stage, r.headphone, m.output_impedance_ohm, m.test_hz);
+    let mut title = format!("{} into {}: output impedance {:.2} Ω (measured at {} Hz from rendered audio)", r.stage, r.headphone, m.output_impedance_ohm, m.test_hz);
+    // The shared ground's crosstalk at 1 kHz, read from a rendered stereo pair.
+    if let Some(p) = m.crosstalk.iter().min_by(|a, b| (a.f_hz - 1000.0).abs().total_cmp(&(b.f_hz - 1000.0).abs())) {
+        title += &format!("; crosstalk {:.1} dB at 1 kHz", p.measured_db);
+    }
     let root = root.titled(&title, ("sans-serif", 22)).map_err(err)?;
     let cells = root.split_evenly((2, 2));
     let label_font = ("sans-serif", 15);

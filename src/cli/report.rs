@@ -89,7 +89,7 @@ impl ListeningReport {
     /// impedance `z_load_1k_ohm` at 1 kHz.
     pub fn new(asked_db_spl: f64, sensitivity_db_spl_per_v: Option<f64>, stage: &StageParams, z_load_1k_ohm: Complex64) -> Self {
         let v_src = stage.level_v * 10f64.powf(REFERENCE_DBFS / 20.0);
-        let z = z_load_1k_ohm + stage.source_impedance(REFERENCE_HZ);
+        let z = z_load_1k_ohm + stage.mono_source_impedance(REFERENCE_HZ);
         let i_peak = SQRT_2 * v_src / z.norm();
         let clips = stage.v_max_v.is_some_and(|v| v_src >= v);
         let limits = stage.i_max_a.is_some_and(|i| i_peak >= i);

@@ -187,6 +187,27 @@ impl Solver<'_> {
     }
 }
 
+/// The shared ground return of a stereo pair for a run of steps (`stereo.rs`): its resistance,
+/// ohms, and the ground voltage of the last two steps, volts (`[v[n−1], v[n−2]]`): the start of
+/// each step's solve (`lane_avx2` predicts from both).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Ground {
+    pub(crate) r_ohm: f64,
+    pub(crate) v_v: [f64; 2],
+    /// `1/G′` of the last step's ground equation (the vector kernel's Newton step; 0 until it
+    /// has run).
+    pub(crate) r_inv: f64,
+    /// Steps the vector kernel handed to the exact solve (diagnostics for the benchmark).
+    pub(crate) exact_steps: u64,
+}
+
+impl Ground {
+    /// Accepts this step's ground voltage.
+    #[inline(always)]
+    pub(crate) fn push(&mut self, v: f64) {
+        self.v_v = [v, self.v_v[0]];
+    }
+}
 
 /// The two loops of a stereo pair returning through a shared ground of `r_g_ohm` (`stereo.rs`),
 /// solved for this step. Each loop is its own scalar equation with the ground voltage `v_g`

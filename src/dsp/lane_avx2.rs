@@ -14,7 +14,7 @@
 //! Threading: audio thread; no allocation. Only call [`stereo`] and [`solo`] on a CPU with AVX2
 //! and FMA.
 
-use super::lane::{Lane, Solver};
+use super::lane::{solve_ground, Ground, Lane, Solver};
 use super::lane_asm::{self, Companion, Frame, Stop};
 use super::modal::{Modes, Quad};
 use super::simd::HwFma;
@@ -82,8 +82,58 @@ pub(crate) unsafe fn stereo<const Y: bool>(
             solo::<Y>(b, sb, buf_b, cur_b);
             return;
         }
-        by_kind::<Y, true>(k, a, b, sa, sb, buf_a, buf_b, [cur_a, cur_b])
+        by_kind::<Y, true>(k, a, b, sa, sb, buf_a, buf_b, [cur_a, cur_b], None)
     }
+}
+
+/// [`stereo`] for a pair returning through the shared ground `gnd` (`stereo.rs`): both lanes step
+/// together, each step's currents from one Newton step on the ground voltage (see [`steps`]).
+/// Returns false, having done nothing, when the lanes do not both solve by plain wire or both by
+/// table (the caller then runs the portable loop).
+///
+/// # Safety
+/// As [`stereo`].
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+pub(crate) unsafe fn stereo_grounded<const Y: bool>(
+    a: &mut Lane<&mut Regs, Y>,
+    b: &mut Lane<&mut Regs, Y>,
+    sa: &mut Solver,
+    sb: &mut Solver,
+    buf_a: &mut [f64],
+    buf_b: &mut [f64],
+    cur: [*mut f64; 2],
+    gnd: &mut Ground,
+) -> bool {
+    let k = kind(sa);
+    if k != kind(sb) || k == OTHER || buf_a.is_empty() || buf_b.len() != buf_a.len() {
+        return false;
+    }
+    // SAFETY: as `stereo`.
+    unsafe { by_kind::<Y, true>(k, a, b, sa, sb, buf_a, buf_b, cur, Some(gnd)) };
+    true
+}
+
+/// [`solo`] for one channel played into both earpieces through the shared ground `gnd` (a mono
+/// signal: the ground carries twice its current, the shadow lane's and its own). Returns false,
+/// having done nothing, unless the lane solves by plain wire or by table.
+///
+/// # Safety
+/// As [`solo`].
+#[target_feature(enable = "avx2,fma")]
+pub(crate) unsafe fn solo_grounded<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64], cur: *mut f64, gnd: &mut Ground) -> bool {
+    let k = kind(sa);
+    if k == OTHER || buf.is_empty() {
+        return false;
+    }
+    // SAFETY: as `solo`.
+    unsafe {
+        let mut regs = *a.m;
+        let mut shadow = Lane { m: &mut regs, src: a.src, zd: a.zd, gamma: a.gamma };
+        let mut ss = *sa;
+        by_kind::<Y, false>(k, a, &mut shadow, sa, &mut ss, buf, &mut [], [cur, cur], Some(gnd));
+    }
+    true
 }
 
 /// Runs one channel's lane `a` over `buf` like [`stereo`], with a shadow copy of it in the second
@@ -102,7 +152,7 @@ pub(crate) unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut So
         let mut regs = *a.m;
         let mut shadow = Lane { m: &mut regs, src: a.src, zd: a.zd, gamma: a.gamma };
         let mut ss = *sa;
-        by_kind::<Y, false>(kind(sa), a, &mut shadow, sa, &mut ss, buf, &mut [], [cur, cur])
+        by_kind::<Y, false>(kind(sa), a, &mut shadow, sa, &mut ss, buf, &mut [], [cur, cur], None)
     }
 }
 
@@ -119,8 +169,9 @@ fn kind(s: &Solver) -> u8 {
 }
 
 /// [`steps`] for a run-time `kind`, with the series inductor's companion left out when neither
-/// lane has one (its voltage is then held at zero by the engine). `cur`: each lane's current
-/// output, both null or both valid for `buf_a.len()` values (with a shadow lane, the same).
+/// lane has one (its voltage is then held at zero by the engine), and through the shared ground
+/// `gnd` when given (plain-wire and table kinds only). `cur`: each lane's current output, both
+/// null or both valid for `buf_a.len()` values (with a shadow lane, the same).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 unsafe fn by_kind<const Y: bool, const PAIR: bool>(
@@ -132,18 +183,30 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
     buf_a: &mut [f64],
     buf_b: &mut [f64],
     cur: [*mut f64; 2],
+    gnd: Option<&mut Ground>,
 ) {
     // SAFETY: this function runs only on a CPU with AVX2 and FMA (its contract); the pointers it
     // reads and writes are derived from the slices it is given, within their lengths.
     unsafe {
         let ind = a.src.r_l_ohm != 0.0 || b.src.r_l_ohm != 0.0 || a.src.v_l_v != 0.0 || b.src.v_l_v != 0.0;
+        if let Some(g) = gnd {
+            match (kind, ind) {
+                (LINEAR, false) => steps::<Y, PAIR, LINEAR, false, true>(a, b, sa, sb, buf_a, buf_b, cur, g),
+                (LINEAR, true) => steps::<Y, PAIR, LINEAR, true, true>(a, b, sa, sb, buf_a, buf_b, cur, g),
+                (TABLE, false) => steps::<Y, PAIR, TABLE, false, true>(a, b, sa, sb, buf_a, buf_b, cur, g),
+                (TABLE, true) => steps::<Y, PAIR, TABLE, true, true>(a, b, sa, sb, buf_a, buf_b, cur, g),
+                _ => unreachable!("the grounded kernel runs plain-wire and table kinds"),
+            }
+            return;
+        }
+        let g = &mut Ground::default();
         match (kind, ind) {
-            (LINEAR, false) => steps::<Y, PAIR, LINEAR, false>(a, b, sa, sb, buf_a, buf_b, cur),
-            (LINEAR, true) => steps::<Y, PAIR, LINEAR, true>(a, b, sa, sb, buf_a, buf_b, cur),
-            (TABLE, false) => steps::<Y, PAIR, TABLE, false>(a, b, sa, sb, buf_a, buf_b, cur),
-            (TABLE, true) => steps::<Y, PAIR, TABLE, true>(a, b, sa, sb, buf_a, buf_b, cur),
-            (_, false) => steps::<Y, PAIR, OTHER, false>(a, b, sa, sb, buf_a, buf_b, cur),
-            (_, true) => steps::<Y, PAIR, OTHER, true>(a, b, sa, sb, buf_a, buf_b, cur),
+            (LINEAR, false) => steps::<Y, PAIR, LINEAR, false, false>(a, b, sa, sb, buf_a, buf_b, cur, g),
+            (LINEAR, true) => steps::<Y, PAIR, LINEAR, true, false>(a, b, sa, sb, buf_a, buf_b, cur, g),
+            (TABLE, false) => steps::<Y, PAIR, TABLE, false, false>(a, b, sa, sb, buf_a, buf_b, cur, g),
+            (TABLE, true) => steps::<Y, PAIR, TABLE, true, false>(a, b, sa, sb, buf_a, buf_b, cur, g),
+            (_, false) => steps::<Y, PAIR, OTHER, false, false>(a, b, sa, sb, buf_a, buf_b, cur, g),
+            (_, true) => steps::<Y, PAIR, OTHER, true, false>(a, b, sa, sb, buf_a, buf_b, cur, g),
         }
     }
 }
@@ -161,9 +224,20 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
 /// the modes' update and horizontal sum (two and three steps ahead of their use, through `c·z²`
 /// and `c·z³`), and for the table kind the row lookup (predicted a step ahead; a missed
 /// prediction takes the lookup from the position, so results do not depend on it).
+///
+/// With `GROUND`, both loops return through the shared ground `gnd` (`stereo.rs`): each loop's
+/// element sees its drive less the ground voltage `v`, the root of `G(v) = v − R_g·(i_a + i_b)`.
+/// Each step takes one Newton step on `G` from the prediction `v̂ = 2·v[n−1] − v[n−2]`: the
+/// element's current and slope `d = dΦ/du` at `u − v̂` (the table's cubic and its derivative, or
+/// `1/R_tot` for a plain wire), `Δ = G(v̂)/G′(v̂)` with `G′ = 1 + R_g·(d_a + d_b)`, then
+/// `v = v̂ − Δ` and `i = Φ + d·Δ`. That is exact for a plain wire. For the table, what it leaves
+/// out is the cubic's curvature over the step, `|c₂ + 3c₃t|·q² + |c₃|·|q|³` with `q = Δ/h` (the
+/// step in grid units); where that exceeds [`GROUND_REL_TOL`] of the lane's full-scale current,
+/// or the position is off the grid, the step is solved exactly by `lane::solve_ground` instead.
+/// The mono form (`!PAIR`) sums its own lane and its identical shadow: twice its current.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
-unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool>(
+unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool, const GROUND: bool>(
     a: &mut Lane<&mut Regs, Y>,
     b: &mut Lane<&mut Regs, Y>,
     sa: &mut Solver,
@@ -171,6 +245,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
     buf_a: &mut [f64],
     buf_b: &mut [f64],
     [cur_a, cur_b]: [*mut f64; 2],
+    gnd: &mut Ground,
 ) {
     // SAFETY: this function runs only on a CPU with AVX2 and FMA (its contract); the pointers it
     // reads and writes are derived from the slices it is given, within their lengths, and the
@@ -332,15 +407,40 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             (_mm_cvtepi32_pd(k), ca.add(4 * _mm_cvtsi128_si32(k) as usize), cb.add(4 * _mm_extract_epi32::<1>(k) as usize))
         };
         let (mut i2, mut i3) = (ip, ip);
+        // The shared ground (`GROUND`): its resistance, the last two steps' voltages (broadcast),
+        // and each lane's tolerance for the Newton step's left-out curvature, amperes. The table
+        // kind then carries the position of `u − v̂` (the drive less the predicted ground voltage).
+        let r_g = _mm_set1_pd(gnd.r_ohm);
+        let two_inv_h = _mm_add_pd(inv_h, inv_h);
+        // `γ/h²`: the weight of the cubic's slope (per unit `t`) in the next position.
+        let n_gamma_hh = _mm_mul_pd(n_gamma_h, inv_h);
+        let (mut v1, mut v2) = (_mm_set1_pd(gnd.v_v[0]), _mm_set1_pd(gnd.v_v[1]));
+        let mut r_inv = _mm_set1_pd(gnd.r_inv);
+        // (A plain wire's is taken relative to its current each step.)
+        let tol = if KIND == TABLE { _mm_mul_pd(_mm_set1_pd(GROUND_REL_TOL), _mm_mul_pd(inv_r, _mm_div_pd(p0, inv_h))) } else { zero };
+        let abs = |x: __m128d| _mm_andnot_pd(neg0, x);
+        if GROUND && KIND == TABLE {
+            p = _mm_fnmadd_pd(_mm_add_pd(v1, _mm_sub_pd(v1, v2)), inv_h, p);
+        }
         let (mut kf, mut ra, mut rb) = (zero, ca, cb);
         if KIND == TABLE {
             (kf, ra, rb) = rows(p);
         }
+        // One lane's cubic (as `cubic`) with its slope `dc/dt` and half its second derivative
+        // `c₂ + 3c₃t`, and `c₃`: the Newton step's slope and its check.
+        let cubic_d = |c: *const f64, t: __m128d| {
+            let (c0, c1, c2, c3) = (_mm_load_sd(c), _mm_load_sd(c.add(1)), _mm_load_sd(c.add(2)), _mm_load_sd(c.add(3)));
+            let t2 = _mm_mul_sd(t, t);
+            let val = _mm_fmadd_sd(t2, _mm_fmadd_sd(t, c3, c2), _mm_fmadd_sd(t, c1, c0));
+            let curv = _mm_fmadd_sd(t, _mm_mul_sd(three, c3), c2);
+            let slope = _mm_fmadd_sd(t, _mm_add_sd(c2, curv), c1);
+            (val, slope, curv, c3)
+        };
 
         // The table kind without the inductor runs in `lane_asm` (registers allocated by hand, the
         // modes in companion form); its states come back into these locals.
         let mut k0 = 0;
-        if KIND == TABLE && !IND && ASM_KERNEL.load(std::sync::atomic::Ordering::Relaxed) {
+        if KIND == TABLE && !IND && !GROUND && ASM_KERNEL.load(std::sync::atomic::Ordering::Relaxed) {
             let st2 = |v: __m128d| {
                 let mut o = [0.0; 2];
                 _mm_storeu_pd(o.as_mut_ptr(), v);
@@ -422,8 +522,84 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             // The voltage two samples on. The last steps' look-ahead is never used (it is recomputed
             // from the states next time), so they read the last sample again rather than branch.
             let j = (k + 2).min(n - 1);
-            // The element: `Solver::solve`.
-            let i = match KIND {
+            // The element through the shared ground (see the doc above); `pb_g` is the next
+            // position's part known before this step's current.
+            let mut pb_g = pb;
+            let mut p_next = zero;
+            let i = if GROUND {
+                let v_hat = _mm_add_pd(v1, _mm_sub_pd(v1, v2));
+                // Each lane's current and slope at `u − v̂`, and the curvature check's terms; `None`
+                // off the grid.
+                let at = match KIND {
+                    LINEAR => Some((_mm_mul_pd(_mm_sub_pd(u, v_hat), inv_r), zero, inv_r, zero, zero)),
+                    _ => {
+                        let tp = _mm_sub_pd(p, kf);
+                        let hit = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(tp, zero), _mm_cmp_pd::<_CMP_LT_OQ>(tp, one));
+                        // A missed row prediction looks the rows up from the position; off the
+                        // grid, the exact step.
+                        let on = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
+                        let rows_t = if _mm_movemask_pd(hit) == 3 {
+                            Some((ra, rb, tp))
+                        } else if _mm_movemask_pd(on) == 3 {
+                            let (k2, ra2, rb2) = rows(p);
+                            Some((ra2, rb2, _mm_sub_pd(p, k2)))
+                        } else {
+                            None
+                        };
+                        rows_t.map(|(ra, rb, t)| {
+                            let (xa, da, ka, ja) = cubic_d(ra, t);
+                            let (xb, db, kb, jb) = cubic_d(rb, _mm_unpackhi_pd(t, t));
+                            let lo_hi = |x, y| _mm_unpacklo_pd(x, y);
+                            let slope = lo_hi(da, db);
+                            (lo_hi(xa, xb), slope, _mm_mul_pd(slope, inv_h), lo_hi(ka, kb), lo_hi(ja, jb))
+                        })
+                    }
+                };
+                // The next position less the next prediction, `v̂' = (2·v̂ − v[n−1]) − 2·Δ`, is
+                // `q_g + 2·Δ/h` (for the table kind).
+                let q_g = _mm_fnmadd_pd(_mm_add_pd(v_hat, _mm_sub_pd(v_hat, v1)), inv_h, pb);
+                let mut solved = None;
+                if let Some((i0, slope, d0, curv, c3)) = at {
+                    let s_i = _mm_add_pd(i0, _mm_shuffle_pd::<1>(i0, i0));
+                    let g = _mm_fnmadd_pd(r_g, s_i, v_hat);
+                    let s_d = _mm_add_pd(d0, _mm_shuffle_pd::<1>(d0, d0));
+                    let gp = _mm_fmadd_pd(r_g, s_d, one);
+                    // Newton with the last step's `1/G′`: what that and the cubic's curvature
+                    // leave out, as a current, must be within the tolerance.
+                    let delta = _mm_mul_pd(r_inv, g);
+                    let q = abs(_mm_mul_pd(delta, inv_h));
+                    let slope_err = _mm_mul_pd(abs(_mm_mul_pd(g, _mm_fmsub_pd(gp, r_inv, one))), inv_r);
+                    let left_out = _mm_fmadd_pd(_mm_mul_pd(q, q), _mm_fmadd_pd(abs(c3), q, abs(curv)), slope_err);
+                    let tol = if KIND == TABLE { tol } else { _mm_mul_pd(_mm_set1_pd(GROUND_REL_TOL), abs(i0)) };
+                    if _mm_movemask_pd(_mm_cmp_pd::<_CMP_LE_OQ>(left_out, tol)) == 3 {
+                        if KIND == TABLE {
+                            // `p' = q_g + γ·i/h + 2·Δ/h` with `i = Φ + d·Δ`, formed from `Φ` and
+                            // `G` so the cross-lane sum is the only addition to the chain.
+                            let m = _mm_mul_pd(_mm_fmadd_pd(n_gamma_hh, slope, two_inv_h), r_inv);
+                            p_next = _mm_fmadd_pd(m, g, _mm_fmadd_pd(n_gamma_h, i0, q_g));
+                        }
+                        solved = Some((_mm_fmadd_pd(_mm_mul_pd(d0, r_inv), g, i0), delta, gp));
+                    }
+                }
+                let (i, delta, gp) = solved.unwrap_or_else(|| {
+                    let u = if KIND == LINEAR { u } else { _mm_add_pd(_mm_div_pd(_mm_sub_pd(p, p0), inv_h), v_hat) };
+                    let (ua, ub) = lanes(u);
+                    let vh = _mm_cvtsd_f64(v_hat);
+                    let (ia, ib, v) = exact_ground(sa, if PAIR { Some(&mut *sb) } else { None }, ua, ub, gnd.r_ohm, vh);
+                    gnd.exact_steps += 1;
+                    let (i, delta) = (pair(ia, ib), _mm_set1_pd(vh - v));
+                    if KIND == TABLE {
+                        p_next = _mm_fmadd_pd(n_gamma_h, i, _mm_fmadd_pd(two_inv_h, delta, q_g));
+                    }
+                    // The slope for the next step: the plain wires' (a table's is found next step).
+                    (i, delta, _mm_fmadd_pd(r_g, _mm_add_pd(inv_r, _mm_shuffle_pd::<1>(inv_r, inv_r)), one))
+                });
+                r_inv = _mm_div_pd(one, gp);
+                pb_g = _mm_fmadd_pd(two_inv_h, delta, q_g);
+                (v2, v1) = (v1, _mm_sub_pd(v_hat, delta));
+                i
+            } else {
+                match KIND {
                 LINEAR => _mm_mul_pd(u, inv_r),
                 TABLE => {
                     // `TableView::eval` in both lanes at once.
@@ -442,10 +618,12 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                     let (ua, ub) = lanes(u);
                     pair(sa.solve::<HwFma>(ua), sb.solve::<HwFma>(ub))
                 }
+                }
             };
             // The next step's input (the chain).
             match KIND {
-                LINEAR => u = _mm_fmadd_pd(n_gamma_r, u, base),
+                LINEAR if !GROUND => u = _mm_fmadd_pd(n_gamma_r, u, base),
+                TABLE if GROUND => p = p_next,
                 TABLE => p = _mm_fmadd_pd(n_gamma_h, i, pb),
                 _ => u = _mm_fmadd_pd(n_gamma, i, base),
             }
@@ -476,7 +654,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                 // The next step's rows, predicted from what is known before this step's current:
                 // the next position's part `pb` and the current extrapolated from the last three,
                 // `î = 3·(i[n−1] − i[n−2]) + i[n−3]` (see `kf`).
-                (kf, ra, rb) = rows(_mm_fmadd_pd(n_gamma_h, _mm_fmadd_pd(three, _mm_sub_pd(ip, i2), i3), pb));
+                (kf, ra, rb) = rows(_mm_fmadd_pd(n_gamma_h, _mm_fmadd_pd(three, _mm_sub_pd(ip, i2), i3), pb_g));
             }
             (i3, i2, ip) = (i2, ip, i);
             // `Modes::commit`.
@@ -521,5 +699,22 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         (a.src.v_c_v, b.src.v_c_v) = lanes(vc);
         (a.src.v_l_v, b.src.v_l_v) = lanes(vl);
         (a.src.i_prev_a, b.src.i_prev_a) = lanes(ip);
+        if GROUND {
+            gnd.v_v = [_mm_cvtsd_f64(v1), _mm_cvtsd_f64(v2)];
+            gnd.r_inv = _mm_cvtsd_f64(r_inv);
+        }
     }
+}
+
+/// Largest curvature the grounded Newton step may leave out (see [`steps`]), relative to the
+/// lane's full-scale current `u_max/R_tot`: 1e-8, a tenth of the table's own accuracy
+/// (`table::REL_TOL`).
+const GROUND_REL_TOL: f64 = 1e-8;
+
+/// The exact coupled solve for one step (`lane::solve_ground`), off the kernel's hot loop.
+#[cold]
+#[inline(never)]
+#[target_feature(enable = "avx2,fma")]
+fn exact_ground(sa: &mut Solver, sb: Option<&mut Solver>, u_a: f64, u_b: f64, r_g_ohm: f64, v_start: f64) -> (f64, f64, f64) {
+    solve_ground::<HwFma>(sa, sb, u_a, u_b, r_g_ohm, v_start)
 }

@@ -97,6 +97,14 @@ impl StageParams {
         super::circuit::source_impedance(self.r_out_ohm, self.l_out_h, self.c_block_f, f_hz)
     }
 
+    /// The impedance in series with each earpiece for a mono signal (both channels alike, as
+    /// centred material is): `Zs(f) + 2·R_g`, ohms, since the shared ground carries both
+    /// channels' currents (`stereo.rs`). The level and response the editor's divider plot, Level
+    /// Match and the listening level use; `Zs` itself with separate returns.
+    pub fn mono_source_impedance(&self, f_hz: f64) -> Complex64 {
+        self.source_impedance(f_hz) + 2.0 * self.r_ground_ohm
+    }
+
     /// Checks every field against [`RANGES`]; the error names the field, its value and the range.
     pub fn validate(&self) -> Result<(), String> {
         let fields: [(&str, Option<f64>); 11] = [

@@ -20,10 +20,11 @@ pub fn plot_freqs() -> impl Iterator<Item = f64> + Clone {
     log_grid(PLOT_RANGE_HZ.0, PLOT_RANGE_HZ.1, PLOT_POINTS)
 }
 
-/// The divider the stage and load form: `20·log10|Z/(Z+Zs)|`, decibels.
+/// The divider the stage and load form: `20·log10|Z/(Z+Zs)|`, decibels; with a shared ground,
+/// a mono signal's (`Zs + 2·R_g`, `StageParams::mono_source_impedance`).
 pub fn deviation_db(load: &Network, stage: &StageParams, f_hz: f64) -> f64 {
     let z = load.impedance(f_hz);
-    let zs = stage.source_impedance(f_hz);
+    let zs = stage.mono_source_impedance(f_hz);
     20.0 * (z / (z + zs)).norm().max(1e-12).log10()
 }
 
@@ -120,6 +121,8 @@ mod tests {
         let st = StageParams { r_out_ohm: 1.0, r_ground_ohm: 1.0, ..StageParams::IDEAL };
         let c = Curves::compute(&r(30.0), &st);
         assert!(c.crosstalk.iter().all(|p| (p[1] + 20.0 * 32f64.log10()).abs() < 1e-9));
+        // And a mono signal's divider carries both currents through it: 30/(30 + 1 + 2).
+        assert!((c.drop_1k_db - 20.0 * (30.0f64 / 33.0).log10()).abs() < 1e-9, "{}", c.drop_1k_db);
         assert!(Curves::compute(&r(30.0), &StageParams::IDEAL).crosstalk.is_empty());
     }
 }

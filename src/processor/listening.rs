@@ -26,10 +26,10 @@ pub const SPL_RANGE_DB: (f64, f64) = (40.0, 130.0);
 
 /// The stage Level (V RMS at 0 dBFS) that makes the reference sine `spl_db` dB SPL in a load of
 /// sensitivity `sens_db_spl_per_v` and impedance `z_load_1k_ohm` at 1 kHz, driven by `stage`'s
-/// source network; limited to the Level's range. Returns the level and whether the range cut it
+/// source network (and shared ground, for the sine in both channels); limited to the Level's range. Returns the level and whether the range cut it
 /// short.
 pub fn level_for_spl(spl_db: f64, sens_db_spl_per_v: f64, z_load_1k_ohm: Complex64, stage: &StageParams) -> (f64, bool) {
-    let zs = stage.source_impedance(REFERENCE_HZ);
+    let zs = stage.mono_source_impedance(REFERENCE_HZ);
     let h = (z_load_1k_ohm / (z_load_1k_ohm + zs)).norm();
     let (lo, hi) = level_range();
     if !(h.is_finite() && h > 0.0 && spl_db.is_finite() && sens_db_spl_per_v.is_finite()) {
@@ -42,7 +42,7 @@ pub fn level_for_spl(spl_db: f64, sens_db_spl_per_v: f64, z_load_1k_ohm: Complex
 
 /// The inverse of [`level_for_spl`]: the dB SPL the reference sine makes with `stage`'s own Level.
 pub fn spl_for_level(sens_db_spl_per_v: f64, z_load_1k_ohm: Complex64, stage: &StageParams) -> f64 {
-    let zs = stage.source_impedance(REFERENCE_HZ);
+    let zs = stage.mono_source_impedance(REFERENCE_HZ);
     let h = (z_load_1k_ohm / (z_load_1k_ohm + zs)).norm();
     spl_of(stage.level_v * 10f64.powf(REFERENCE_DBFS / 20.0) * h, sens_db_spl_per_v)
 }

@@ -322,10 +322,11 @@ impl SlotChain {
 }
 
 /// The Level Match gain for `stage` driving a load of impedance `z_load_1k_ohm` at
-/// [`LEVEL_MATCH_HZ`]: `1/|Z/(Z+Zs)|`, limited to ±[`LEVEL_MATCH_MAX_DB`]. Returns the gain and
+/// [`LEVEL_MATCH_HZ`]: `1/|Z/(Z+Zs)|` (with a shared ground, `Zs + 2·R_g`: a mono signal's
+/// divider, `StageParams::mono_source_impedance`), limited to ±[`LEVEL_MATCH_MAX_DB`]. Returns the gain and
 /// whether the limit cut it short.
 pub fn level_match_gain(stage: &StageParams, z_load_1k_ohm: Complex64) -> (f64, bool) {
-    let zs = stage.source_impedance(LEVEL_MATCH_HZ);
+    let zs = stage.mono_source_impedance(LEVEL_MATCH_HZ);
     let h = (z_load_1k_ohm / (z_load_1k_ohm + zs)).norm();
     let lim = 10f64.powf(LEVEL_MATCH_MAX_DB / 20.0);
     if !(h.is_finite() && h > 0.0) {

@@ -61,7 +61,7 @@ impl Engine {
         if buf.is_empty() {
             return;
         }
-        if self.r_g_ohm > 0.0 {
+        if self.ground.r_ohm > 0.0 {
             return self.circuit_grounded::<F>(buf, cur);
         }
         match self.load.modal.form() {
@@ -132,7 +132,7 @@ impl Engine {
     /// is exactly [`Self::circuit`]'s either way.
     #[inline(always)]
     pub(super) fn steps_pair<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
-        if a.r_g_ohm > 0.0 && ba.len() == bb.len() {
+        if a.ground.r_ohm > 0.0 && ba.len() == bb.len() {
             return Self::pair_grounded::<F>(a, b, ba, bb, cur);
         }
         #[cfg(target_arch = "x86_64")]
@@ -204,11 +204,40 @@ impl Engine {
 
 impl Engine {
     /// One channel whose signal plays in both earpieces through the shared ground (a mono signal
-    /// on a stereo jack): the ground carries twice its current (`lane::solve_ground` with `b:
-    /// None`). Portable code, modes in place; inlined into the AVX2+FMA entry points like every
-    /// kernel route.
+    /// on a stereo jack): the ground carries twice its current. With AVX2 and at most four
+    /// modes, the vector kernel (`lane_avx2::solo_grounded`) where it applies, else the plain
+    /// loop (`lane::solve_ground` with `b: None`, modes in place). Inlined into the AVX2+FMA
+    /// entry points like every kernel route.
     #[inline(always)]
-    fn circuit_grounded<F: Fma>(&mut self, buf: &mut [f64], cur: Option<&mut [f64]>) {
+    fn circuit_grounded<F: Fma>(&mut self, buf: &mut [f64], mut cur: Option<&mut [f64]>) {
+        #[cfg(target_arch = "x86_64")]
+        if F::HW {
+            if let Some(mut r) = self.load.modal.regs::<1>() {
+                let mut sa = self.solver();
+                let mut g = self.ground;
+                let c = out_ptr(cur.as_deref_mut(), buf.len());
+                // SAFETY: `F::HW` holds only inside the AVX2+FMA entry points (`hw_fma`); `c` is
+                // null or as long as `buf` (`out_ptr`).
+                let (ran, src) = match self.load.modal.form() {
+                    PortForm::Impedance => {
+                        let mut la = self.lane::<F, _, false>(&mut r);
+                        (unsafe { lane_avx2::solo_grounded::<false>(&mut la, &mut sa, buf, c, &mut g) }, la.src)
+                    }
+                    PortForm::Admittance => {
+                        let mut la = self.lane::<F, _, true>(&mut r);
+                        (unsafe { lane_avx2::solo_grounded::<true>(&mut la, &mut sa, buf, c, &mut g) }, la.src)
+                    }
+                };
+                if ran {
+                    let s = sa.finish();
+                    self.src = src;
+                    self.keep_solver(s);
+                    self.ground = g;
+                    self.load.modal.store(&r);
+                    return;
+                }
+            }
+        }
         let mut m = self.load.modal.take_modes();
         match self.load.modal.form() {
             PortForm::Impedance => self.grounded_in::<F, _, false>(&mut m, buf, cur),
@@ -219,14 +248,14 @@ impl Engine {
 
     #[inline(always)]
     fn grounded_in<F: Fma, M: ModalOps, const Y: bool>(&mut self, m: M, buf: &mut [f64], mut cur: Option<&mut [f64]>) {
-        let (r_g, mut v_g) = (self.r_g_ohm, self.v_g_v);
+        let mut g = self.ground;
         let (s, src) = {
             let mut lane = self.lane::<F, _, Y>(m);
             let mut solver = self.solver();
             let mut u = lane.drive::<F>(buf[0]);
             for k in 0..buf.len() {
-                let (i, _, vg) = solve_ground::<F>(&mut solver, None, u, u, r_g, v_g);
-                v_g = vg;
+                let (i, _, vg) = solve_ground::<F>(&mut solver, None, u, u, g.r_ohm, g.v_v[0]);
+                g.push(vg);
                 let (v, un) = lane.step::<F>(i, buf.get(k + 1).copied().unwrap_or(0.0));
                 (buf[k], u) = (v, un);
                 if let Some(c) = cur.as_deref_mut() {
@@ -237,7 +266,7 @@ impl Engine {
         };
         self.src = src;
         self.keep_solver(s);
-        self.v_g_v = v_g;
+        self.ground = g;
     }
 
     /// A stereo pair whose earpieces return through a shared ground (`stereo.rs`): both loops
@@ -246,8 +275,24 @@ impl Engine {
     /// engine's ground resistance and warm start serve the pair. Inlined into the AVX2+FMA entry
     /// points like every kernel route.
     #[inline(always)]
-    fn pair_grounded<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
+    fn pair_grounded<F: Fma>(a: &mut Engine, b: &mut Engine, ba: &mut [f64], bb: &mut [f64], mut cur: Option<(&mut [f64], &mut [f64])>) {
         if let (Some(mut ra), Some(mut rb)) = (a.load.modal.regs::<1>(), b.load.modal.regs::<1>()) {
+            #[cfg(target_arch = "x86_64")]
+            if F::HW && a.load.modal.form() == b.load.modal.form() && !ba.is_empty() {
+                let c = match cur.as_mut() {
+                    Some((ca, cb)) => [out_ptr(Some(&mut **ca), ba.len()), out_ptr(Some(&mut **cb), bb.len())],
+                    None => [std::ptr::null_mut(); 2],
+                };
+                let ran = match a.load.modal.form() {
+                    PortForm::Impedance => Self::pair_grounded_kernel::<F, false>(a, b, &mut ra, &mut rb, ba, bb, c),
+                    PortForm::Admittance => Self::pair_grounded_kernel::<F, true>(a, b, &mut ra, &mut rb, ba, bb, c),
+                };
+                if ran {
+                    a.load.modal.store(&ra);
+                    b.load.modal.store(&rb);
+                    return;
+                }
+            }
             Self::pair_grounded_forms::<F, _, _>(a, b, &mut ra, &mut rb, ba, bb, cur);
             a.load.modal.store(&ra);
             b.load.modal.store(&rb);
@@ -285,14 +330,14 @@ impl Engine {
         if n == 0 {
             return;
         }
-        let (r_g, mut v_g) = (a.r_g_ohm, a.v_g_v);
+        let mut g = a.ground;
         let (fa, fb, src_a, src_b) = {
             let (mut la, mut lb) = (a.lane::<F, _, YA>(ma), b.lane::<F, _, YB>(mb));
             let (mut sa, mut sb) = (a.solver(), b.solver());
             let (mut ua, mut ub) = (la.drive::<F>(ba[0]), lb.drive::<F>(bb[0]));
             for k in 0..n {
-                let (ia, ib, vg) = solve_ground::<F>(&mut sa, Some(&mut sb), ua, ub, r_g, v_g);
-                v_g = vg;
+                let (ia, ib, vg) = solve_ground::<F>(&mut sa, Some(&mut sb), ua, ub, g.r_ohm, g.v_v[0]);
+                g.push(vg);
                 let (na, nb) = if k + 1 < n { (ba[k + 1], bb[k + 1]) } else { (0.0, 0.0) };
                 let (va, una) = la.step::<F>(ia, na);
                 let (vb, unb) = lb.step::<F>(ib, nb);
@@ -307,7 +352,33 @@ impl Engine {
         (a.src, b.src) = (src_a, src_b);
         a.keep_solver(fa);
         b.keep_solver(fb);
-        a.v_g_v = v_g;
+        a.ground = g;
+    }
+
+    /// [`Self::pair_grounded`] in the vector kernel (`lane_avx2::stereo_grounded`); false, with
+    /// nothing done, where that does not apply (the lanes solve their elements differently, or
+    /// by the exact solver).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn pair_grounded_kernel<F: Fma, const Y: bool>(a: &mut Engine, b: &mut Engine, ra: &mut Regs, rb: &mut Regs, ba: &mut [f64], bb: &mut [f64], cur: [*mut f64; 2]) -> bool {
+        let (mut la, mut lb) = (a.lane::<F, _, Y>(ra), b.lane::<F, _, Y>(rb));
+        let (mut sa, mut sb) = (a.solver(), b.solver());
+        if a.table.same_as(&b.table) {
+            sb.table = sa.table;
+        }
+        let mut g = a.ground;
+        // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`); the
+        // current outputs are both null or as long as `ba` and `bb` (`out_ptr`).
+        if !unsafe { lane_avx2::stereo_grounded::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb, cur, &mut g) } {
+            return false;
+        }
+        let (fa, fb) = (sa.finish(), sb.finish());
+        (a.src, b.src) = (la.src, lb.src);
+        a.keep_solver(fa);
+        b.keep_solver(fb);
+        a.ground = g;
+        true
     }
 }
 

@@ -40,7 +40,7 @@ use reading::Metering;
 use smoothing::{Smoothed, R_LOG_OFFSET_OHM};
 
 use super::circuit::{capacitor_companion_ohm, inductor_companion_ohm, output_element, BAND_HZ, Z_REF_HZ};
-use super::lane::Source;
+use super::lane::{Ground, Source};
 use super::modal::{ModalLoad, PortForm};
 use super::network::{Network, NetworkError};
 use super::noise::Noise;
@@ -153,10 +153,9 @@ pub struct Engine {
     iterations: u64,
     /// The load's current and power as the kernels computed them (`reading.rs`).
     meter: Metering,
-    /// The shared ground return this sample (smoothed), ohms, and its voltage after the last
-    /// step (the coupled solve's warm start), volts. A stereo pair uses the left engine's.
-    r_g_ohm: f64,
-    v_g_v: f64,
+    /// The shared ground return this sample (smoothed resistance, ohms) and its voltage in the
+    /// last two steps (the coupled solve's start). A stereo pair uses the left engine's.
+    ground: Ground,
 }
 
 impl Engine {
@@ -213,8 +212,7 @@ impl Engine {
             hw_fma: cfg!(target_arch = "x86_64") && has_avx2_fma(),
             iterations: 0,
             meter: Metering::new(CHUNK * factor),
-            r_g_ohm: 0.0,
-            v_g_v: 0.0,
+            ground: Ground::default(),
         };
         e.os.set_avx2(e.hw_fma);
         e.apply_smoothed();
@@ -292,10 +290,15 @@ impl Engine {
         if p == self.params {
             return;
         }
+        // The ground return and the noise do not enter the element's loop equation, so moving
+        // only those keeps the element table (automating the ground costs no rebuild).
+        let same_element = StageParams { r_ground_ohm: p.r_ground_ohm, noise_dbv: p.noise_dbv, ..self.params } == p;
         self.params = p;
         self.sm.set_targets(&p, false);
         self.smoothing = true;
-        self.table.invalidate();
+        if !same_element {
+            self.table.invalidate();
+        }
     }
 
     /// Jumps to the target parameters at once (for offline set-up and tests).
@@ -319,7 +322,7 @@ impl Engine {
         self.noise.reset();
         self.w_prev = 0.0;
         self.w_prev2 = 0.0;
-        self.v_g_v = 0.0;
+        (self.ground.v_v, self.ground.r_inv) = ([0.0; 2], 0.0);
         self.table.invalidate();
         self.snap_params();
     }
@@ -377,7 +380,7 @@ impl Engine {
             sm.bias.value(),
         );
         self.linear = self.element.is_linear();
-        self.r_g_ohm = if p.r_ground_ohm == 0.0 && sm.r_ground_ohm.settled() { 0.0 } else { sm.r_ground_ohm.value().max(0.0) };
+        self.ground.r_ohm = if p.r_ground_ohm == 0.0 && sm.r_ground_ohm.settled() { 0.0 } else { sm.r_ground_ohm.value().max(0.0) };
         // Noise: white at the base rate with the given RMS in 20 Hz–20 kHz.
         self.noise_sigma_v = sm.noise_v.value().max(0.0) * (0.5 * self.fs_hz / 20_000.0).sqrt();
     }
@@ -497,7 +500,7 @@ impl Engine {
     /// while its ground resistance moves.
     #[inline(always)]
     fn coupled(&self) -> bool {
-        self.r_g_ohm > 0.0 || self.params.r_ground_ohm > 0.0
+        self.ground.r_ohm > 0.0 || self.params.r_ground_ohm > 0.0
     }
 
     /// Processes `io` in place: sample by sample while parameters move, in chunks of
@@ -674,6 +677,12 @@ impl Engine {
     /// `dsp::noise`). `reset` returns it to 0; processing advances it.
     pub fn set_position(&mut self, n: u64) {
         self.noise.set_position(n);
+    }
+
+    /// Steps of the coupled circuit the vector kernel solved exactly instead of by its single
+    /// Newton step, so far (diagnostics; a pair counts in its left engine).
+    pub fn ground_exact_steps(&self) -> u64 {
+        self.ground.exact_steps
     }
 
     /// Nonlinear-solver iterations so far (diagnostics).
