@@ -33,10 +33,22 @@ fn bench_writes_the_chart_and_the_readings() {
     assert!(j["max_spl_db"].as_f64().is_some_and(|db| db > 90.0 && db < 140.0), "{}", j["max_spl_db"]);
     assert_eq!(std::fs::read_dir(&d).unwrap().count(), 2, "only the two outputs");
 
-    // SVG too.
-    let (ok, _, err) = run(&d, &["bench", "--stage", "phone-dongle", "--headphone", "multi-ba-dip5", "-o", "b.svg"]);
+    assert!(j["crosstalk"].as_array().unwrap().is_empty() && !out.contains("crosstalk"), "separate returns: no crosstalk reading");
+
+    // SVG too, and a shared ground: the crosstalk read from a rendered pair, as the plots' model
+    // has it, in the JSON, the summary and the chart's title.
+    let (ok, out, err) = run(&d, &["bench", "--stage", "ideal", "--zout", "0.5", "--headphone", "multi-ba-dip5", "--ground-ohm", "1", "-o", "b.svg", "--json", "b.json"]);
     assert!(ok, "{err}");
-    assert!(std::fs::read_to_string(d.join("b.svg")).unwrap().contains("<svg"));
+    let svg = std::fs::read_to_string(d.join("b.svg")).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("crosstalk"));
+    let j: serde_json::Value = serde_json::from_slice(&std::fs::read(d.join("b.json")).unwrap()).unwrap();
+    let xt = j["crosstalk"].as_array().unwrap();
+    assert!(xt.len() >= 115);
+    for p in xt {
+        let (m, model) = (p["measured_db"].as_f64().unwrap(), p["model_db"].as_f64().unwrap());
+        assert!((m - model).abs() < 0.05 && m < -10.0 && m > -40.0, "{p}");
+    }
+    assert!(out.contains("crosstalk through the shared ground"), "{out}");
 }
 
 #[test]

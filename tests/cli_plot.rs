@@ -45,7 +45,7 @@ fn svg_and_png_with_labelled_axes_and_only_the_curves_asked_for() {
 fn every_option_changes_the_picture_or_is_refused() {
     let d = tmpdir("plot-options");
     let base = plot(&d, &["-o", "base.svg", "--stage", "laptop-jack"]);
-    for (i, extra) in [&["--zout", "10"][..], &["--ccap", "off"], &["--headphone", "planar-14"], &["--compare", "ideal"], &["--load", "dynamic-600"]].iter().enumerate() {
+    for (i, extra) in [&["--zout", "10"][..], &["--ccap", "off"], &["--headphone", "planar-14"], &["--compare", "ideal"], &["--load", "dynamic-600"], &["--ground-ohm", "2"]].iter().enumerate() {
         let out = format!("p{i}.svg");
         let mut args = vec!["-o", out.as_str(), "--stage", "laptop-jack"];
         args.extend_from_slice(extra);

@@ -50,7 +50,8 @@ pub(super) const COLORS: [RGBColor; 6] = [
 ];
 
 /// Refuses the flags that would not change the picture: the plots are small-signal, so only the
-/// source network (output impedance, coupling capacitor) and the load matter.
+/// source network (output impedance, coupling capacitor, and the shared ground, which a mono
+/// signal's divider carries twice) and the load matter.
 fn reject_inert_flags(a: &StageArgs) -> Result<()> {
     let inert = [
         ("--level", a.level.is_some()),
@@ -58,12 +59,11 @@ fn reject_inert_flags(a: &StageArgs) -> Result<()> {
         ("--imax", a.imax.is_some()),
         ("--bias", a.bias.is_some()),
         ("--noise", a.noise.is_some()),
-        ("--ground-ohm", a.ground_ohm.is_some()),
         ("--level-match", a.level_match),
         ("--listen", a.listen != super::settings::ListenArg::Emulation),
     ];
     if let Some((flag, _)) = inert.iter().find(|(_, given)| *given) {
-        bail!("{flag} does not change a plot (the plots are small-signal: only the load, --zout, --ccap and the stage's source network show); leave it out");
+        bail!("{flag} does not change a plot (the plots are small-signal: only the load, --zout, --ccap, --ground-ohm and the stage's source network show); leave it out");
     }
     Ok(())
 }

@@ -228,12 +228,16 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
 /// With `GROUND`, both loops return through the shared ground `gnd` (`stereo.rs`): each loop's
 /// element sees its drive less the ground voltage `v`, the root of `G(v) = v − R_g·(i_a + i_b)`.
 /// Each step takes one Newton step on `G` from the prediction `v̂ = 2·v[n−1] − v[n−2]`: the
-/// element's current and slope `d = dΦ/du` at `u − v̂` (the table's cubic and its derivative, or
-/// `1/R_tot` for a plain wire), `Δ = G(v̂)/G′(v̂)` with `G′ = 1 + R_g·(d_a + d_b)`, then
-/// `v = v̂ − Δ` and `i = Φ + d·Δ`. That is exact for a plain wire. For the table, what it leaves
-/// out is the cubic's curvature over the step, `|c₂ + 3c₃t|·q² + |c₃|·|q|³` with `q = Δ/h` (the
-/// step in grid units); where that exceeds [`GROUND_REL_TOL`] of the lane's full-scale current,
-/// or the position is off the grid, the step is solved exactly by `lane::solve_ground` instead.
+/// element's current `Φ` and slope `d = dΦ/du` at `u − v̂` (the table's cubic and its derivative,
+/// or `1/R_tot` for a plain wire), `Δ = G(v̂)·r` with `r` the last step's `1/G′`
+/// (`G′ = 1 + R_g·(d_a + d_b)`; its division runs beside the next step instead of on the chain),
+/// then `v = v̂ − Δ` and `i = Φ + d·Δ`. Two things are left out: the cubic's curvature over the
+/// step, `|c₂ + 3c₃t|·q² + |c₃|·|q|³` with `q = Δ/h` (the step in grid units), and the slope's
+/// change since the last step, `|G·(G′·r − 1)|/R_tot`. Where their sum exceeds
+/// [`GROUND_REL_TOL`] of the lane's full-scale current (for a plain wire, of its current), or the
+/// position is off the grid, the step is solved exactly by `lane::solve_ground` instead (about
+/// one step in 10⁵ for a sine; the first step of a run, and steps where the element changes
+/// slope fast, as at the current limit's knee).
 /// The mono form (`!PAIR`) sums its own lane and its identical shadow: twice its current.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
