@@ -150,7 +150,7 @@ fn moving_only_the_ground_keeps_the_element_table() {
     let fs = 48_000.0;
     let mut a = Engine::new(fs, Quality::Default, &load, &p, 1).unwrap();
     let mut b = Engine::new(fs, Quality::Default, &load, &p, 2).unwrap();
-    let mut play = |a: &mut Engine, b: &mut Engine, k: usize| {
+    let play = |a: &mut Engine, b: &mut Engine, k: usize| {
         let mut l: Vec<f64> = (0..512).map(|j| 0.5 * (2.0 * PI * 1000.0 * (k * 512 + j) as f64 / fs).sin()).collect();
         let mut r = l.clone();
         Engine::process_block_pair_f64(a, b, &mut l, &mut r);
