@@ -53,12 +53,17 @@ unsafe fn lanes(v: __m128d) -> (f64, f64) {
 
 /// Runs the steps of a stereo pair's lanes `a` and `b` over `buf_a` and `buf_b` (equally long),
 /// rail-clipped voltages in, load voltages out, in place; each step's loop current goes to
-/// `cur_a` and `cur_b` (amperes) unless they are null. `Y`: admittance form.
+/// `cur_a` and `cur_b` (amperes) unless they are null. `Y`: admittance form. With `gnd`, both
+/// loops return through that shared ground (`stereo.rs`), each step's currents from one Newton
+/// step on the ground voltage (see [`steps`]). Returns false, having done nothing, when a grounded
+/// pair's lanes do not both solve by plain wire or both by table (the caller then runs the
+/// portable loop).
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA; `cur_a` and `cur_b` are both null or both valid for writes of
 /// `buf_a.len()` values.
 #[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
 pub(crate) unsafe fn stereo<const Y: bool>(
     a: &mut Lane<&mut Regs, Y>,
     b: &mut Lane<&mut Regs, Y>,
@@ -67,92 +72,55 @@ pub(crate) unsafe fn stereo<const Y: bool>(
     buf_a: &mut [f64],
     buf_b: &mut [f64],
     [cur_a, cur_b]: [*mut f64; 2],
-) {
+    gnd: Option<&mut Ground>,
+) -> bool {
     // SAFETY: this function runs only on a CPU with AVX2 and FMA (its contract), which is all
     // `solo` and `by_kind` need; the current outputs are as `solo` and `by_kind` require.
     unsafe {
         if buf_a.is_empty() || buf_b.len() != buf_a.len() {
-            return;
+            return true;
         }
         let k = kind(sa);
+        if gnd.is_some() && (k != kind(sb) || k == OTHER) {
+            return false;
+        }
         if k != kind(sb) {
             // A lane's arithmetic depends on its kind, so channels of different kinds run one at a
             // time (each with its shadow), exactly as they would alone.
-            solo::<Y>(a, sa, buf_a, cur_a);
-            solo::<Y>(b, sb, buf_b, cur_b);
-            return;
+            solo::<Y>(a, sa, buf_a, cur_a, None);
+            solo::<Y>(b, sb, buf_b, cur_b, None);
+            return true;
         }
-        by_kind::<Y, true>(k, a, b, sa, sb, buf_a, buf_b, [cur_a, cur_b], None)
+        by_kind::<Y, true>(k, a, b, sa, sb, buf_a, buf_b, [cur_a, cur_b], gnd);
+        true
     }
-}
-
-/// [`stereo`] for a pair returning through the shared ground `gnd` (`stereo.rs`): both lanes step
-/// together, each step's currents from one Newton step on the ground voltage (see [`steps`]).
-/// Returns false, having done nothing, when the lanes do not both solve by plain wire or both by
-/// table (the caller then runs the portable loop).
-///
-/// # Safety
-/// As [`stereo`].
-#[target_feature(enable = "avx2,fma")]
-#[allow(clippy::too_many_arguments)]
-pub(crate) unsafe fn stereo_grounded<const Y: bool>(
-    a: &mut Lane<&mut Regs, Y>,
-    b: &mut Lane<&mut Regs, Y>,
-    sa: &mut Solver,
-    sb: &mut Solver,
-    buf_a: &mut [f64],
-    buf_b: &mut [f64],
-    cur: [*mut f64; 2],
-    gnd: &mut Ground,
-) -> bool {
-    let k = kind(sa);
-    if k != kind(sb) || k == OTHER || buf_a.is_empty() || buf_b.len() != buf_a.len() {
-        return false;
-    }
-    // SAFETY: as `stereo`.
-    unsafe { by_kind::<Y, true>(k, a, b, sa, sb, buf_a, buf_b, cur, Some(gnd)) };
-    true
-}
-
-/// [`solo`] for one channel played into both earpieces through the shared ground `gnd` (a mono
-/// signal: the ground carries twice its current, the shadow lane's and its own). Returns false,
-/// having done nothing, unless the lane solves by plain wire or by table.
-///
-/// # Safety
-/// As [`solo`].
-#[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn solo_grounded<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64], cur: *mut f64, gnd: &mut Ground) -> bool {
-    let k = kind(sa);
-    if k == OTHER || buf.is_empty() {
-        return false;
-    }
-    // SAFETY: as `solo`.
-    unsafe {
-        let mut regs = *a.m;
-        let mut shadow = Lane { m: &mut regs, src: a.src, zd: a.zd, gamma: a.gamma };
-        let mut ss = *sa;
-        by_kind::<Y, false>(k, a, &mut shadow, sa, &mut ss, buf, &mut [], [cur, cur], Some(gnd));
-    }
-    true
 }
 
 /// Runs one channel's lane `a` over `buf` like [`stereo`], with a shadow copy of it in the second
 /// lane (whose results are dropped), so its output is what it would be beside another channel.
+/// With `gnd`, the channel plays into both earpieces through that shared ground (a mono signal:
+/// the ground carries twice its current, the shadow lane's and its own); false, having done
+/// nothing, unless the lane then solves by plain wire or by table.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA; `cur` is null or valid for writes of `buf.len()` values.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64], cur: *mut f64) {
+pub(crate) unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64], cur: *mut f64, gnd: Option<&mut Ground>) -> bool {
     // SAFETY: this function runs only on a CPU with AVX2 and FMA (its contract), which is all
     // `by_kind` needs; `cur` is as `by_kind` requires (the shadow writes the same entries first).
     unsafe {
         if buf.is_empty() {
-            return;
+            return true;
+        }
+        let k = kind(sa);
+        if gnd.is_some() && k == OTHER {
+            return false;
         }
         let mut regs = *a.m;
         let mut shadow = Lane { m: &mut regs, src: a.src, zd: a.zd, gamma: a.gamma };
         let mut ss = *sa;
-        by_kind::<Y, false>(kind(sa), a, &mut shadow, sa, &mut ss, buf, &mut [], [cur, cur], None)
+        by_kind::<Y, false>(k, a, &mut shadow, sa, &mut ss, buf, &mut [], [cur, cur], gnd);
+        true
     }
 }
 

@@ -96,7 +96,7 @@ impl Engine {
                 let cur = out_ptr(cur, buf.len());
                 // SAFETY: `F::HW` holds only inside the AVX2+FMA entry points (`hw_fma`); `cur`
                 // is null or as long as `buf` (`out_ptr`).
-                unsafe { lane_avx2::solo::<Y>(&mut la, &mut sa, buf, cur) };
+                unsafe { lane_avx2::solo::<Y>(&mut la, &mut sa, buf, cur, None) };
                 let s = sa.finish();
                 self.src = la.src;
                 self.keep_solver(s);
@@ -194,7 +194,7 @@ impl Engine {
         }
         // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`); `ca` and
         // `cb` are both null or as long as `ba` and `bb` (`steps_pair`).
-        unsafe { lane_avx2::stereo::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb, [ca, cb]) };
+        unsafe { lane_avx2::stereo::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb, [ca, cb], None) };
         let (fa, fb) = (sa.finish(), sb.finish());
         (a.src, b.src) = (la.src, lb.src);
         a.keep_solver(fa);
@@ -205,7 +205,7 @@ impl Engine {
 impl Engine {
     /// One channel whose signal plays in both earpieces through the shared ground (a mono signal
     /// on a stereo jack): the ground carries twice its current. With AVX2 and at most four
-    /// modes, the vector kernel (`lane_avx2::solo_grounded`) where it applies, else the plain
+    /// modes, the vector kernel (`lane_avx2::solo` with the ground) where it applies, else the plain
     /// loop (`lane::solve_ground` with `b: None`, modes in place). Inlined into the AVX2+FMA
     /// entry points like every kernel route.
     #[inline(always)]
@@ -221,11 +221,11 @@ impl Engine {
                 let (ran, src) = match self.load.modal.form() {
                     PortForm::Impedance => {
                         let mut la = self.lane::<F, _, false>(&mut r);
-                        (unsafe { lane_avx2::solo_grounded::<false>(&mut la, &mut sa, buf, c, &mut g) }, la.src)
+                        (unsafe { lane_avx2::solo::<false>(&mut la, &mut sa, buf, c, Some(&mut g)) }, la.src)
                     }
                     PortForm::Admittance => {
                         let mut la = self.lane::<F, _, true>(&mut r);
-                        (unsafe { lane_avx2::solo_grounded::<true>(&mut la, &mut sa, buf, c, &mut g) }, la.src)
+                        (unsafe { lane_avx2::solo::<true>(&mut la, &mut sa, buf, c, Some(&mut g)) }, la.src)
                     }
                 };
                 if ran {
@@ -355,7 +355,7 @@ impl Engine {
         a.ground = g;
     }
 
-    /// [`Self::pair_grounded`] in the vector kernel (`lane_avx2::stereo_grounded`); false, with
+    /// [`Self::pair_grounded`] in the vector kernel (`lane_avx2::stereo` with the ground); false, with
     /// nothing done, where that does not apply (the lanes solve their elements differently, or
     /// by the exact solver).
     #[cfg(target_arch = "x86_64")]
@@ -370,7 +370,7 @@ impl Engine {
         let mut g = a.ground;
         // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`); the
         // current outputs are both null or as long as `ba` and `bb` (`out_ptr`).
-        if !unsafe { lane_avx2::stereo_grounded::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb, cur, &mut g) } {
+        if !unsafe { lane_avx2::stereo::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb, cur, Some(&mut g)) } {
             return false;
         }
         let (fa, fb) = (sa.finish(), sb.finish());
