@@ -111,10 +111,22 @@ impl Analyser {
 
     /// Output impedance from the load voltages into `r_a` and `r_b` at a drive 20 dB below the
     /// limits into the smaller load (and at most 0.1 V), ohms: far from clipping and limiting, and
-    /// well above a class-AB stage's crossover region, where its output impedance rises.
+    /// well above a class-AB stage's crossover region, where its output impedance rises. With a
+    /// shared ground, one channel is read with the other idle and equally loaded, as an analyser
+    /// reads one channel of a TRS output: about `Zs + R_g`.
     pub fn output_impedance(&self, stage: &StageParams, r_a: f64, r_b: f64) -> f64 {
         let e = predicted_max_e(stage, r_a.min(r_b)).map_or(0.1, |e| (0.1 * e).min(0.1));
-        let (va, vb) = (self.read(stage, r_a, e).v_rms, self.read(stage, r_b, e).v_rms);
+        let read = |r: f64| {
+            if stage.r_ground_ohm > 0.0 {
+                let w = 2.0 * PI * self.f_hz / self.fs_hz;
+                let k0 = (self.f_hz * self.frame as f64 / self.fs_hz).round() as usize;
+                let [left, _] = self.steady_spectra_pair(stage, &Network::R(r), self.frame, |k| SQRT_2 * e * (w * k as f64).sin());
+                left[k0] / SQRT_2
+            } else {
+                self.read(stage, r, e).v_rms
+            }
+        };
+        let (va, vb) = (read(r_a), read(r_b));
         (va - vb) / (vb / r_b - va / r_a)
     }
 

@@ -99,8 +99,8 @@ fn a_full_measurement_is_consistent() {
 /// With a shared ground the bench reads the crosstalk from a rendered stereo pair (left driven,
 /// right silent) and it is the editor's crosstalk plot: within 0.05 dB at every tone for a
 /// dynamic IEM and a multi-BA IEM behind 0.5 Ω through 0.3 Ω and 3 Ω. Its single-engine response
-/// is a mono signal's, the plotted divider through `Zs + 2·R_g`. Separate returns give no
-/// crosstalk reading.
+/// is a mono signal's, the plotted divider through `Zs + 2·R_g`; its output impedance is one
+/// channel's, `Zs + R_g`. Separate returns give no crosstalk reading.
 #[test]
 fn the_measured_crosstalk_is_the_plotted_one() {
     let an = Analyser::default();
@@ -121,6 +121,11 @@ fn the_measured_crosstalk_is_the_plotted_one() {
         }
     }
     println!("worst crosstalk difference, bench against model: {worst:.4} dB");
+    // One channel's output impedance, read with the other idle: the source's plus the ground's.
+    let st = StageParams { r_out_ohm: 1.0, r_ground_ohm: 0.5, ..StageParams::IDEAL };
+    let z = an.output_impedance(&st, 600.0, 32.0);
+    println!("output impedance through a 0.5 Ω ground: {z:.4} Ω");
+    assert!((z / 1.5 - 1.0).abs() < 0.01, "{z} Ω");
     let sep = StageParams { r_out_ohm: 0.5, ..StageParams::IDEAL };
     assert!(sweeps::crosstalk(&an, &sep, &Network::R(32.0)).is_empty());
 }
