@@ -389,7 +389,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         let (mut v1, mut v2) = (_mm_set1_pd(gnd.v_v[0]), _mm_set1_pd(gnd.v_v[1]));
         let mut r_inv = _mm_set1_pd(gnd.r_inv);
         // (A plain wire's is taken relative to its current each step.)
-        let tol = if KIND == TABLE { _mm_mul_pd(_mm_set1_pd(GROUND_REL_TOL), _mm_mul_pd(inv_r, _mm_div_pd(p0, inv_h))) } else { zero };
+        let tol_table = _mm_mul_pd(_mm_set1_pd(GROUND_REL_TOL), _mm_mul_pd(inv_r, _mm_div_pd(p0, inv_h)));
         let abs = |x: __m128d| _mm_andnot_pd(neg0, x);
         if GROUND && KIND == TABLE {
             p = _mm_fnmadd_pd(_mm_add_pd(v1, _mm_sub_pd(v1, v2)), inv_h, p);
@@ -530,19 +530,20 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                 // The next position less the next prediction, `v̂' = (2·v̂ − v[n−1]) − 2·Δ`, is
                 // `q_g + 2·Δ/h` (for the table kind).
                 let q_g = _mm_fnmadd_pd(_mm_add_pd(v_hat, _mm_sub_pd(v_hat, v1)), inv_h, pb);
-                let mut solved = None;
+                let (mut solved, mut gp_seen) = (None, None);
                 if let Some((i0, slope, d0, curv, c3)) = at {
                     let s_i = _mm_add_pd(i0, _mm_shuffle_pd::<1>(i0, i0));
                     let g = _mm_fnmadd_pd(r_g, s_i, v_hat);
                     let s_d = _mm_add_pd(d0, _mm_shuffle_pd::<1>(d0, d0));
                     let gp = _mm_fmadd_pd(r_g, s_d, one);
+                    gp_seen = Some(gp);
                     // Newton with the last step's `1/G′`: what that and the cubic's curvature
                     // leave out, as a current, must be within the tolerance.
                     let delta = _mm_mul_pd(r_inv, g);
                     let q = abs(_mm_mul_pd(delta, inv_h));
                     let slope_err = _mm_mul_pd(abs(_mm_mul_pd(g, _mm_fmsub_pd(gp, r_inv, one))), inv_r);
                     let left_out = _mm_fmadd_pd(_mm_mul_pd(q, q), _mm_fmadd_pd(abs(c3), q, abs(curv)), slope_err);
-                    let tol = if KIND == TABLE { tol } else { _mm_mul_pd(_mm_set1_pd(GROUND_REL_TOL), abs(i0)) };
+                    let tol = if KIND == TABLE { tol_table } else { _mm_mul_pd(_mm_set1_pd(GROUND_REL_TOL), abs(i0)) };
                     if _mm_movemask_pd(_mm_cmp_pd::<_CMP_LE_OQ>(left_out, tol)) == 3 {
                         if KIND == TABLE {
                             // `p' = q_g + γ·i/h + 2·Δ/h` with `i = Φ + d·Δ`, formed from `Φ` and
@@ -550,10 +551,10 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                             let m = _mm_mul_pd(_mm_fmadd_pd(n_gamma_hh, slope, two_inv_h), r_inv);
                             p_next = _mm_fmadd_pd(m, g, _mm_fmadd_pd(n_gamma_h, i0, q_g));
                         }
-                        solved = Some((_mm_fmadd_pd(_mm_mul_pd(d0, r_inv), g, i0), delta, gp));
+                        solved = Some((_mm_fmadd_pd(_mm_mul_pd(d0, r_inv), g, i0), delta));
                     }
                 }
-                let (i, delta, gp) = solved.unwrap_or_else(|| {
+                let (i, delta) = solved.unwrap_or_else(|| {
                     let u = if KIND == LINEAR { u } else { _mm_add_pd(_mm_div_pd(_mm_sub_pd(p, p0), inv_h), v_hat) };
                     let (ua, ub) = lanes(u);
                     let vh = _mm_cvtsd_f64(v_hat);
@@ -563,9 +564,12 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                     if KIND == TABLE {
                         p_next = _mm_fmadd_pd(n_gamma_h, i, _mm_fmadd_pd(two_inv_h, delta, q_g));
                     }
-                    // The slope for the next step: the plain wires' (a table's is found next step).
-                    (i, delta, _mm_fmadd_pd(r_g, _mm_add_pd(inv_r, _mm_shuffle_pd::<1>(inv_r, inv_r)), one))
+                    (i, delta)
                 });
+                // The next step's `1/G′`: this step's slope where it was read (also when its Newton
+                // step was refused, so a sustained change of slope, as in current limiting, costs
+                // one exact step, not one per step), else the plain wires'.
+                let gp = gp_seen.unwrap_or_else(|| _mm_fmadd_pd(r_g, _mm_add_pd(inv_r, _mm_shuffle_pd::<1>(inv_r, inv_r)), one));
                 r_inv = _mm_div_pd(one, gp);
                 pb_g = _mm_fmadd_pd(two_inv_h, delta, q_g);
                 (v2, v1) = (v1, _mm_sub_pd(v_hat, delta));

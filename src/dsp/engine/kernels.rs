@@ -91,15 +91,7 @@ impl Engine {
         if let Some(mut r) = self.load.modal.regs::<1>() {
             #[cfg(target_arch = "x86_64")]
             if F::HW {
-                let mut la = self.lane::<F, _, Y>(&mut r);
-                let mut sa = self.solver();
-                let cur = out_ptr(cur, buf.len());
-                // SAFETY: `F::HW` holds only inside the AVX2+FMA entry points (`hw_fma`); `cur`
-                // is null or as long as `buf` (`out_ptr`).
-                unsafe { lane_avx2::solo::<Y>(&mut la, &mut sa, buf, cur, None) };
-                let s = sa.finish();
-                self.src = la.src;
-                self.keep_solver(s);
+                self.solo_kernel::<F, Y>(&mut r, buf, out_ptr(cur, buf.len()), false);
                 self.load.modal.store(&r);
                 return;
             }
@@ -143,9 +135,9 @@ impl Engine {
                     None => (std::ptr::null_mut(), std::ptr::null_mut()),
                 };
                 match a.load.modal.form() {
-                    PortForm::Impedance => Self::pair_kernel::<F, false>(a, b, &mut ra, &mut rb, ba, bb, [ca, cb]),
-                    PortForm::Admittance => Self::pair_kernel::<F, true>(a, b, &mut ra, &mut rb, ba, bb, [ca, cb]),
-                }
+                    PortForm::Impedance => Self::pair_kernel::<F, false>(a, b, &mut ra, &mut rb, ba, bb, [ca, cb], false),
+                    PortForm::Admittance => Self::pair_kernel::<F, true>(a, b, &mut ra, &mut rb, ba, bb, [ca, cb], false),
+                };
                 a.load.modal.store(&ra);
                 b.load.modal.store(&rb);
                 return;
@@ -173,6 +165,9 @@ impl Engine {
         }
     }
 
+    /// Both engines' circuits in the two-lane kernel (`lane_avx2::stereo`), through the left
+    /// engine's shared ground when `grounded`. False, with nothing done, where the grounded kernel
+    /// does not apply (the lanes solve their elements differently, or by the exact solver).
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
@@ -184,7 +179,8 @@ impl Engine {
         ba: &mut [f64],
         bb: &mut [f64],
         [ca, cb]: [*mut f64; 2],
-    ) {
+        grounded: bool,
+    ) -> bool {
         let (mut la, mut lb) = (a.lane::<F, _, Y>(ra), b.lane::<F, _, Y>(rb));
         let (mut sa, mut sb) = (a.solver(), b.solver());
         if a.table.same_as(&b.table) {
@@ -192,13 +188,39 @@ impl Engine {
             // cache lines.
             sb.table = sa.table;
         }
+        let mut g = a.ground;
         // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`); `ca` and
-        // `cb` are both null or as long as `ba` and `bb` (`steps_pair`).
-        unsafe { lane_avx2::stereo::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb, [ca, cb], None) };
+        // `cb` are both null or as long as `ba` and `bb` (`out_ptr`).
+        if !unsafe { lane_avx2::stereo::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb, [ca, cb], grounded.then_some(&mut g)) } {
+            return false;
+        }
         let (fa, fb) = (sa.finish(), sb.finish());
         (a.src, b.src) = (la.src, lb.src);
         a.keep_solver(fa);
         b.keep_solver(fb);
+        a.ground = g;
+        true
+    }
+
+    /// One channel in the two-lane kernel with a shadow copy (`lane_avx2::solo`), played into
+    /// both earpieces through its shared ground when `grounded`. False, with nothing done, where
+    /// the grounded kernel does not apply (the exact solver).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn solo_kernel<F: Fma, const Y: bool>(&mut self, r: &mut Regs, buf: &mut [f64], cur: *mut f64, grounded: bool) -> bool {
+        let mut la = self.lane::<F, _, Y>(r);
+        let mut sa = self.solver();
+        let mut g = self.ground;
+        // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`); `cur`
+        // is null or as long as `buf` (`out_ptr`).
+        if !unsafe { lane_avx2::solo::<Y>(&mut la, &mut sa, buf, cur, grounded.then_some(&mut g)) } {
+            return false;
+        }
+        let s = sa.finish();
+        self.src = la.src;
+        self.keep_solver(s);
+        self.ground = g;
+        true
     }
 }
 
@@ -213,26 +235,12 @@ impl Engine {
         #[cfg(target_arch = "x86_64")]
         if F::HW {
             if let Some(mut r) = self.load.modal.regs::<1>() {
-                let mut sa = self.solver();
-                let mut g = self.ground;
                 let c = out_ptr(cur.as_deref_mut(), buf.len());
-                // SAFETY: `F::HW` holds only inside the AVX2+FMA entry points (`hw_fma`); `c` is
-                // null or as long as `buf` (`out_ptr`).
-                let (ran, src) = match self.load.modal.form() {
-                    PortForm::Impedance => {
-                        let mut la = self.lane::<F, _, false>(&mut r);
-                        (unsafe { lane_avx2::solo::<false>(&mut la, &mut sa, buf, c, Some(&mut g)) }, la.src)
-                    }
-                    PortForm::Admittance => {
-                        let mut la = self.lane::<F, _, true>(&mut r);
-                        (unsafe { lane_avx2::solo::<true>(&mut la, &mut sa, buf, c, Some(&mut g)) }, la.src)
-                    }
+                let ran = match self.load.modal.form() {
+                    PortForm::Impedance => self.solo_kernel::<F, false>(&mut r, buf, c, true),
+                    PortForm::Admittance => self.solo_kernel::<F, true>(&mut r, buf, c, true),
                 };
                 if ran {
-                    let s = sa.finish();
-                    self.src = src;
-                    self.keep_solver(s);
-                    self.ground = g;
                     self.load.modal.store(&r);
                     return;
                 }
@@ -284,8 +292,8 @@ impl Engine {
                     None => [std::ptr::null_mut(); 2],
                 };
                 let ran = match a.load.modal.form() {
-                    PortForm::Impedance => Self::pair_grounded_kernel::<F, false>(a, b, &mut ra, &mut rb, ba, bb, c),
-                    PortForm::Admittance => Self::pair_grounded_kernel::<F, true>(a, b, &mut ra, &mut rb, ba, bb, c),
+                    PortForm::Impedance => Self::pair_kernel::<F, false>(a, b, &mut ra, &mut rb, ba, bb, c, true),
+                    PortForm::Admittance => Self::pair_kernel::<F, true>(a, b, &mut ra, &mut rb, ba, bb, c, true),
                 };
                 if ran {
                     a.load.modal.store(&ra);
@@ -353,32 +361,6 @@ impl Engine {
         a.keep_solver(fa);
         b.keep_solver(fb);
         a.ground = g;
-    }
-
-    /// [`Self::pair_grounded`] in the vector kernel (`lane_avx2::stereo` with the ground); false, with
-    /// nothing done, where that does not apply (the lanes solve their elements differently, or
-    /// by the exact solver).
-    #[cfg(target_arch = "x86_64")]
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn pair_grounded_kernel<F: Fma, const Y: bool>(a: &mut Engine, b: &mut Engine, ra: &mut Regs, rb: &mut Regs, ba: &mut [f64], bb: &mut [f64], cur: [*mut f64; 2]) -> bool {
-        let (mut la, mut lb) = (a.lane::<F, _, Y>(ra), b.lane::<F, _, Y>(rb));
-        let (mut sa, mut sb) = (a.solver(), b.solver());
-        if a.table.same_as(&b.table) {
-            sb.table = sa.table;
-        }
-        let mut g = a.ground;
-        // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`); the
-        // current outputs are both null or as long as `ba` and `bb` (`out_ptr`).
-        if !unsafe { lane_avx2::stereo::<Y>(&mut la, &mut lb, &mut sa, &mut sb, ba, bb, cur, Some(&mut g)) } {
-            return false;
-        }
-        let (fa, fb) = (sa.finish(), sb.finish());
-        (a.src, b.src) = (la.src, lb.src);
-        a.keep_solver(fa);
-        b.keep_solver(fb);
-        a.ground = g;
-        true
     }
 }
 
