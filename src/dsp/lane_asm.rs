@@ -84,6 +84,29 @@ pub(crate) struct Frame {
     pub(crate) cur: [*mut f64; 2],
     /// The predicted row's index, as a float.
     pub(crate) kf: [f64; 2],
+    /// The shared ground (`run::<_, true>` only; see [`ground_element`]). Constants: `R_g` (ohms),
+    /// `R_g/h`, `2/h`, `1/R_tot` per lane, the tolerance for what the Newton step leaves out
+    /// (amperes), and 1, 2, 4 and the mask of a float's magnitude.
+    pub(crate) rg: [f64; 2],
+    pub(crate) rg_ih: [f64; 2],
+    pub(crate) two_ih: [f64; 2],
+    pub(crate) inv_r: [f64; 2],
+    pub(crate) tol: [f64; 2],
+    pub(crate) one: [f64; 2],
+    pub(crate) two: [f64; 2],
+    pub(crate) four: [f64; 2],
+    pub(crate) abs: [f64; 2],
+    /// Carried in memory: the last ground voltage `v[k−1]` and this step's prediction `v̂[k]`
+    /// (volts, the same in both lanes), `1/G′` for this step and `G′` of its slope, `p0` less the
+    /// next prediction's part (`p0 − (2·v̂[k+1] − v[k])/h`, for the next position's known part).
+    pub(crate) v1: [f64; 2],
+    pub(crate) vhat: [f64; 2],
+    pub(crate) r_inv: [f64; 2],
+    pub(crate) gp: [f64; 2],
+    pub(crate) p0g: [f64; 2],
+    /// Scratch: the step's curvature bound and its Newton step `Δ`.
+    pub(crate) kq: [f64; 2],
+    pub(crate) delta: [f64; 2],
     /// The load's inputs `w[k]` at `ring[k & 3]` and again at `ring[(k & 3) + 4]`, so that
     /// `w[k−1]` is always `ring[(k & 3) + 3]`.
     pub(crate) ring: [[f64; 2]; 8],
@@ -191,8 +214,152 @@ pub(crate) enum Stop {
     Miss,
 }
 
+/// The element for separate returns: the cubic on the rows at `t` (xmm11), the current into
+/// xmm13 (then the chain [`plain_chain`] forms the next position).
+macro_rules! plain_element {
+    () => {
+        concat!(
+            // lo = t·c1 + c0, hi = t·c3 + c2, i = t²·hi + lo.
+            "vmovupd xmm12, [{ra}]\n",
+            "vmovupd xmm15, [{rb}]\n",
+            "vunpcklpd xmm14, xmm12, xmm15\n",
+            "vunpckhpd xmm12, xmm12, xmm15\n",
+            "vfmadd213pd xmm12, xmm11, xmm14\n",
+            "vmovupd xmm13, [{ra} + 16]\n",
+            "vmovupd xmm15, [{rb} + 16]\n",
+            "vunpcklpd xmm14, xmm13, xmm15\n",
+            "vunpckhpd xmm13, xmm13, xmm15\n",
+            "vfmadd213pd xmm13, xmm11, xmm14\n",
+            "vmulpd xmm14, xmm11, xmm11\n",
+            "vfmadd213pd xmm13, xmm14, xmm12\n",
+            "/* the ground's, unused here: {o_abs} {o_four} {o_kq} {o_two} {o_vhat} {o_rg} {o_rgih} {o_one} {o_gp} {o_rinv} {o_invr} {o_2ih} {o_delta} {o_tol} {o_v1} {o_p0g} */\n",
+        )
+    };
+}
+
+/// The next position for separate returns: `p = γh·i + pb`.
+macro_rules! plain_chain {
+    () => {
+        concat!("vmovapd xmm4, xmm5\n", "vfmadd231pd xmm4, xmm13, [{fr} + {o_ngh}]\n")
+    };
+}
+
+/// The next position's known part for separate returns: `pb = base·inv_h + p0` (the base in
+/// xmm14; see [`ground_pb`]).
+macro_rules! plain_pb {
+    () => {
+        "vmovapd xmm5, [{fr} + {o_p0}]"
+    };
+}
+
+/// The element through the shared ground (`lane_avx2::steps` with `GROUND`, the same Newton step
+/// and bound in registers): the position xmm4 is that of `u − v̂`, xmm5 holds `q_g`, the next
+/// position's part known before this step's current and ground voltage. With `t` in xmm11:
+/// each lane's cubic `Φ` and slope `dΦ/dt`; `G = v̂ − R_g·(Φ_a + Φ_b)`; `G′ = 1 + R_g·Σ dΦ/du`
+/// (kept for the next step's `r = 1/G′`); `Δ = r·G`, `i = Φ + (dΦ/du)·Δ`, the next position
+/// `q_g + 2Δ/h + γ/h·i`. What the step leaves out, as a current: the cubic's curvature over
+/// `q = |Δ/h|`, at most `(|c₂| + 3|c₃|)·q² + |c₃|·q³ ≤ K·q²·(1 + q)` with `K = |c₂| + 4|c₃|` (a
+/// bound over the row, so `t` need not be kept), plus the slope's change since the last step,
+/// `|G·(G′·r − 1)|/R_tot`. Over the tolerance (or NaN), the step goes back to the caller for the
+/// exact solve (label 7, as a lane off the grid does); otherwise the current goes to xmm13, the
+/// position to xmm4, and the ground's state on.
+macro_rules! ground_element {
+    () => {
+        concat!(
+            // c₂, c₃ (xmm14, xmm15) and K per lane, to memory.
+            "vmovupd xmm14, [{ra} + 16]\n",
+            "vunpckhpd xmm15, xmm14, [{rb} + 16]\n",
+            "vunpcklpd xmm14, xmm14, [{rb} + 16]\n",
+            "vandpd xmm12, xmm15, [{fr} + {o_abs}]\n",
+            "vandpd xmm13, xmm14, [{fr} + {o_abs}]\n",
+            "vfmadd231pd xmm13, xmm12, [{fr} + {o_four}]\n",
+            "vmovapd [{fr} + {o_kq}], xmm13\n",
+            // c₀, c₁ (xmm12, xmm13).
+            "vmovupd xmm12, [{ra}]\n",
+            "vunpckhpd xmm13, xmm12, [{rb}]\n",
+            "vunpcklpd xmm12, xmm12, [{rb}]\n",
+            // s = c₃·t; lo = c₀ + c₁·t; hi = c₂ + s; dΦ/dt = c₁ + t·(s + 2·hi) (xmm15);
+            // Φ = lo + t²·hi (xmm14).
+            "vmulpd xmm15, xmm15, xmm11\n",
+            "vfmadd231pd xmm12, xmm11, xmm13\n",
+            "vaddpd xmm14, xmm14, xmm15\n",
+            "vfmadd231pd xmm15, xmm14, [{fr} + {o_two}]\n",
+            "vfmadd213pd xmm15, xmm11, xmm13\n",
+            "vmulpd xmm13, xmm11, xmm11\n",
+            "vfmadd213pd xmm14, xmm13, xmm12\n",
+            // G (xmm13).
+            "vpermilpd xmm12, xmm14, 1\n",
+            "vaddpd xmm12, xmm12, xmm14\n",
+            "vmovapd xmm13, [{fr} + {o_vhat}]\n",
+            "vfnmadd231pd xmm13, xmm12, [{fr} + {o_rg}]\n",
+            // G′ to memory; the slope's change |G·(G′·r − 1)|/R_tot (xmm12).
+            "vmulpd xmm12, xmm15, [{fr} + {o_rgih}]\n",
+            "vhaddpd xmm12, xmm12, xmm12\n",
+            "vaddpd xmm12, xmm12, [{fr} + {o_one}]\n",
+            "vmovapd [{fr} + {o_gp}], xmm12\n",
+            "vmulpd xmm12, xmm12, [{fr} + {o_rinv}]\n",
+            "vsubpd xmm12, xmm12, [{fr} + {o_one}]\n",
+            "vmulpd xmm12, xmm12, xmm13\n",
+            "vandpd xmm12, xmm12, [{fr} + {o_abs}]\n",
+            "vmulpd xmm12, xmm12, [{fr} + {o_invr}]\n",
+            // i = Φ + (dΦ/dt/h)·r·G (xmm15); Δ = r·G (xmm14); q = |Δ/h| (xmm13).
+            "vmulpd xmm15, xmm15, [{fr} + {o_invh}]\n",
+            "vmulpd xmm15, xmm15, [{fr} + {o_rinv}]\n",
+            "vfmadd213pd xmm15, xmm13, xmm14\n",
+            "vmulpd xmm14, xmm13, [{fr} + {o_rinv}]\n",
+            "vmulpd xmm13, xmm14, [{fr} + {o_invh}]\n",
+            "vandpd xmm13, xmm13, [{fr} + {o_abs}]\n",
+            // The next position q_g + 2Δ/h + γ/h·i (xmm11).
+            "vmovapd xmm11, xmm5\n",
+            "vfmadd231pd xmm11, xmm14, [{fr} + {o_2ih}]\n",
+            "vfmadd231pd xmm11, xmm15, [{fr} + {o_ngh}]\n",
+            "vmovapd [{fr} + {o_delta}], xmm14\n",
+            // K·q²·(1 + q) + the slope's change, within the tolerance in both lanes?
+            "vaddpd xmm14, xmm13, [{fr} + {o_one}]\n",
+            "vmulpd xmm13, xmm13, xmm13\n",
+            "vmulpd xmm13, xmm13, xmm14\n",
+            "vfmadd132pd xmm13, xmm12, [{fr} + {o_kq}]\n",
+            "vcmpnlepd xmm13, xmm13, [{fr} + {o_tol}]\n",
+            "vtestpd xmm13, xmm13\n",
+            "jnz 7f\n",
+            "vmovapd xmm4, xmm11\n",
+            "vmovapd xmm13, xmm15\n",
+            // The ground on: v = v̂ − Δ; v̂' = 2·v − v[k−1]; p0g = p0 − (2·v̂' − v)/h; r' = 1/G′.
+            "vmovapd xmm12, [{fr} + {o_vhat}]\n",
+            "vsubpd xmm12, xmm12, [{fr} + {o_delta}]\n",
+            "vaddpd xmm14, xmm12, xmm12\n",
+            "vsubpd xmm14, xmm14, [{fr} + {o_v1}]\n",
+            "vmovapd [{fr} + {o_v1}], xmm12\n",
+            "vmovapd [{fr} + {o_vhat}], xmm14\n",
+            "vaddpd xmm11, xmm14, xmm14\n",
+            "vsubpd xmm11, xmm11, xmm12\n",
+            "vmovapd xmm12, [{fr} + {o_p0}]\n",
+            "vfnmadd231pd xmm12, xmm11, [{fr} + {o_invh}]\n",
+            "vmovapd [{fr} + {o_p0g}], xmm12\n",
+            "vmovapd xmm12, [{fr} + {o_one}]\n",
+            "vdivpd xmm12, xmm12, [{fr} + {o_gp}]\n",
+            "vmovapd [{fr} + {o_rinv}], xmm12\n",
+        )
+    };
+}
+
+/// With the ground the element has formed the next position already.
+macro_rules! ground_chain {
+    () => {
+        "/* the position is the element's */"
+    };
+}
+
+/// With the ground: `q_g = base·inv_h + p0g`.
+macro_rules! ground_pb {
+    () => {
+        "vmovapd xmm5, [{fr} + {o_p0g}]"
+    };
+}
+
 macro_rules! kernel {
     ($fr:ident, $k:ident, $resume:ident, $n1:ident, $oa:ident, $ob:ident, $ra:ident, $rb:ident, $ca:ident, $cb:ident, $stop:ident,
+     element: $elem:ident, chain: $chain:ident, pb: $pbm:ident,
      v: $v0:literal, $v1:literal,
      ring: $r0:literal, $r1:literal,
      base: $b0:literal, $b1:literal, $b2:literal, $b3:literal, $b4:literal, $b5:literal, $b6:literal, $b7:literal,
@@ -222,19 +389,8 @@ macro_rules! kernel {
             "vtestpd xmm14, xmm14",
             "jnz 8f",
             "4:",
-            // The cubic on the predicted rows: lo = t·c1 + c0, hi = t·c3 + c2, i = t²·hi + lo.
-            "vmovupd xmm12, [{ra}]",
-            "vmovupd xmm15, [{rb}]",
-            "vunpcklpd xmm14, xmm12, xmm15",
-            "vunpckhpd xmm12, xmm12, xmm15",
-            "vfmadd213pd xmm12, xmm11, xmm14",
-            "vmovupd xmm13, [{ra} + 16]",
-            "vmovupd xmm15, [{rb} + 16]",
-            "vunpcklpd xmm14, xmm13, xmm15",
-            "vunpckhpd xmm13, xmm13, xmm15",
-            "vfmadd213pd xmm13, xmm11, xmm14",
-            "vmulpd xmm14, xmm11, xmm11",
-            "vfmadd213pd xmm13, xmm14, xmm12",
+            // The element on the predicted rows.
+            $elem!(),
             // The step with its current i (xmm13).
             "3:",
             "mov {s:e}, {k:e}",
@@ -261,9 +417,8 @@ macro_rules! kernel {
             "shl {rb}, 5",
             "add {ra}, {ca}",
             "add {rb}, {cb}",
-            // The chain: p = γh·i + pb (the next step's position, into the ring).
-            "vmovapd xmm4, xmm5",
-            "vfmadd231pd xmm4, xmm13, [{fr} + {o_ngh}]",
+            // The chain: the next step's position (into the ring).
+            $chain!(),
             "vmovapd [{fr} + {s} + {o_pring}], xmm4",
             "vmovapd [{fr} + {s} + {o_pring} + 64], xmm4",
             // The load voltage v (xmm11).
@@ -300,7 +455,7 @@ macro_rules! kernel {
             // The source's history: src0' = R_C·i + v_C' = src0 + 2·R_C·i.
             "vfmadd231pd xmm9, xmm13, [{fr} + {o_rc2}]",
             // pb = base·inv_h + p0; ip = i.
-            "vmovapd xmm5, [{fr} + {o_p0}]",
+            $pbm!(),
             "vfmadd231pd xmm5, xmm14, [{fr} + {o_invh}]",
             "vmovapd [{fr} + {o_ip}], xmm13",
             // The loop currents out, when wanted (lane b first, as for the outputs).
@@ -426,6 +581,22 @@ macro_rules! kernel {
             o_kf = const offset_of!(Frame, kf),
             o_ring = const offset_of!(Frame, ring),
             o_pring = const offset_of!(Frame, p_ring),
+            o_abs = const offset_of!(Frame, abs),
+            o_four = const offset_of!(Frame, four),
+            o_two = const offset_of!(Frame, two),
+            o_one = const offset_of!(Frame, one),
+            o_kq = const offset_of!(Frame, kq),
+            o_vhat = const offset_of!(Frame, vhat),
+            o_v1 = const offset_of!(Frame, v1),
+            o_rg = const offset_of!(Frame, rg),
+            o_rgih = const offset_of!(Frame, rg_ih),
+            o_gp = const offset_of!(Frame, gp),
+            o_rinv = const offset_of!(Frame, r_inv),
+            o_invr = const offset_of!(Frame, inv_r),
+            o_2ih = const offset_of!(Frame, two_ih),
+            o_delta = const offset_of!(Frame, delta),
+            o_tol = const offset_of!(Frame, tol),
+            o_p0g = const offset_of!(Frame, p0g),
             out("ymm0") _, out("ymm1") _, out("ymm2") _, out("ymm3") _,
             out("ymm4") _, out("ymm5") _, out("ymm6") _, out("ymm7") _,
             out("ymm8") _, out("ymm9") _, out("ymm10") _, out("ymm11") _,
@@ -439,7 +610,9 @@ macro_rules! kernel {
 /// lane a at `oa` and lane b at `ob` two steps ahead and writing the load voltages in place;
 /// `ra`/`rb` are the predicted rows of step `k` in the tables at `ca`/`cb`. With `resume`,
 /// step `k`'s current is `fr.i_in` (found after a [`Stop::Miss`]). Each step's loop current goes
-/// to `fr.cur` when set. `Y`: admittance form.
+/// to `fr.cur` when set. `Y`: admittance form. `G`: both loops return through the shared ground
+/// held in the frame ([`ground_element`]); a [`Stop::Miss`] then asks for step `k`'s exact coupled
+/// solve (its position off the grid, or its Newton step refused), with which the caller resumes.
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA; `oa` and `ob` valid for `n1 + 1` values (they may be equal:
@@ -448,7 +621,7 @@ macro_rules! kernel {
 /// or both valid for `n1 + 1` values.
 #[allow(clippy::too_many_arguments)]
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn run<const Y: bool>(
+pub(crate) unsafe fn run<const Y: bool, const G: bool>(
     fr: &mut Frame,
     k: &mut usize,
     resume: bool,
@@ -469,8 +642,20 @@ pub(crate) unsafe fn run<const Y: bool>(
         let (mut pa, mut pb) = (*ra, *rb);
         let resume = resume as usize;
         let stop: usize;
+        // The kernel with the element for separate returns or through the ground.
+        macro_rules! grounded_or_not {
+            ($($rest:tt)*) => {
+                if G {
+                    kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
+                        element: ground_element, chain: ground_chain, pb: ground_pb, $($rest)*)
+                } else {
+                    kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
+                        element: plain_element, chain: plain_chain, pb: plain_pb, $($rest)*)
+                }
+            };
+        }
         if Y {
-            kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
+            grounded_or_not!(
                 // v = zd·(i − h); w = v (xmm11).
                 v: "vsubpd xmm11, xmm13, xmm6", "vmulpd xmm11, xmm11, [{fr} + {o_zd}]",
                 ring: "vmovapd [{fr} + {s} + {o_ring}], xmm11", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm11",
@@ -489,7 +674,7 @@ pub(crate) unsafe fn run<const Y: bool>(
                    "vbroadcastsd ymm13, xmm11",
                    "vpermpd ymm14, ymm11, 0x55");
         } else {
-            kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
+            grounded_or_not!(
                 // v = zd·i + h (xmm11); w = i.
                 v: "vmovapd xmm11, xmm6", "vfmadd231pd xmm11, xmm13, [{fr} + {o_zd}]",
                 ring: "vmovapd [{fr} + {s} + {o_ring}], xmm13", "vmovapd [{fr} + {s} + {o_ring} + 64], xmm13",

@@ -195,17 +195,20 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
 ///
 /// With `GROUND`, both loops return through the shared ground `gnd` (`stereo.rs`): each loop's
 /// element sees its drive less the ground voltage `v`, the root of `G(v) = v − R_g·(i_a + i_b)`.
-/// Each step takes one Newton step on `G` from the prediction `v̂ = 2·v[n−1] − v[n−2]`: the
-/// element's current `Φ` and slope `d = dΦ/du` at `u − v̂` (the table's cubic and its derivative,
-/// or `1/R_tot` for a plain wire), `Δ = G(v̂)·r` with `r` the last step's `1/G′`
+/// For plain wires the loops are linear and `v = k·(u_a/R_tot,a + u_b/R_tot,b)` exactly, with
+/// `k = R_g/(1 + R_g·(1/R_tot,a + 1/R_tot,b))` (the first step of `lane::solve_ground`, exact for
+/// linear elements). For the table, each step takes one Newton step on `G` from the prediction
+/// `v̂ = 2·v[n−1] − v[n−2]`: the element's current `Φ` and slope `d = dΦ/du` at `u − v̂` (the
+/// table's cubic and its derivative), `Δ = G(v̂)·r` with `r` the last step's `1/G′`
 /// (`G′ = 1 + R_g·(d_a + d_b)`; its division runs beside the next step instead of on the chain),
 /// then `v = v̂ − Δ` and `i = Φ + d·Δ`. Two things are left out: the cubic's curvature over the
-/// step, `|c₂ + 3c₃t|·q² + |c₃|·|q|³` with `q = Δ/h` (the step in grid units), and the slope's
-/// change since the last step, `|G·(G′·r − 1)|/R_tot`. Where their sum exceeds
-/// [`GROUND_REL_TOL`] of the lane's full-scale current (for a plain wire, of its current), or the
-/// position is off the grid, the step is solved exactly by `lane::solve_ground` instead (about
-/// one step in 10⁵ for a sine; the first step of a run, and steps where the element changes
-/// slope fast, as at the current limit's knee).
+/// step, `|c₂ + 3c₃t|·q² + |c₃|·|q|³` with `q = Δ/h` (the step in grid units; the assembly loop
+/// bounds it by `(|c₂| + 4|c₃|)·q²·(1 + q)`), and the slope's change since the last step,
+/// `|G·(G′·r − 1)|/R_tot`. Where their sum exceeds [`GROUND_REL_TOL`] of the lane's full-scale
+/// current, or the position is off the grid, the step is solved exactly by `lane::solve_ground`
+/// instead (about one step in 10⁵ for a sine; the first step of a run, and steps where the
+/// element changes slope fast, as at the current limit's knee). Without the series inductor the
+/// table kind runs this in `lane_asm` (`ground_element`).
 /// The mono form (`!PAIR`) sums its own lane and its identical shadow: twice its current.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
@@ -388,7 +391,10 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         let n_gamma_hh = _mm_mul_pd(n_gamma_h, inv_h);
         let (mut v1, mut v2) = (_mm_set1_pd(gnd.v_v[0]), _mm_set1_pd(gnd.v_v[1]));
         let mut r_inv = _mm_set1_pd(gnd.r_inv);
-        // (A plain wire's is taken relative to its current each step.)
+        // `G′` of the plain wires (each element's largest slope).
+        let gp_wires = _mm_fmadd_pd(r_g, _mm_add_pd(inv_r, _mm_shuffle_pd::<1>(inv_r, inv_r)), one);
+        // Plain wires: `v = k·Σ u/R_tot` with `k = R_g/G′`.
+        let k_wires = _mm_div_pd(r_g, gp_wires);
         let tol_table = _mm_mul_pd(_mm_set1_pd(GROUND_REL_TOL), _mm_mul_pd(inv_r, _mm_div_pd(p0, inv_h)));
         let abs = |x: __m128d| _mm_andnot_pd(neg0, x);
         if GROUND && KIND == TABLE {
@@ -412,7 +418,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         // The table kind without the inductor runs in `lane_asm` (registers allocated by hand, the
         // modes in companion form); its states come back into these locals.
         let mut k0 = 0;
-        if KIND == TABLE && !IND && !GROUND && ASM_KERNEL.load(std::sync::atomic::Ordering::Relaxed) {
+        if KIND == TABLE && !IND && ASM_KERNEL.load(std::sync::atomic::Ordering::Relaxed) {
             let st2 = |v: __m128d| {
                 let mut o = [0.0; 2];
                 _mm_storeu_pd(o.as_mut_ptr(), v);
@@ -458,9 +464,30 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                 kf: st2(kf),
                 ring: [r[0], r[1], r[2], r[3], r[0], r[1], r[2], r[3]],
                 p_ring: [st2(p); 8],
+                rg: st2(r_g),
+                rg_ih: st2(_mm_mul_pd(r_g, inv_h)),
+                two_ih: st2(two_inv_h),
+                inv_r: st2(inv_r),
+                tol: st2(tol_table),
+                one: [1.0; 2],
+                two: [2.0; 2],
+                four: [4.0; 2],
+                abs: [f64::from_bits(!(1u64 << 63)); 2],
+                v1: st2(v1),
+                vhat: st2(_mm_add_pd(v1, _mm_sub_pd(v1, v2))),
+                r_inv: st2(r_inv),
+                gp: [1.0; 2],
+                p0g: st2(p0),
+                kq: [0.0; 2],
+                delta: [0.0; 2],
             };
+            if GROUND {
+                // The known part of the first step's next position: `q_g = pb − (2·v̂ − v[k−1])/h`.
+                let vh = ld2(&fr.vhat);
+                fr.pb = st2(_mm_fnmadd_pd(_mm_add_pd(vh, _mm_sub_pd(vh, v1)), inv_h, pb));
+            }
             let (mut k, mut resume) = (0, false);
-            while let Stop::Miss = lane_asm::run::<Y>(
+            while let Stop::Miss = lane_asm::run::<Y, GROUND>(
                 &mut fr,
                 &mut k,
                 resume,
@@ -472,8 +499,38 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                 ca,
                 cb,
             ) {
-                fr.i_in = st2(table_miss(ld2(&fr.p), sa, sb));
+                let p = ld2(&fr.p);
+                if !GROUND {
+                    fr.i_in = st2(table_miss(p, sa, sb));
+                    resume = true;
+                    continue;
+                }
+                // Step `k` solved exactly, then the ground's state on as the loop's own step
+                // does it (`lane_asm::ground_element`): the next position, `v`, `v̂'`, `p0g`, `1/G′`
+                // (of this step's slope when it was read, on the grid; else the plain wires').
+                let vh = ld2(&fr.vhat);
+                let (ua, ub) = lanes(_mm_add_pd(_mm_div_pd(_mm_sub_pd(p, p0), inv_h), vh));
+                let (ia, ib, v) = exact_ground(sa, if PAIR { Some(&mut *sb) } else { None }, ua, ub, gnd.r_ohm, fr.vhat[0]);
+                gnd.exact_steps += 1;
+                let (i, delta) = (pair(ia, ib), _mm_set1_pd(fr.vhat[0] - v));
+                fr.p = st2(_mm_fmadd_pd(n_gamma_h, i, _mm_fmadd_pd(two_inv_h, delta, ld2(&fr.pb))));
+                fr.i_in = st2(i);
+                let on = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
+                let gp = if _mm_movemask_pd(on) == 3 { ld2(&fr.gp) } else { gp_wires };
+                let v_n = _mm_sub_pd(vh, delta);
+                let vh_next = _mm_sub_pd(_mm_add_pd(v_n, v_n), ld2(&fr.v1));
+                fr.v1 = st2(v_n);
+                fr.vhat = st2(vh_next);
+                fr.p0g = st2(_mm_fnmadd_pd(_mm_sub_pd(_mm_add_pd(vh_next, vh_next), v_n), inv_h, p0));
+                fr.r_inv = st2(_mm_div_pd(one, gp));
                 resume = true;
+            }
+            if GROUND {
+                // `v[n−2]` from the last prediction `v̂ = 2·v[n−1] − v[n−2]` (to rounding: it only
+                // starts the next run's prediction).
+                v1 = ld2(&fr.v1);
+                v2 = _mm_sub_pd(_mm_add_pd(v1, v1), ld2(&fr.vhat));
+                r_inv = ld2(&fr.r_inv);
             }
             let xa = Companion::states(qa.zr, qa.zi, fr.m_a.u, fr.m_a.up);
             let xb = Companion::states(qb.zr, qb.zi, fr.m_b.u, fr.m_b.up);
@@ -498,13 +555,18 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             // position's part known before this step's current.
             let mut pb_g = pb;
             let mut p_next = zero;
-            let i = if GROUND {
+            let i = if GROUND && KIND == LINEAR {
+                // Plain wires: the ground voltage in closed form (see the doc above).
+                let s = _mm_mul_pd(_mm_mul_pd(u, inv_r), k_wires);
+                let v = _mm_add_pd(s, _mm_shuffle_pd::<1>(s, s));
+                (v2, v1) = (v1, v);
+                _mm_mul_pd(_mm_sub_pd(u, v), inv_r)
+            } else if GROUND {
                 let v_hat = _mm_add_pd(v1, _mm_sub_pd(v1, v2));
                 // Each lane's current and slope at `u − v̂`, and the curvature check's terms; `None`
                 // off the grid.
-                let at = match KIND {
-                    LINEAR => Some((_mm_mul_pd(_mm_sub_pd(u, v_hat), inv_r), zero, inv_r, zero, zero)),
-                    _ => {
+                let at = {
+                    {
                         let tp = _mm_sub_pd(p, kf);
                         let hit = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(tp, zero), _mm_cmp_pd::<_CMP_LT_OQ>(tp, one));
                         // A missed row prediction looks the rows up from the position; off the
@@ -543,33 +605,27 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                     let q = abs(_mm_mul_pd(delta, inv_h));
                     let slope_err = _mm_mul_pd(abs(_mm_mul_pd(g, _mm_fmsub_pd(gp, r_inv, one))), inv_r);
                     let left_out = _mm_fmadd_pd(_mm_mul_pd(q, q), _mm_fmadd_pd(abs(c3), q, abs(curv)), slope_err);
-                    let tol = if KIND == TABLE { tol_table } else { _mm_mul_pd(_mm_set1_pd(GROUND_REL_TOL), abs(i0)) };
-                    if _mm_movemask_pd(_mm_cmp_pd::<_CMP_LE_OQ>(left_out, tol)) == 3 {
-                        if KIND == TABLE {
-                            // `p' = q_g + γ·i/h + 2·Δ/h` with `i = Φ + d·Δ`, formed from `Φ` and
-                            // `G` so the cross-lane sum is the only addition to the chain.
-                            let m = _mm_mul_pd(_mm_fmadd_pd(n_gamma_hh, slope, two_inv_h), r_inv);
-                            p_next = _mm_fmadd_pd(m, g, _mm_fmadd_pd(n_gamma_h, i0, q_g));
-                        }
+                    if _mm_movemask_pd(_mm_cmp_pd::<_CMP_LE_OQ>(left_out, tol_table)) == 3 {
+                        // `p' = q_g + γ·i/h + 2·Δ/h` with `i = Φ + d·Δ`, formed from `Φ` and `G`
+                        // so the cross-lane sum is the only addition to the chain.
+                        let m = _mm_mul_pd(_mm_fmadd_pd(n_gamma_hh, slope, two_inv_h), r_inv);
+                        p_next = _mm_fmadd_pd(m, g, _mm_fmadd_pd(n_gamma_h, i0, q_g));
                         solved = Some((_mm_fmadd_pd(_mm_mul_pd(d0, r_inv), g, i0), delta));
                     }
                 }
                 let (i, delta) = solved.unwrap_or_else(|| {
-                    let u = if KIND == LINEAR { u } else { _mm_add_pd(_mm_div_pd(_mm_sub_pd(p, p0), inv_h), v_hat) };
-                    let (ua, ub) = lanes(u);
+                    let (ua, ub) = lanes(_mm_add_pd(_mm_div_pd(_mm_sub_pd(p, p0), inv_h), v_hat));
                     let vh = _mm_cvtsd_f64(v_hat);
                     let (ia, ib, v) = exact_ground(sa, if PAIR { Some(&mut *sb) } else { None }, ua, ub, gnd.r_ohm, vh);
                     gnd.exact_steps += 1;
                     let (i, delta) = (pair(ia, ib), _mm_set1_pd(vh - v));
-                    if KIND == TABLE {
-                        p_next = _mm_fmadd_pd(n_gamma_h, i, _mm_fmadd_pd(two_inv_h, delta, q_g));
-                    }
+                    p_next = _mm_fmadd_pd(n_gamma_h, i, _mm_fmadd_pd(two_inv_h, delta, q_g));
                     (i, delta)
                 });
                 // The next step's `1/G′`: this step's slope where it was read (also when its Newton
                 // step was refused, so a sustained change of slope, as in current limiting, costs
                 // one exact step, not one per step), else the plain wires'.
-                let gp = gp_seen.unwrap_or_else(|| _mm_fmadd_pd(r_g, _mm_add_pd(inv_r, _mm_shuffle_pd::<1>(inv_r, inv_r)), one));
+                let gp = gp_seen.unwrap_or(gp_wires);
                 r_inv = _mm_div_pd(one, gp);
                 pb_g = _mm_fmadd_pd(two_inv_h, delta, q_g);
                 (v2, v1) = (v1, _mm_sub_pd(v_hat, delta));
