@@ -16,7 +16,12 @@ fn main() {
         ("ideal + rails at laptop's", StageParams { v_max_v: lap.v_max_v, level_v: lap.level_v, ..StageParams::IDEAL }),
         ("ideal at laptop's level", StageParams { level_v: lap.level_v, ..StageParams::IDEAL }),
         ("laptop, rails x10", StageParams { noise_dbv: None, v_max_v: lap.v_max_v.map(|v| v * 10.0), ..lap }),
+        ("laptop, 0.5 Ω ground", StageParams { r_ground_ohm: 0.5, ..lap }),
+        ("linear 75R+220u, 0.5 Ω ground", StageParams { r_out_ohm: 75.0, c_block_f: Some(220e-6), r_ground_ohm: 0.5, ..StageParams::IDEAL }),
     ];
+    // `ONLY=text`: the variants whose name contains it (for `perf record`).
+    let only = std::env::var("ONLY").unwrap_or_default();
+    let vars: Vec<_> = vars.into_iter().filter(|(name, _)| name.contains(only.as_str())).collect();
     let fs = 48_000.0;
     // `HIGH=1`: the offline render quality.
     let q = if std::env::var("HIGH").is_ok() { Quality::High } else { Quality::Default };

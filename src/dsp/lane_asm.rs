@@ -85,11 +85,10 @@ pub(crate) struct Frame {
     /// The predicted row's index, as a float.
     pub(crate) kf: [f64; 2],
     /// The shared ground (`run::<_, true>` only; see [`ground_element`]). Constants: `R_g` (ohms),
-    /// `R_g/h`, `2/h`, `1/R_tot` per lane, the tolerance for what the Newton step leaves out
+    /// `R_g/h`, `1/R_tot` per lane, the tolerance for what the Newton step leaves out
     /// (amperes), and 1, 2, 4 and the mask of a float's magnitude.
     pub(crate) rg: [f64; 2],
     pub(crate) rg_ih: [f64; 2],
-    pub(crate) two_ih: [f64; 2],
     pub(crate) inv_r: [f64; 2],
     pub(crate) tol: [f64; 2],
     pub(crate) one: [f64; 2],
@@ -97,16 +96,13 @@ pub(crate) struct Frame {
     pub(crate) four: [f64; 2],
     pub(crate) abs: [f64; 2],
     /// Carried in memory: the last ground voltage `v[k−1]` and this step's prediction `v̂[k]`
-    /// (volts, the same in both lanes), `1/G′` for this step and `G′` of its slope, `p0` less the
-    /// next prediction's part (`p0 − (2·v̂[k+1] − v[k])/h`, for the next position's known part).
+    /// (volts, the same in both lanes), `1/G′` for this step and `G′` of its slope.
     pub(crate) v1: [f64; 2],
     pub(crate) vhat: [f64; 2],
     pub(crate) r_inv: [f64; 2],
     pub(crate) gp: [f64; 2],
-    pub(crate) p0g: [f64; 2],
-    /// Scratch: the step's curvature bound and its Newton step `Δ`.
+    /// Scratch: the step's curvature bound.
     pub(crate) kq: [f64; 2],
-    pub(crate) delta: [f64; 2],
     /// The load's inputs `w[k]` at `ring[k & 3]` and again at `ring[(k & 3) + 4]`, so that
     /// `w[k−1]` is always `ring[(k & 3) + 3]`.
     pub(crate) ring: [[f64; 2]; 8],
@@ -232,7 +228,7 @@ macro_rules! plain_element {
             "vfmadd213pd xmm13, xmm11, xmm14\n",
             "vmulpd xmm14, xmm11, xmm11\n",
             "vfmadd213pd xmm13, xmm14, xmm12\n",
-            "/* the ground's, unused here: {o_abs} {o_four} {o_kq} {o_two} {o_vhat} {o_rg} {o_rgih} {o_one} {o_gp} {o_rinv} {o_invr} {o_2ih} {o_delta} {o_tol} {o_v1} {o_p0g} */\n",
+            "/* the ground's, unused here: {o_abs} {o_four} {o_kq} {o_two} {o_vhat} {o_rg} {o_rgih} {o_one} {o_gp} {o_rinv} {o_invr} {o_tol} {o_v1} */\n",
         )
     };
 }
@@ -244,25 +240,18 @@ macro_rules! plain_chain {
     };
 }
 
-/// The next position's known part for separate returns: `pb = base·inv_h + p0` (the base in
-/// xmm14; see [`ground_pb`]).
-macro_rules! plain_pb {
-    () => {
-        "vmovapd xmm5, [{fr} + {o_p0}]"
-    };
-}
-
-/// The element through the shared ground (`lane_avx2::steps` with `GROUND`, the same Newton step
-/// and bound in registers): the position xmm4 is that of `u − v̂`, xmm5 holds `q_g`, the next
-/// position's part known before this step's current and ground voltage. With `t` in xmm11:
-/// each lane's cubic `Φ` and slope `dΦ/dt`; `G = v̂ − R_g·(Φ_a + Φ_b)`; `G′ = 1 + R_g·Σ dΦ/du`
-/// (kept for the next step's `r = 1/G′`); `Δ = r·G`, `i = Φ + (dΦ/du)·Δ`, the next position
-/// `q_g + 2Δ/h + γ/h·i`. What the step leaves out, as a current: the cubic's curvature over
-/// `q = |Δ/h|`, at most `(|c₂| + 3|c₃|)·q² + |c₃|·q³ ≤ K·q²·(1 + q)` with `K = |c₂| + 4|c₃|` (a
-/// bound over the row, so `t` need not be kept), plus the slope's change since the last step,
-/// `|G·(G′·r − 1)|/R_tot`. Over the tolerance (or NaN), the step goes back to the caller for the
-/// exact solve (label 7, as a lane off the grid does); otherwise the current goes to xmm13, the
-/// position to xmm4, and the ground's state on.
+/// The element through the shared ground (`lane_avx2::steps` with `GROUND`: the same Newton
+/// step and bound, in registers). The position xmm4 is that of `u − v̂`; xmm5 holds the next
+/// position's part known before this step's current, `pb`. With `t` in xmm11: each lane's cubic
+/// `Φ` and slope `dΦ/dt`; `G = v̂ − R_g·(Φ_a + Φ_b)`; `G′ = 1 + R_g·Σ dΦ/du` (kept for the next
+/// step's `r = 1/G′`); `Δ = r·G`, `i = Φ + (dΦ/du)·Δ`, `v = v̂ − Δ`, the next prediction
+/// `v̂' = 2·v − v[k−1]` and position `pb + γ/h·i − v̂'/h`. What the step leaves out, as a
+/// current: the cubic's curvature over `q = |Δ/h|`, at most `(|c₂| + 3|c₃|)·q² + |c₃|·q³ ≤ K·q²`
+/// for `q ≤ 1`, with `K = |c₂| + 4|c₃|` (a bound over the row, so `t` need not be kept), plus
+/// the slope's change since the last step, `|G·(G′·r − 1)|/R_tot`. Over the tolerance, with
+/// `q > 1`, or NaN, the step goes back to the caller for the exact solve (label 7, as a lane off
+/// the grid does); otherwise the current goes to xmm13, the position to xmm4, and the ground's
+/// state on.
 macro_rules! ground_element {
     () => {
         concat!(
@@ -294,7 +283,8 @@ macro_rules! ground_element {
             "vfnmadd231pd xmm13, xmm12, [{fr} + {o_rg}]\n",
             // G′ to memory; the slope's change |G·(G′·r − 1)|/R_tot (xmm12).
             "vmulpd xmm12, xmm15, [{fr} + {o_rgih}]\n",
-            "vhaddpd xmm12, xmm12, xmm12\n",
+            "vpermilpd xmm11, xmm12, 1\n",
+            "vaddpd xmm12, xmm12, xmm11\n",
             "vaddpd xmm12, xmm12, [{fr} + {o_one}]\n",
             "vmovapd [{fr} + {o_gp}], xmm12\n",
             "vmulpd xmm12, xmm12, [{fr} + {o_rinv}]\n",
@@ -302,40 +292,33 @@ macro_rules! ground_element {
             "vmulpd xmm12, xmm12, xmm13\n",
             "vandpd xmm12, xmm12, [{fr} + {o_abs}]\n",
             "vmulpd xmm12, xmm12, [{fr} + {o_invr}]\n",
-            // i = Φ + (dΦ/dt/h)·r·G (xmm15); Δ = r·G (xmm14); q = |Δ/h| (xmm13).
+            // i = Φ + (dΦ/dt/h)·r·G (xmm15); Δ = r·G (xmm14); v = v̂ − Δ (xmm13);
+            // q = Δ/h (xmm14, squared below); the next prediction v̂' = 2·v − v[k−1] (xmm11).
             "vmulpd xmm15, xmm15, [{fr} + {o_invh}]\n",
             "vmulpd xmm15, xmm15, [{fr} + {o_rinv}]\n",
             "vfmadd213pd xmm15, xmm13, xmm14\n",
             "vmulpd xmm14, xmm13, [{fr} + {o_rinv}]\n",
-            "vmulpd xmm13, xmm14, [{fr} + {o_invh}]\n",
-            "vandpd xmm13, xmm13, [{fr} + {o_abs}]\n",
-            // The next position q_g + 2Δ/h + γ/h·i (xmm11).
-            "vmovapd xmm11, xmm5\n",
-            "vfmadd231pd xmm11, xmm14, [{fr} + {o_2ih}]\n",
-            "vfmadd231pd xmm11, xmm15, [{fr} + {o_ngh}]\n",
-            "vmovapd [{fr} + {o_delta}], xmm14\n",
-            // K·q²·(1 + q) + the slope's change, within the tolerance in both lanes?
-            "vaddpd xmm14, xmm13, [{fr} + {o_one}]\n",
-            "vmulpd xmm13, xmm13, xmm13\n",
-            "vmulpd xmm13, xmm13, xmm14\n",
-            "vfmadd132pd xmm13, xmm12, [{fr} + {o_kq}]\n",
-            "vcmpnlepd xmm13, xmm13, [{fr} + {o_tol}]\n",
-            "vtestpd xmm13, xmm13\n",
+            "vmovapd xmm13, [{fr} + {o_vhat}]\n",
+            "vsubpd xmm13, xmm13, xmm14\n",
+            "vmulpd xmm14, xmm14, [{fr} + {o_invh}]\n",
+            "vaddpd xmm11, xmm13, xmm13\n",
+            "vsubpd xmm11, xmm11, [{fr} + {o_v1}]\n",
+            // Left out: max(K·q² + the slope's change, tol·q²) within tol in both lanes (the
+            // second term refuses q > 1; a NaN anywhere refuses too).
+            "vmulpd xmm14, xmm14, xmm14\n",
+            "vfmadd231pd xmm12, xmm14, [{fr} + {o_kq}]\n",
+            "vmulpd xmm14, xmm14, [{fr} + {o_tol}]\n",
+            "vmaxpd xmm12, xmm14, xmm12\n",
+            "vcmpnlepd xmm12, xmm12, [{fr} + {o_tol}]\n",
+            "vtestpd xmm12, xmm12\n",
             "jnz 7f\n",
-            "vmovapd xmm4, xmm11\n",
+            // Taken: the next position pb + γ/h·i − v̂'/h, the ground on, r' = 1/G′.
+            "vmovapd xmm4, xmm5\n",
+            "vfmadd231pd xmm4, xmm15, [{fr} + {o_ngh}]\n",
+            "vfnmadd231pd xmm4, xmm11, [{fr} + {o_invh}]\n",
+            "vmovapd [{fr} + {o_v1}], xmm13\n",
+            "vmovapd [{fr} + {o_vhat}], xmm11\n",
             "vmovapd xmm13, xmm15\n",
-            // The ground on: v = v̂ − Δ; v̂' = 2·v − v[k−1]; p0g = p0 − (2·v̂' − v)/h; r' = 1/G′.
-            "vmovapd xmm12, [{fr} + {o_vhat}]\n",
-            "vsubpd xmm12, xmm12, [{fr} + {o_delta}]\n",
-            "vaddpd xmm14, xmm12, xmm12\n",
-            "vsubpd xmm14, xmm14, [{fr} + {o_v1}]\n",
-            "vmovapd [{fr} + {o_v1}], xmm12\n",
-            "vmovapd [{fr} + {o_vhat}], xmm14\n",
-            "vaddpd xmm11, xmm14, xmm14\n",
-            "vsubpd xmm11, xmm11, xmm12\n",
-            "vmovapd xmm12, [{fr} + {o_p0}]\n",
-            "vfnmadd231pd xmm12, xmm11, [{fr} + {o_invh}]\n",
-            "vmovapd [{fr} + {o_p0g}], xmm12\n",
             "vmovapd xmm12, [{fr} + {o_one}]\n",
             "vdivpd xmm12, xmm12, [{fr} + {o_gp}]\n",
             "vmovapd [{fr} + {o_rinv}], xmm12\n",
@@ -350,16 +333,9 @@ macro_rules! ground_chain {
     };
 }
 
-/// With the ground: `q_g = base·inv_h + p0g`.
-macro_rules! ground_pb {
-    () => {
-        "vmovapd xmm5, [{fr} + {o_p0g}]"
-    };
-}
-
 macro_rules! kernel {
     ($fr:ident, $k:ident, $resume:ident, $n1:ident, $oa:ident, $ob:ident, $ra:ident, $rb:ident, $ca:ident, $cb:ident, $stop:ident,
-     element: $elem:ident, chain: $chain:ident, pb: $pbm:ident,
+     element: $elem:ident, chain: $chain:ident,
      v: $v0:literal, $v1:literal,
      ring: $r0:literal, $r1:literal,
      base: $b0:literal, $b1:literal, $b2:literal, $b3:literal, $b4:literal, $b5:literal, $b6:literal, $b7:literal,
@@ -455,7 +431,7 @@ macro_rules! kernel {
             // The source's history: src0' = R_C·i + v_C' = src0 + 2·R_C·i.
             "vfmadd231pd xmm9, xmm13, [{fr} + {o_rc2}]",
             // pb = base·inv_h + p0; ip = i.
-            $pbm!(),
+            "vmovapd xmm5, [{fr} + {o_p0}]",
             "vfmadd231pd xmm5, xmm14, [{fr} + {o_invh}]",
             "vmovapd [{fr} + {o_ip}], xmm13",
             // The loop currents out, when wanted (lane b first, as for the outputs).
@@ -593,10 +569,7 @@ macro_rules! kernel {
             o_gp = const offset_of!(Frame, gp),
             o_rinv = const offset_of!(Frame, r_inv),
             o_invr = const offset_of!(Frame, inv_r),
-            o_2ih = const offset_of!(Frame, two_ih),
-            o_delta = const offset_of!(Frame, delta),
             o_tol = const offset_of!(Frame, tol),
-            o_p0g = const offset_of!(Frame, p0g),
             out("ymm0") _, out("ymm1") _, out("ymm2") _, out("ymm3") _,
             out("ymm4") _, out("ymm5") _, out("ymm6") _, out("ymm7") _,
             out("ymm8") _, out("ymm9") _, out("ymm10") _, out("ymm11") _,
@@ -647,10 +620,10 @@ pub(crate) unsafe fn run<const Y: bool, const G: bool>(
             ($($rest:tt)*) => {
                 if G {
                     kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
-                        element: ground_element, chain: ground_chain, pb: ground_pb, $($rest)*)
+                        element: ground_element, chain: ground_chain, $($rest)*)
                 } else {
                     kernel!(fr, kk, resume, n1, oa, ob, pa, pb, ca, cb, stop,
-                        element: plain_element, chain: plain_chain, pb: plain_pb, $($rest)*)
+                        element: plain_element, chain: plain_chain, $($rest)*)
                 }
             };
         }

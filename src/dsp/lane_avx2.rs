@@ -203,7 +203,7 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
 /// (`G′ = 1 + R_g·(d_a + d_b)`; its division runs beside the next step instead of on the chain),
 /// then `v = v̂ − Δ` and `i = Φ + d·Δ`. Two things are left out: the cubic's curvature over the
 /// step, `|c₂ + 3c₃t|·q² + |c₃|·|q|³` with `q = Δ/h` (the step in grid units; the assembly loop
-/// bounds it by `(|c₂| + 4|c₃|)·q²·(1 + q)`), and the slope's change since the last step,
+/// bounds it by `(|c₂| + 4|c₃|)·q²` and refuses `q > 1`), and the slope's change since the last step,
 /// `|G·(G′·r − 1)|/R_tot`. Where their sum exceeds [`GROUND_REL_TOL`] of the lane's full-scale
 /// current, or the position is off the grid, the step is solved exactly by `lane::solve_ground`
 /// instead (about one step in 10⁵ for a sine; the first step of a run, and steps where the
@@ -466,7 +466,6 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                 p_ring: [st2(p); 8],
                 rg: st2(r_g),
                 rg_ih: st2(_mm_mul_pd(r_g, inv_h)),
-                two_ih: st2(two_inv_h),
                 inv_r: st2(inv_r),
                 tol: st2(tol_table),
                 one: [1.0; 2],
@@ -477,15 +476,8 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                 vhat: st2(_mm_add_pd(v1, _mm_sub_pd(v1, v2))),
                 r_inv: st2(r_inv),
                 gp: [1.0; 2],
-                p0g: st2(p0),
                 kq: [0.0; 2],
-                delta: [0.0; 2],
             };
-            if GROUND {
-                // The known part of the first step's next position: `q_g = pb − (2·v̂ − v[k−1])/h`.
-                let vh = ld2(&fr.vhat);
-                fr.pb = st2(_mm_fnmadd_pd(_mm_add_pd(vh, _mm_sub_pd(vh, v1)), inv_h, pb));
-            }
             let (mut k, mut resume) = (0, false);
             while let Stop::Miss = lane_asm::run::<Y, GROUND>(
                 &mut fr,
@@ -506,22 +498,20 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                     continue;
                 }
                 // Step `k` solved exactly, then the ground's state on as the loop's own step
-                // does it (`lane_asm::ground_element`): the next position, `v`, `v̂'`, `p0g`, `1/G′`
+                // does it (`lane_asm::ground_element`): `v`, `v̂'`, the next position and `1/G′`
                 // (of this step's slope when it was read, on the grid; else the plain wires').
                 let vh = ld2(&fr.vhat);
                 let (ua, ub) = lanes(_mm_add_pd(_mm_div_pd(_mm_sub_pd(p, p0), inv_h), vh));
                 let (ia, ib, v) = exact_ground(sa, if PAIR { Some(&mut *sb) } else { None }, ua, ub, gnd.r_ohm, fr.vhat[0]);
                 gnd.exact_steps += 1;
-                let (i, delta) = (pair(ia, ib), _mm_set1_pd(fr.vhat[0] - v));
-                fr.p = st2(_mm_fmadd_pd(n_gamma_h, i, _mm_fmadd_pd(two_inv_h, delta, ld2(&fr.pb))));
+                let (i, v_n) = (pair(ia, ib), _mm_set1_pd(v));
+                let vh_next = _mm_sub_pd(_mm_add_pd(v_n, v_n), ld2(&fr.v1));
+                fr.p = st2(_mm_fnmadd_pd(vh_next, inv_h, _mm_fmadd_pd(n_gamma_h, i, ld2(&fr.pb))));
                 fr.i_in = st2(i);
                 let on = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
                 let gp = if _mm_movemask_pd(on) == 3 { ld2(&fr.gp) } else { gp_wires };
-                let v_n = _mm_sub_pd(vh, delta);
-                let vh_next = _mm_sub_pd(_mm_add_pd(v_n, v_n), ld2(&fr.v1));
                 fr.v1 = st2(v_n);
                 fr.vhat = st2(vh_next);
-                fr.p0g = st2(_mm_fnmadd_pd(_mm_sub_pd(_mm_add_pd(vh_next, vh_next), v_n), inv_h, p0));
                 fr.r_inv = st2(_mm_div_pd(one, gp));
                 resume = true;
             }
