@@ -25,7 +25,11 @@ pub fn list(json: bool) -> Result<()> {
     }
     let _ = writeln!(t, "Stage presets ({}):", stages.len());
     for s in stages {
-        let _ = writeln!(t, "  {:<28} {:<52} Zout {:>6.1} Ω  level {:>+6.1} dBu", s.id, s.name, s.params.r_out_ohm, v_to_dbu(s.params.level_v));
+        // One channel's output impedance as an analyser reads it (the other idle): its own
+        // resistance plus the shared ground, which is also shown.
+        let p = &s.params;
+        let ground = if p.r_ground_ohm > 0.0 { format!("  (ground {:.2} Ω shared)", p.r_ground_ohm) } else { String::new() };
+        let _ = writeln!(t, "  {:<28} {:<52} Zout {:>6.1} Ω  level {:>+6.1} dBu{ground}", s.id, s.name, p.r_out_ohm + p.r_ground_ohm, v_to_dbu(p.level_v));
         assumed_line(&mut t, &s.assumed);
     }
     print(&t)

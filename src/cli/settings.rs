@@ -55,7 +55,7 @@ pub struct StageArgs {
     #[arg(long, value_name = "DBV", allow_hyphen_values = true)]
     pub noise: Option<String>,
     /// Resistance of the ground return both channels share (jack contact, cable, plug), ohms (0
-    /// to 10; 0: separate returns, as in a balanced output).
+    /// to 10; 0: separate returns, as in a balanced output). Default: the stage preset's.
     #[arg(long, value_name = "OHM", allow_hyphen_values = true)]
     pub ground_ohm: Option<f64>,
     /// Scale so the small-signal gain at 1 kHz is 0 dB.
