@@ -65,9 +65,8 @@ impl Analyser {
     /// THD (every harmonic below Nyquist) and THD+N (everything but the fundamental from 20 Hz to
     /// 20 kHz, the AES17 bandwidth), with the stage's noise floor when `noise`.
     pub fn read_sine(&self, stage: &StageParams, load: &Network, e_rms: f64, noise: bool) -> SineReading {
-        let w = 2.0 * PI * self.f_hz / self.fs_hz;
-        let spec = self.steady_spectrum(stage, load, self.frame, noise, |k| SQRT_2 * e_rms * (w * k as f64).sin());
-        let k0 = (self.f_hz * self.frame as f64 / self.fs_hz).round() as usize;
+        let (sine, k0) = self.test_tone(e_rms);
+        let spec = self.steady_spectrum(stage, load, self.frame, noise, sine);
         let amp = |k: usize| spec.get(k).copied().unwrap_or(0.0);
         let h1 = amp(k0);
         // Every harmonic below the base rate's Nyquist frequency.
@@ -78,6 +77,14 @@ impl Analyser {
         let rest = (lo..=hi).filter(|&k| k != k0).map(|k| amp(k).powi(2)).sum::<f64>().sqrt();
         let ratio = |x: f64| if h1 > 0.0 { x / h1 } else { f64::INFINITY };
         SineReading { v_rms: h1 / SQRT_2, thd: ratio(harm), thd_n: ratio(rest) }
+    }
+
+    /// The test tone at [`Self::f_hz`] of open-circuit RMS `e_rms` volts, as volts at sample `k`,
+    /// and the spectrum bin it falls in.
+    fn test_tone(&self, e_rms: f64) -> (impl Fn(usize) -> f64, usize) {
+        let w = 2.0 * PI * self.f_hz / self.fs_hz;
+        let k0 = (self.f_hz * self.frame as f64 / self.fs_hz).round() as usize;
+        (move |k: usize| SQRT_2 * e_rms * (w * k as f64).sin(), k0)
     }
 
     /// Drives `stage` into `load` with the periodic signal `e_v(k)` (open-circuit volts at sample
@@ -118,9 +125,8 @@ impl Analyser {
         let e = predicted_max_e(stage, r_a.min(r_b)).map_or(0.1, |e| (0.1 * e).min(0.1));
         let read = |r: f64| {
             if stage.r_ground_ohm > 0.0 {
-                let w = 2.0 * PI * self.f_hz / self.fs_hz;
-                let k0 = (self.f_hz * self.frame as f64 / self.fs_hz).round() as usize;
-                let [left, _] = self.steady_spectra_pair(stage, &Network::R(r), self.frame, |k| SQRT_2 * e * (w * k as f64).sin());
+                let (sine, k0) = self.test_tone(e);
+                let [left, _] = self.steady_spectra_pair(stage, &Network::R(r), self.frame, sine);
                 left[k0] / SQRT_2
             } else {
                 self.read(stage, r, e).v_rms
