@@ -346,9 +346,10 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
             _mm_fmadd_sd(t2, hi, lo)
         };
         // The lookup from the position's own index (a missed prediction, or a lane off the grid).
+        // Which lanes' positions lie on the grid, `0 ≤ p < top` (bit 0: lane a, bit 1: lane b).
+        let on_grid = |p: __m128d| _mm_movemask_pd(_mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top)));
         let table_miss = |p: __m128d, sa: &mut Solver, sb: &mut Solver| {
-            let ok = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
-            let m = _mm_movemask_pd(ok);
+            let m = on_grid(p);
             if m == 3 {
                 let kk = _mm_cvttpd_epi32(p);
                 let t = _mm_sub_pd(p, _mm_cvtepi32_pd(kk));
@@ -397,6 +398,14 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         let k_wires = _mm_div_pd(r_g, gp_wires);
         let tol_table = _mm_mul_pd(_mm_set1_pd(GROUND_REL_TOL), _mm_mul_pd(inv_r, _mm_div_pd(p0, inv_h)));
         let abs = |x: __m128d| _mm_andnot_pd(neg0, x);
+        // The table kind's step solved exactly through the ground, from its position `p` (of
+        // `u − v̂`) and the prediction `v̂`: both currents and the ground voltage.
+        let exact_step = |p: __m128d, v_hat: f64, sa: &mut Solver, sb: &mut Solver, gnd: &mut Ground| {
+            let (ua, ub) = lanes(_mm_add_pd(_mm_div_pd(_mm_sub_pd(p, p0), inv_h), _mm_set1_pd(v_hat)));
+            let (ia, ib, v) = exact_ground(sa, if PAIR { Some(sb) } else { None }, ua, ub, gnd.r_ohm, v_hat);
+            gnd.exact_steps += 1;
+            (pair(ia, ib), v)
+        };
         if GROUND && KIND == TABLE {
             p = _mm_fnmadd_pd(_mm_add_pd(v1, _mm_sub_pd(v1, v2)), inv_h, p);
         }
@@ -500,16 +509,12 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                 // Step `k` solved exactly, then the ground's state on as the loop's own step
                 // does it (`lane_asm::ground_element`): `v`, `v̂'`, the next position and `1/G′`
                 // (of this step's slope when it was read, on the grid; else the plain wires').
-                let vh = ld2(&fr.vhat);
-                let (ua, ub) = lanes(_mm_add_pd(_mm_div_pd(_mm_sub_pd(p, p0), inv_h), vh));
-                let (ia, ib, v) = exact_ground(sa, if PAIR { Some(&mut *sb) } else { None }, ua, ub, gnd.r_ohm, fr.vhat[0]);
-                gnd.exact_steps += 1;
-                let (i, v_n) = (pair(ia, ib), _mm_set1_pd(v));
+                let (i, v) = exact_step(p, fr.vhat[0], sa, sb, gnd);
+                let v_n = _mm_set1_pd(v);
                 let vh_next = _mm_sub_pd(_mm_add_pd(v_n, v_n), ld2(&fr.v1));
                 fr.p = st2(_mm_fnmadd_pd(vh_next, inv_h, _mm_fmadd_pd(n_gamma_h, i, ld2(&fr.pb))));
                 fr.i_in = st2(i);
-                let on = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
-                let gp = if _mm_movemask_pd(on) == 3 { ld2(&fr.gp) } else { gp_wires };
+                let gp = if on_grid(p) == 3 { ld2(&fr.gp) } else { gp_wires };
                 fr.v1 = st2(v_n);
                 fr.vhat = st2(vh_next);
                 fr.r_inv = st2(_mm_div_pd(one, gp));
@@ -556,28 +561,25 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                 // Each lane's current and slope at `u − v̂`, and the curvature check's terms; `None`
                 // off the grid.
                 let at = {
-                    {
-                        let tp = _mm_sub_pd(p, kf);
-                        let hit = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(tp, zero), _mm_cmp_pd::<_CMP_LT_OQ>(tp, one));
-                        // A missed row prediction looks the rows up from the position; off the
-                        // grid, the exact step.
-                        let on = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(p, zero), _mm_cmp_pd::<_CMP_LT_OQ>(p, top));
-                        let rows_t = if _mm_movemask_pd(hit) == 3 {
-                            Some((ra, rb, tp))
-                        } else if _mm_movemask_pd(on) == 3 {
-                            let (k2, ra2, rb2) = rows(p);
-                            Some((ra2, rb2, _mm_sub_pd(p, k2)))
-                        } else {
-                            None
-                        };
-                        rows_t.map(|(ra, rb, t)| {
-                            let (xa, da, ka, ja) = cubic_d(ra, t);
-                            let (xb, db, kb, jb) = cubic_d(rb, _mm_unpackhi_pd(t, t));
-                            let lo_hi = |x, y| _mm_unpacklo_pd(x, y);
-                            let slope = lo_hi(da, db);
-                            (lo_hi(xa, xb), slope, _mm_mul_pd(slope, inv_h), lo_hi(ka, kb), lo_hi(ja, jb))
-                        })
-                    }
+                    let tp = _mm_sub_pd(p, kf);
+                    let hit = _mm_and_pd(_mm_cmp_pd::<_CMP_GE_OQ>(tp, zero), _mm_cmp_pd::<_CMP_LT_OQ>(tp, one));
+                    // A missed row prediction looks the rows up from the position; off the
+                    // grid, the exact step.
+                    let rows_t = if _mm_movemask_pd(hit) == 3 {
+                        Some((ra, rb, tp))
+                    } else if on_grid(p) == 3 {
+                        let (k2, ra2, rb2) = rows(p);
+                        Some((ra2, rb2, _mm_sub_pd(p, k2)))
+                    } else {
+                        None
+                    };
+                    rows_t.map(|(ra, rb, t)| {
+                        let (xa, da, ka, ja) = cubic_d(ra, t);
+                        let (xb, db, kb, jb) = cubic_d(rb, _mm_unpackhi_pd(t, t));
+                        let lo_hi = |x, y| _mm_unpacklo_pd(x, y);
+                        let slope = lo_hi(da, db);
+                        (lo_hi(xa, xb), slope, _mm_mul_pd(slope, inv_h), lo_hi(ka, kb), lo_hi(ja, jb))
+                    })
                 };
                 // The next position less the next prediction, `v̂' = (2·v̂ − v[n−1]) − 2·Δ`, is
                 // `q_g + 2·Δ/h` (for the table kind).
@@ -604,11 +606,9 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
                     }
                 }
                 let (i, delta) = solved.unwrap_or_else(|| {
-                    let (ua, ub) = lanes(_mm_add_pd(_mm_div_pd(_mm_sub_pd(p, p0), inv_h), v_hat));
                     let vh = _mm_cvtsd_f64(v_hat);
-                    let (ia, ib, v) = exact_ground(sa, if PAIR { Some(&mut *sb) } else { None }, ua, ub, gnd.r_ohm, vh);
-                    gnd.exact_steps += 1;
-                    let (i, delta) = (pair(ia, ib), _mm_set1_pd(vh - v));
+                    let (i, v) = exact_step(p, vh, sa, sb, gnd);
+                    let delta = _mm_set1_pd(vh - v);
                     p_next = _mm_fmadd_pd(n_gamma_h, i, _mm_fmadd_pd(two_inv_h, delta, q_g));
                     (i, delta)
                 });
