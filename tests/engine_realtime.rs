@@ -64,8 +64,8 @@ fn processing_never_allocates_with_parameter_changes_and_load_swaps() {
 
 /// The steady-state machinery under `assert_no_alloc`: the element table is built a few nodes per
 /// sample after the parameters settle, then blocks run through the chunked block path (mono and
-/// stereo pair), with a load swap and a parameter change in between (which also couples the pair
-/// through a shared ground).
+/// stereo pair, each its own engines), with a load swap and a parameter change in between (which
+/// also couples the pair through a shared ground and puts `2·R_g` in the mono engine's loop).
 #[test]
 fn steady_state_table_and_block_paths_never_allocate() {
     let loads = library::loads();
@@ -74,9 +74,11 @@ fn steady_state_table_and_block_paths_never_allocate() {
     let q = StageParams { r_out_ohm: 10.0, i_max_a: Some(0.02), r_ground_ohm: 1.0, ..p };
     let mut a = Engine::new(48_000.0, Quality::Default, &loads[0].network, &p, 1).unwrap();
     let mut b = Engine::new(48_000.0, Quality::Default, &loads[0].network, &p, 2).unwrap();
+    let mut c = Engine::new(48_000.0, Quality::Default, &loads[0].network, &p, 3).unwrap();
     let mut spare_a = Some(a.build_load(&loads[3].network).unwrap());
     let mut spare_b = Some(b.build_load(&loads[3].network).unwrap());
-    let mut retired = Vec::with_capacity(4);
+    let mut spare_c = Some(c.build_load(&loads[3].network).unwrap());
+    let mut retired = Vec::with_capacity(6);
     let mut l = vec![0.0f64; 480];
     let mut r = vec![0.0f64; 480];
     let mut mono = vec![0.0f32; 333];
@@ -85,14 +87,16 @@ fn steady_state_table_and_block_paths_never_allocate() {
     assert_no_alloc(|| {
         for blk in 0..300 {
             if blk == 100 {
-                if let (Some(na), Some(nb)) = (spare_a.take(), spare_b.take()) {
+                if let (Some(na), Some(nb), Some(nc)) = (spare_a.take(), spare_b.take(), spare_c.take()) {
                     retired.push(a.swap_load(na));
                     retired.push(b.swap_load(nb));
+                    retired.push(c.swap_load(nc));
                 }
             }
             if blk == 200 {
                 a.set_params(&q);
                 b.set_params(&q);
+                c.set_params(&q);
             }
             for (k, (x, y)) in l.iter_mut().zip(r.iter_mut()).enumerate() {
                 let t = (blk * 480 + k) as f64 / 48_000.0;
@@ -103,8 +107,8 @@ fn steady_state_table_and_block_paths_never_allocate() {
             for (k, s) in mono.iter_mut().enumerate() {
                 *s = 0.3 * ((blk * 333 + k) as f32 * 0.05).sin();
             }
-            a.process_block(&mut mono);
-            if a.table_in_use() && b.table_in_use() {
+            c.process_block(&mut mono);
+            if a.table_in_use() && b.table_in_use() && c.table_in_use() {
                 used[blk / 100] = true;
             }
         }

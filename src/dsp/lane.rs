@@ -216,25 +216,22 @@ impl Ground {
 /// `k = 1 + R_g·(1/R_tot,a + 1/R_tot,b)` (each element's `di/du` lies in `[0, 1/R_tot]`), so from
 /// any start `v₀` the root lies between `v₀ − G(v₀)` and `v₀ − G(v₀)/k`; the first step
 /// `v₀ − G(v₀)/k` is exact for linear elements, and secant steps kept inside that bracket (bisection
-/// when one would leave it) finish the rest. `b: None` is one channel played into both earpieces
-/// (a mono signal): `i_b = i_a`. Returns both currents and the ground voltage. Audio thread.
+/// when one would leave it) finish the rest. (One channel played into both earpieces needs no
+/// solve: its ground is `2·R_g` in its loop, see `Engine::set_paired`.) Returns both currents and
+/// the ground voltage. Audio thread.
 #[inline(always)]
-pub(crate) fn solve_ground<F: Fma>(sa: &mut Solver, mut sb: Option<&mut Solver>, u_a: f64, u_b: f64, r_g_ohm: f64, v_start: f64) -> (f64, f64, f64) {
-    let inv_b = sb.as_ref().map_or(sa.inv_r_tot, |s| s.inv_r_tot);
-    let k = 1.0 + r_g_ohm * (sa.inv_r_tot + inv_b);
+pub(crate) fn solve_ground<F: Fma>(sa: &mut Solver, sb: &mut Solver, u_a: f64, u_b: f64, r_g_ohm: f64, v_start: f64) -> (f64, f64, f64) {
+    let k = 1.0 + r_g_ohm * (sa.inv_r_tot + sb.inv_r_tot);
     // `G(v)` and both currents (a plain function, not a closure, so it inlines into the callers'
     // AVX2+FMA code).
     #[inline(always)]
-    fn eval<F: Fma>(sa: &mut Solver, sb: &mut Option<&mut Solver>, u_a: f64, u_b: f64, r_g_ohm: f64, v: f64) -> (f64, f64, f64) {
+    fn eval<F: Fma>(sa: &mut Solver, sb: &mut Solver, u_a: f64, u_b: f64, r_g_ohm: f64, v: f64) -> (f64, f64, f64) {
         let ia = sa.solve::<F>(u_a - v);
-        let ib = match sb.as_deref_mut() {
-            Some(s) => s.solve::<F>(u_b - v),
-            None => ia,
-        };
+        let ib = sb.solve::<F>(u_b - v);
         (v - r_g_ohm * (ia + ib), ia, ib)
     }
     let v0 = if v_start.is_finite() { v_start } else { 0.0 };
-    let (g0, ia0, ib0) = eval::<F>(sa, &mut sb, u_a, u_b, r_g_ohm, v0);
+    let (g0, ia0, ib0) = eval::<F>(sa, sb, u_a, u_b, r_g_ohm, v0);
     if g0 == 0.0 || !g0.is_finite() {
         return (ia0, ib0, v0);
     }
@@ -243,7 +240,7 @@ pub(crate) fn solve_ground<F: Fma>(sa: &mut Solver, mut sb: Option<&mut Solver>,
     let mut v = v0 - g0 / k;
     let mut best = (ia0, ib0, v0);
     for _ in 0..GROUND_ITERATIONS {
-        let (g, ia, ib) = eval::<F>(sa, &mut sb, u_a, u_b, r_g_ohm, v);
+        let (g, ia, ib) = eval::<F>(sa, sb, u_a, u_b, r_g_ohm, v);
         best = (ia, ib, v);
         if g == 0.0 {
             break;

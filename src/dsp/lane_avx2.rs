@@ -87,8 +87,8 @@ pub(crate) unsafe fn stereo<const Y: bool>(
         if k != kind(sb) {
             // A lane's arithmetic depends on its kind, so channels of different kinds run one at a
             // time (each with its shadow), exactly as they would alone.
-            solo::<Y>(a, sa, buf_a, cur_a, None);
-            solo::<Y>(b, sb, buf_b, cur_b, None);
+            solo::<Y>(a, sa, buf_a, cur_a);
+            solo::<Y>(b, sb, buf_b, cur_b);
             return true;
         }
         by_kind::<Y, true>(k, a, b, sa, sb, buf_a, buf_b, [cur_a, cur_b], gnd);
@@ -98,29 +98,22 @@ pub(crate) unsafe fn stereo<const Y: bool>(
 
 /// Runs one channel's lane `a` over `buf` like [`stereo`], with a shadow copy of it in the second
 /// lane (whose results are dropped), so its output is what it would be beside another channel.
-/// With `gnd`, the channel plays into both earpieces through that shared ground (a mono signal:
-/// the ground carries twice its current, the shadow lane's and its own); false, having done
-/// nothing, unless the lane then solves by plain wire or by table.
+/// (Alone, a shared ground is part of the lane's loop resistance: see `Engine::set_paired`.)
 ///
 /// # Safety
 /// The CPU must have AVX2 and FMA; `cur` is null or valid for writes of `buf.len()` values.
 #[target_feature(enable = "avx2,fma")]
-pub(crate) unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64], cur: *mut f64, gnd: Option<&mut Ground>) -> bool {
+pub(crate) unsafe fn solo<const Y: bool>(a: &mut Lane<&mut Regs, Y>, sa: &mut Solver, buf: &mut [f64], cur: *mut f64) {
     // SAFETY: this function runs only on a CPU with AVX2 and FMA (its contract), which is all
     // `by_kind` needs; `cur` is as `by_kind` requires (the shadow writes the same entries first).
     unsafe {
         if buf.is_empty() {
-            return true;
-        }
-        let k = kind(sa);
-        if gnd.is_some() && k == OTHER {
-            return false;
+            return;
         }
         let mut regs = *a.m;
         let mut shadow = Lane { m: &mut regs, src: a.src, zd: a.zd, gamma: a.gamma };
         let mut ss = *sa;
-        by_kind::<Y, false>(k, a, &mut shadow, sa, &mut ss, buf, &mut [], [cur, cur], gnd);
-        true
+        by_kind::<Y, false>(kind(sa), a, &mut shadow, sa, &mut ss, buf, &mut [], [cur, cur], None);
     }
 }
 
@@ -157,7 +150,7 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
     // reads and writes are derived from the slices it is given, within their lengths.
     unsafe {
         let ind = a.src.r_l_ohm != 0.0 || b.src.r_l_ohm != 0.0 || a.src.v_l_v != 0.0 || b.src.v_l_v != 0.0;
-        if let Some(g) = gnd {
+        if let Some(g) = gnd.filter(|_| PAIR) {
             match (kind, ind) {
                 (LINEAR, false) => steps::<Y, PAIR, LINEAR, false, true>(a, b, sa, sb, buf_a, buf_b, cur, g),
                 (LINEAR, true) => steps::<Y, PAIR, LINEAR, true, true>(a, b, sa, sb, buf_a, buf_b, cur, g),
@@ -208,8 +201,7 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
 /// current, or the position is off the grid, the step is solved exactly by `lane::solve_ground`
 /// instead (about one step in 10⁵ for a sine; the first step of a run, and steps where the
 /// element changes slope fast, as at the current limit's knee). Without the series inductor the
-/// table kind runs this in `lane_asm` (`ground_element`).
-/// The mono form (`!PAIR`) sums its own lane and its identical shadow: twice its current.
+/// table kind runs this in `lane_asm` (`ground_element`). Only a pair (`PAIR`) runs with `GROUND`.
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool, const GROUND: bool>(
@@ -402,7 +394,7 @@ unsafe fn steps<const Y: bool, const PAIR: bool, const KIND: u8, const IND: bool
         // `u − v̂`) and the prediction `v̂`: both currents and the ground voltage.
         let exact_step = |p: __m128d, v_hat: f64, sa: &mut Solver, sb: &mut Solver, gnd: &mut Ground| {
             let (ua, ub) = lanes(_mm_add_pd(_mm_div_pd(_mm_sub_pd(p, p0), inv_h), _mm_set1_pd(v_hat)));
-            let (ia, ib, v) = exact_ground(sa, if PAIR { Some(sb) } else { None }, ua, ub, gnd.r_ohm, v_hat);
+            let (ia, ib, v) = exact_ground(sa, sb, ua, ub, gnd.r_ohm, v_hat);
             gnd.exact_steps += 1;
             (pair(ia, ib), v)
         };
@@ -737,6 +729,6 @@ const GROUND_REL_TOL: f64 = 1e-8;
 #[cold]
 #[inline(never)]
 #[target_feature(enable = "avx2,fma")]
-fn exact_ground(sa: &mut Solver, sb: Option<&mut Solver>, u_a: f64, u_b: f64, r_g_ohm: f64, v_start: f64) -> (f64, f64, f64) {
+fn exact_ground(sa: &mut Solver, sb: &mut Solver, u_a: f64, u_b: f64, r_g_ohm: f64, v_start: f64) -> (f64, f64, f64) {
     solve_ground::<HwFma>(sa, sb, u_a, u_b, r_g_ohm, v_start)
 }

@@ -75,6 +75,9 @@ impl SlotChain {
         let mut pool = Vec::with_capacity(channels);
         for ch in 0..channels {
             let mut e = Engine::with_load(library.oversampler(), start_load.clone(), stage, seed.wrapping_add(ch as u64))?;
+            // Two or more channels play as stereo pairs (set now, so the first table is the one
+            // the pair keeps).
+            e.set_paired(channels == 2);
             e.snap_params();
             engines.push(e);
             pool.push((0..n).map(|k| if k == start { None } else { entry(k).cloned() }).collect());

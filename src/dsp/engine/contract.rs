@@ -91,6 +91,7 @@ impl Engine {
     /// [`Engine::snap_params`] after a change). With `cur` (as long as `buf`), each step's loop
     /// current goes there, amperes: what the meters read.
     pub fn run_steps(&mut self, kernel: Kernel, buf: &mut [f64], cur: Option<&mut [f64]>) {
+        self.set_paired(false);
         #[cfg(target_arch = "x86_64")]
         if kernel == Kernel::Native && self.hw_fma {
             // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
@@ -103,6 +104,8 @@ impl Engine {
     /// [`Engine::run_steps`] for a stereo pair: with [`Kernel::Native`] on AVX2 the two channels
     /// run side by side in the two-lane kernel.
     pub fn run_steps_pair(a: &mut Engine, b: &mut Engine, kernel: Kernel, ba: &mut [f64], bb: &mut [f64], cur: Option<(&mut [f64], &mut [f64])>) {
+        a.set_paired(true);
+        b.set_paired(true);
         #[cfg(target_arch = "x86_64")]
         if kernel == Kernel::Native && a.hw_fma && b.hw_fma {
             // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.

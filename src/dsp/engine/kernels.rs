@@ -61,9 +61,8 @@ impl Engine {
         if buf.is_empty() {
             return;
         }
-        if self.ground.r_ohm > 0.0 {
-            return self.circuit_grounded::<F>(buf, cur);
-        }
+        // Alone, a shared ground is in the loop resistance (`Engine::set_paired`); a pair's left
+        // engine solves it in `steps_pair`.
         match self.load.modal.form() {
             PortForm::Impedance => self.steps_form::<F, false>(buf, cur),
             PortForm::Admittance => self.steps_form::<F, true>(buf, cur),
@@ -91,7 +90,7 @@ impl Engine {
         if let Some(mut r) = self.load.modal.regs::<1>() {
             #[cfg(target_arch = "x86_64")]
             if F::HW {
-                self.solo_kernel::<F, Y>(&mut r, buf, out_ptr(cur, buf.len()), false);
+                self.solo_kernel::<F, Y>(&mut r, buf, out_ptr(cur, buf.len()));
                 self.load.modal.store(&r);
                 return;
             }
@@ -202,81 +201,22 @@ impl Engine {
         true
     }
 
-    /// One channel in the two-lane kernel with a shadow copy (`lane_avx2::solo`), played into
-    /// both earpieces through its shared ground when `grounded`. False, with nothing done, where
-    /// the grounded kernel does not apply (the exact solver).
+    /// One channel in the two-lane kernel with a shadow copy (`lane_avx2::solo`).
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
-    fn solo_kernel<F: Fma, const Y: bool>(&mut self, r: &mut Regs, buf: &mut [f64], cur: *mut f64, grounded: bool) -> bool {
+    fn solo_kernel<F: Fma, const Y: bool>(&mut self, r: &mut Regs, buf: &mut [f64], cur: *mut f64) {
         let mut la = self.lane::<F, _, Y>(r);
         let mut sa = self.solver();
-        let mut g = self.ground;
         // SAFETY: only reached with `F::HW`, inside the AVX2+FMA entry points (`hw_fma`); `cur`
         // is null or as long as `buf` (`out_ptr`).
-        if !unsafe { lane_avx2::solo::<Y>(&mut la, &mut sa, buf, cur, grounded.then_some(&mut g)) } {
-            return false;
-        }
+        unsafe { lane_avx2::solo::<Y>(&mut la, &mut sa, buf, cur) };
         let s = sa.finish();
         self.src = la.src;
         self.keep_solver(s);
-        self.ground = g;
-        true
     }
 }
 
 impl Engine {
-    /// One channel whose signal plays in both earpieces through the shared ground (a mono signal
-    /// on a stereo jack): the ground carries twice its current. With AVX2 and at most four
-    /// modes, the vector kernel (`lane_avx2::solo` with the ground) where it applies, else the plain
-    /// loop (`lane::solve_ground` with `b: None`, modes in place). Inlined into the AVX2+FMA
-    /// entry points like every kernel route.
-    #[inline(always)]
-    fn circuit_grounded<F: Fma>(&mut self, buf: &mut [f64], mut cur: Option<&mut [f64]>) {
-        #[cfg(target_arch = "x86_64")]
-        if F::HW {
-            if let Some(mut r) = self.load.modal.regs::<1>() {
-                let c = out_ptr(cur.as_deref_mut(), buf.len());
-                let ran = match self.load.modal.form() {
-                    PortForm::Impedance => self.solo_kernel::<F, false>(&mut r, buf, c, true),
-                    PortForm::Admittance => self.solo_kernel::<F, true>(&mut r, buf, c, true),
-                };
-                if ran {
-                    self.load.modal.store(&r);
-                    return;
-                }
-            }
-        }
-        let mut m = self.load.modal.take_modes();
-        match self.load.modal.form() {
-            PortForm::Impedance => self.grounded_in::<F, _, false>(&mut m, buf, cur),
-            PortForm::Admittance => self.grounded_in::<F, _, true>(&mut m, buf, cur),
-        }
-        self.load.modal.put_modes(m);
-    }
-
-    #[inline(always)]
-    fn grounded_in<F: Fma, M: ModalOps, const Y: bool>(&mut self, m: M, buf: &mut [f64], mut cur: Option<&mut [f64]>) {
-        let mut g = self.ground;
-        let (s, src) = {
-            let mut lane = self.lane::<F, _, Y>(m);
-            let mut solver = self.solver();
-            let mut u = lane.drive::<F>(buf[0]);
-            for k in 0..buf.len() {
-                let (i, _, vg) = solve_ground::<F>(&mut solver, None, u, u, g.r_ohm, g.v_v[0]);
-                g.push(vg);
-                let (v, un) = lane.step::<F>(i, buf.get(k + 1).copied().unwrap_or(0.0));
-                (buf[k], u) = (v, un);
-                if let Some(c) = cur.as_deref_mut() {
-                    c[k] = i;
-                }
-            }
-            (solver.finish(), lane.src)
-        };
-        self.src = src;
-        self.keep_solver(s);
-        self.ground = g;
-    }
-
     /// A stereo pair whose earpieces return through a shared ground (`stereo.rs`): both loops
     /// step together, each step's currents from `lane::solve_ground`. Portable code, the modes in
     /// registers when each load has at most four (every library load), else in place; the left
@@ -344,7 +284,7 @@ impl Engine {
             let (mut sa, mut sb) = (a.solver(), b.solver());
             let (mut ua, mut ub) = (la.drive::<F>(ba[0]), lb.drive::<F>(bb[0]));
             for k in 0..n {
-                let (ia, ib, vg) = solve_ground::<F>(&mut sa, Some(&mut sb), ua, ub, g.r_ohm, g.v_v[0]);
+                let (ia, ib, vg) = solve_ground::<F>(&mut sa, &mut sb, ua, ub, g.r_ohm, g.v_v[0]);
                 g.push(vg);
                 let (na, nb) = if k + 1 < n { (ba[k + 1], bb[k + 1]) } else { (0.0, 0.0) };
                 let (va, una) = la.step::<F>(ia, na);

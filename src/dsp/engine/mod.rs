@@ -156,6 +156,11 @@ pub struct Engine {
     /// The shared ground return this sample (smoothed resistance, ohms) and its voltage in the
     /// last two steps (the coupled solve's start). A stereo pair uses the left engine's.
     ground: Ground,
+    /// Whether this engine is one channel of a stereo pair (`process_block_pair_f64`) rather than
+    /// one channel played into both earpieces. Alone, both earpieces carry its current, so the
+    /// shared ground is `2·R_g` in series with its loop and is folded into `r_tot_ohm` (an exact
+    /// identity, at no cost per step); in a pair the coupled kernels solve the ground.
+    paired: bool,
 }
 
 impl Engine {
@@ -213,6 +218,7 @@ impl Engine {
             iterations: 0,
             meter: Metering::new(CHUNK * factor),
             ground: Ground::default(),
+            paired: false,
         };
         e.os.set_avx2(e.hw_fma);
         e.apply_smoothed();
@@ -290,14 +296,31 @@ impl Engine {
         if p == self.params {
             return;
         }
-        // The ground return and the noise do not enter the element's loop equation, so moving
-        // only those keeps the element table (automating the ground costs no rebuild).
-        let same_element = StageParams { r_ground_ohm: p.r_ground_ohm, noise_dbv: p.noise_dbv, ..self.params } == p;
+        // The noise does not enter the element's loop equation, nor does a pair's ground return
+        // (its kernels solve the ground), so moving only those keeps the element table
+        // (automating a pair's ground costs no rebuild; alone, the ground is in the loop).
+        let r_ground_ohm = if self.paired { p.r_ground_ohm } else { self.params.r_ground_ohm };
+        let same_element = StageParams { r_ground_ohm, noise_dbv: p.noise_dbv, ..self.params } == p;
         self.params = p;
         self.sm.set_targets(&p, false);
         self.smoothing = true;
         if !same_element {
             self.table.invalidate();
+        }
+    }
+
+    /// Makes this engine one channel of a stereo pair, or one channel played alone into both
+    /// earpieces (the default; see `paired`). The pair calls set it themselves; set it before
+    /// the table is built to keep the table (with a ground, the loop changes and its table is
+    /// built again). Cheap when nothing changes; audio thread or not.
+    pub fn set_paired(&mut self, on: bool) {
+        if self.paired == on {
+            return;
+        }
+        self.paired = on;
+        self.apply_smoothed();
+        if !self.smoothing {
+            self.request_table();
         }
     }
 
@@ -367,7 +390,11 @@ impl Engine {
             self.src.v_l_v = 0.0;
             0.0
         };
-        self.r_tot_ohm = self.src.resistance() + self.load.z_direct_ohm;
+        self.ground.r_ohm = if p.r_ground_ohm == 0.0 && sm.r_ground_ohm.settled() { 0.0 } else { sm.r_ground_ohm.value().max(0.0) };
+        // Alone, the engine's current returns through the ground from both earpieces: `2·R_g` in
+        // series (see `paired`).
+        let r_ground_series = if self.paired { 0.0 } else { 2.0 * self.ground.r_ohm };
+        self.r_tot_ohm = self.src.resistance() + self.load.z_direct_ohm + r_ground_series;
         self.inv_r_tot = 1.0 / self.r_tot_ohm;
         // Output element.
         let limited = !(p.i_max_a.is_none() && sm.i_max_a.settled());
@@ -380,7 +407,6 @@ impl Engine {
             sm.bias.value(),
         );
         self.linear = self.element.is_linear();
-        self.ground.r_ohm = if p.r_ground_ohm == 0.0 && sm.r_ground_ohm.settled() { 0.0 } else { sm.r_ground_ohm.value().max(0.0) };
         // Noise: white at the base rate with the given RMS in 20 Hz–20 kHz.
         self.noise_sigma_v = sm.noise_v.value().max(0.0) * (0.5 * self.fs_hz / 20_000.0).sqrt();
     }
@@ -388,6 +414,7 @@ impl Engine {
     /// Processes one base-rate sample (digital full scale in and out).
     #[inline]
     pub fn process_sample(&mut self, x: f64) -> f64 {
+        self.set_paired(false);
         #[cfg(target_arch = "x86_64")]
         if self.hw_fma {
             // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
@@ -401,6 +428,8 @@ impl Engine {
     /// have been prepared for the same rate and quality. Identical to two `process_sample` calls.
     #[inline]
     pub fn process_pair(a: &mut Engine, b: &mut Engine, xa: f64, xb: f64) -> (f64, f64) {
+        a.set_paired(true);
+        b.set_paired(true);
         if a.os.factor() != b.os.factor() {
             return (a.process_sample(xa), b.process_sample(xb));
         }
@@ -604,6 +633,7 @@ impl Engine {
 
     /// Processes a block of f64 samples in place.
     pub fn process_block_f64(&mut self, io: &mut [f64]) {
+        self.set_paired(false);
         #[cfg(target_arch = "x86_64")]
         if self.hw_fma {
             // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
@@ -617,6 +647,8 @@ impl Engine {
 
     /// Processes a stereo pair of f64 blocks in place (see [`Engine::process_pair`]).
     pub fn process_block_pair_f64(a: &mut Engine, b: &mut Engine, l: &mut [f64], r: &mut [f64]) {
+        a.set_paired(true);
+        b.set_paired(true);
         if a.os.factor() == b.os.factor() {
             #[cfg(target_arch = "x86_64")]
             if a.hw_fma {
