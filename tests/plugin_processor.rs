@@ -406,3 +406,35 @@ fn per_chunk_controls_equal_per_sample_controls() {
         assert!(render(true) == render(false), "blocks {sizes:?}");
     }
 }
+
+/// A stereo slot with a shared ground keeps its engines a pair from call to call (their element
+/// table is built once and kept): the processor plays exactly what the slot's two engines play
+/// as a pair, block for block, while the ground couples them. (Once a slot's end-of-call flush
+/// treated each engine as a lone channel, so every call moved `2·R_g` in and out of their loops
+/// and restarted the table, and this differed in the last bits.)
+#[test]
+fn a_grounded_stereo_slot_stays_a_pair_across_calls() {
+    use loadline::dsp::Engine;
+    let fs = 48_000.0;
+    let p = StageParams { r_ground_ohm: 0.5, i_max_a: Some(0.05), r_mod_ohm: 0.5, xo_v: 0.002, bias: 0.5, ..stage(2.0) };
+    let nets = lib();
+    let s = Settings { level_match: false, ..settings(0, p, p) };
+    let mut proc = Processor::new(fs, Quality::Default, 2, &nets, [None, None], &s, 5).unwrap();
+    // Slot A's engines as the processor seeds them (slot seed + channel).
+    let mut a = Engine::new(fs, Quality::Default, &nets[0], &p, 5).unwrap();
+    let mut b = Engine::new(fs, Quality::Default, &nets[0], &p, 6).unwrap();
+    a.set_paired(true);
+    b.set_paired(true);
+    let (xl, xr) = (sine(440.0, fs, 48_000, 0.7), sine(1_250.0, fs, 48_000, 0.4));
+    let (mut l, mut r) = (xl.clone(), xr.clone());
+    let (mut el, mut er): (Vec<f64>, Vec<f64>) = (xl.iter().map(|&v| v as f64).collect(), xr.iter().map(|&v| v as f64).collect());
+    for ((lc, rc), (ec_l, ec_r)) in l.chunks_mut(256).zip(r.chunks_mut(256)).zip(el.chunks_mut(256).zip(er.chunks_mut(256))) {
+        proc.process(&mut [lc, rc]);
+        Engine::process_block_pair_f64(&mut a, &mut b, ec_l, ec_r);
+        a.flush_denormals();
+        b.flush_denormals();
+    }
+    assert!(a.table_in_use(), "the pair's table is not in use");
+    let same = l.iter().zip(&el).chain(r.iter().zip(&er)).all(|(&y, &e)| y == e as f32 || (e.abs() < f32::MIN_POSITIVE as f64 && y == 0.0));
+    assert!(same, "the processor's grounded pair differs from the engines' own");
+}

@@ -318,9 +318,7 @@ impl SlotChain {
 impl SlotChain {
     /// Flushes denormals out of every engine's circuit state (once per block).
     pub fn flush_denormals(&mut self) {
-        // NOTE: `Engine` flushes its circuit inside `process_block*`; an empty block does only
-        //       that, without touching the audio state.
-        self.engines.iter_mut().for_each(|e| e.process_block_f64(&mut []));
+        self.engines.iter_mut().for_each(|e| e.flush_denormals());
     }
 }
 

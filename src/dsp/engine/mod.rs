@@ -667,7 +667,8 @@ impl Engine {
         b.flush_denormals();
     }
 
-    fn flush_denormals(&mut self) {
+    /// Flushes denormals out of the circuit's states (the block calls do it at their end).
+    pub fn flush_denormals(&mut self) {
         self.load.modal.flush_denormals();
         self.src.flush_denormals();
     }
