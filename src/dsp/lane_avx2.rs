@@ -150,7 +150,8 @@ unsafe fn by_kind<const Y: bool, const PAIR: bool>(
     // reads and writes are derived from the slices it is given, within their lengths.
     unsafe {
         let ind = a.src.r_l_ohm != 0.0 || b.src.r_l_ohm != 0.0 || a.src.v_l_v != 0.0 || b.src.v_l_v != 0.0;
-        if let Some(g) = gnd.filter(|_| PAIR) {
+        debug_assert!(PAIR || gnd.is_none(), "a lone lane's ground is in its loop resistance");
+        if let Some(g) = gnd {
             match (kind, ind) {
                 (LINEAR, false) => steps::<Y, PAIR, LINEAR, false, true>(a, b, sa, sb, buf_a, buf_b, cur, g),
                 (LINEAR, true) => steps::<Y, PAIR, LINEAR, true, true>(a, b, sa, sb, buf_a, buf_b, cur, g),

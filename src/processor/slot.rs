@@ -75,8 +75,8 @@ impl SlotChain {
         let mut pool = Vec::with_capacity(channels);
         for ch in 0..channels {
             let mut e = Engine::with_load(library.oversampler(), start_load.clone(), stage, seed.wrapping_add(ch as u64))?;
-            // Two or more channels play as stereo pairs (set now, so the first table is the one
-            // the pair keeps).
+            // Two channels play as a stereo pair (set now, so the first table is the one the pair
+            // keeps); any other count plays each channel alone.
             e.set_paired(channels == 2);
             e.snap_params();
             engines.push(e);

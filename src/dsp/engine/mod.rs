@@ -428,11 +428,11 @@ impl Engine {
     /// have been prepared for the same rate and quality. Identical to two `process_sample` calls.
     #[inline]
     pub fn process_pair(a: &mut Engine, b: &mut Engine, xa: f64, xb: f64) -> (f64, f64) {
-        a.set_paired(true);
-        b.set_paired(true);
         if a.os.factor() != b.os.factor() {
             return (a.process_sample(xa), b.process_sample(xb));
         }
+        a.set_paired(true);
+        b.set_paired(true);
         #[cfg(target_arch = "x86_64")]
         if a.hw_fma {
             // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
@@ -647,9 +647,9 @@ impl Engine {
 
     /// Processes a stereo pair of f64 blocks in place (see [`Engine::process_pair`]).
     pub fn process_block_pair_f64(a: &mut Engine, b: &mut Engine, l: &mut [f64], r: &mut [f64]) {
-        a.set_paired(true);
-        b.set_paired(true);
         if a.os.factor() == b.os.factor() {
+            a.set_paired(true);
+            b.set_paired(true);
             #[cfg(target_arch = "x86_64")]
             if a.hw_fma {
                 // SAFETY: `hw_fma` is set only when the CPU has AVX2 and FMA.
